@@ -1,0 +1,182 @@
+"""Data sets: the article's regression, 2-D toy sets and scikit-learn's own.
+
+Everything here is deterministic for a given seed and needs no network: the
+real data sets are the small ones that ship inside scikit-learn.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+from sklearn import datasets as skd
+
+__all__ = [
+    "Dataset",
+    "DATASETS",
+    "DATASET_INFO",
+    "seed_regression",
+    "load_dataset",
+    "train_val_split",
+    "minibatches",
+]
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """A data set.
+
+    X: (n, d) float64 features; y: (n,) float64 targets (regression) or int64
+    class labels (classification); feature_names: d names.
+    """
+
+    X: np.ndarray
+    y: np.ndarray
+    feature_names: tuple[str, ...]
+    task: str  # "regression" | "classification"
+    name: str
+
+    @property
+    def n_classes(self) -> int:
+        return int(self.y.max()) + 1 if self.task == "classification" else 0
+
+    @property
+    def n_features(self) -> int:
+        return self.X.shape[1]
+
+
+def seed_regression(n_samples: int = 100, seed: int = 42, noise: float = 0.1) -> Dataset:
+    """The article's data: A ~ U(1, 10), B ~ U(1, 200), y = 2A + 3B + noise * N(0, 1).
+
+    Drawn from ``np.random.default_rng(seed)`` in the article's order: A, then
+    B, then the noise, so the defaults reproduce it bit for bit.
+    """
+    rng = np.random.default_rng(seed)
+    a = rng.uniform(1, 10, n_samples)
+    b = rng.uniform(1, 200, n_samples)
+    y = 2 * a + 3 * b + rng.normal(size=n_samples) * noise
+    return Dataset(np.column_stack([a, b]), y, ("A", "B"), "regression", "seed")
+
+
+def _moons(n_samples, noise, seed):
+    X, y = skd.make_moons(n_samples=n_samples, noise=noise, random_state=seed)
+    return Dataset(X, y.astype(np.int64), ("x1", "x2"), "classification", "moons")
+
+
+def _circles(n_samples, noise, seed):
+    X, y = skd.make_circles(n_samples=n_samples, noise=noise, factor=0.5, random_state=seed)
+    return Dataset(X, y.astype(np.int64), ("x1", "x2"), "classification", "circles")
+
+
+def _spiral(n_samples, noise, seed):
+    """Two interleaved spirals (TensorFlow Playground's hardest set)."""
+    rng = np.random.default_rng(seed)
+    n0 = n_samples // 2
+    labels = np.r_[np.zeros(n0, np.int64), np.ones(n_samples - n0, np.int64)]
+    t = np.r_[np.linspace(0, 1, n0), np.linspace(0, 1, n_samples - n0)]
+    r = 0.25 + 4.75 * t
+    theta = 1.75 * t * 2 * np.pi + np.pi * labels
+    X = np.column_stack([r * np.sin(theta), r * np.cos(theta)])
+    X = X + rng.normal(scale=noise * 1.5, size=X.shape)
+    order = rng.permutation(n_samples)
+    return Dataset(X[order], labels[order], ("x1", "x2"), "classification", "spiral")
+
+
+@lru_cache(maxsize=8)
+def _bundled(name: str):
+    loader = {
+        "wine": skd.load_wine,
+        "diabetes": lambda: skd.load_diabetes(scaled=False),
+        "digits": skd.load_digits,
+        "breast_cancer": skd.load_breast_cancer,
+    }[name]
+    bunch = loader()
+    X = np.asarray(bunch.data, dtype=np.float64)
+    y = np.asarray(bunch.target)
+    names = tuple(str(f) for f in getattr(bunch, "feature_names", [])) or tuple(
+        f"x{i}" for i in range(X.shape[1])
+    )
+    X.setflags(write=False)
+    y.setflags(write=False)
+    return X, y, names
+
+
+def _real(name: str, task: str):
+    def load(n_samples, noise, seed):
+        X, y, names = _bundled(name)
+        if n_samples < len(X):  # a reproducible subsample
+            idx = np.sort(np.random.default_rng(seed).choice(len(X), n_samples, replace=False))
+            X, y = X[idx], y[idx]
+        y = y.astype(np.int64) if task == "classification" else y.astype(np.float64)
+        return Dataset(np.array(X), np.array(y), names, task, name)
+
+    return load
+
+
+def _seed(n_samples, noise, seed):
+    # `noise` is the standard deviation of the noise term (0.1 in the article)
+    return seed_regression(n_samples, seed, noise)
+
+
+# name -> (loader, task, one line for the UI, whether n_samples/noise apply)
+DATASET_INFO = {
+    "seed": (_seed, "regression", "The article's data: A in [1, 10], B in [1, 200], y = 2A + 3B", True),
+    "moons": (_moons, "classification", "Two interleaving half circles (2-D)", True),
+    "circles": (_circles, "classification", "A circle inside a ring (2-D)", True),
+    "spiral": (_spiral, "classification", "Two interleaved spirals (2-D)", True),
+    "wine": (_real("wine", "classification"), "classification",
+             "scikit-learn's wine: 178 wines, 13 chemical measurements on very different scales", False),
+    "diabetes": (_real("diabetes", "regression"), "regression",
+                 "scikit-learn's diabetes (raw units): 442 patients, 10 measurements", False),
+    "digits": (_real("digits", "classification"), "classification",
+               "scikit-learn's digits: 1,797 8x8 images, 10 classes", False),
+    "breast_cancer": (_real("breast_cancer", "classification"), "classification",
+                      "scikit-learn's breast cancer: 569 tumours, 30 features from 0.001 to 4,000", False),
+}
+
+DATASETS: tuple[str, ...] = tuple(DATASET_INFO)
+
+
+def load_dataset(name: str, *, n_samples: int = 500, noise: float = 0.2, seed: int = 0) -> Dataset:
+    """Load data set ``name`` (one of :data:`DATASETS`).
+
+    n_samples and noise shape the synthetic sets; the real scikit-learn sets
+    ignore noise and are subsampled (without replacement) when n_samples is
+    smaller than the set.
+    """
+    if name not in DATASET_INFO:
+        raise ValueError(
+            f"The 'dataset' parameter must be one of {', '.join(map(repr, DATASETS))}. "
+            f"Got {name!r} instead."
+        )
+    if not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
+        raise ValueError(f"The 'n_samples' parameter must be an int >= 2. Got {n_samples!r} instead.")
+    if not np.isfinite(noise) or noise < 0:
+        raise ValueError(f"The 'noise' parameter must be a float >= 0. Got {noise!r} instead.")
+    loader = DATASET_INFO[name][0]
+    return loader(int(n_samples), float(noise), int(seed))
+
+
+def train_val_split(n: int, val_fraction: float, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """Shuffled (train_idx, val_idx); at least one sample on each side when val_fraction > 0."""
+    order = rng.permutation(n)
+    n_val = int(round(n * val_fraction))
+    if val_fraction > 0:
+        n_val = min(max(n_val, 1), n - 1)
+    return order[n_val:], order[:n_val]
+
+
+def minibatches(n: int, batch_size: int, rng: np.random.Generator, *, drop_singleton: bool = True):
+    """The article's step 1: split range(n) at random, without replacement, into batches.
+
+    Returns a list of index arrays of ``batch_size`` (the last may be smaller).
+    With ``drop_singleton`` a last batch of one sample is merged into the one
+    before it (batch norm cannot standardize a single sample).
+    """
+    order = rng.permutation(n)
+    batches = [order[i : i + batch_size] for i in range(0, n, batch_size)]
+    if drop_singleton and len(batches) > 1 and len(batches[-1]) == 1:
+        last = batches.pop()
+        batches[-1] = np.concatenate([batches[-1], last])
+    return batches
