@@ -1,0 +1,126 @@
+"""The article's experiment as one call: raw against standardized features.
+
+``run_landscape(config)`` builds both quadratics, runs gradient descent on
+each at the same fraction of its own largest stable learning rate, and
+returns tidy frames ready to draw: the loss surface over the two weights,
+the descent path, the loss curve, and the numbers that explain them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from core.data import seed_regression
+from core.params import param, validate
+from core.regression import Quadratic, descent_at, loss_grid, quadratic, sample_steps, steps_to_within
+
+__all__ = ["LandscapeConfig", "LandscapeRun", "run_landscape", "RUNS", "GRID", "PATH_POINTS"]
+
+RUNS = ("raw", "standardized")
+GRID = 60  # grid points per axis: 3,600 rows per surface
+PATH_POINTS = 400  # path points kept per run, whatever the number of steps
+
+
+@dataclass(frozen=True)
+class LandscapeConfig:
+    """Settings of the loss-landscape experiment (the article's data by default)."""
+
+    n_samples: int = param(100, "int", low=10, high=5000, help="Samples drawn (the article: 100).")
+    noise: float = param(0.1, "float", low=0, high=50,
+                         help="Standard deviation of the noise added to y (the article: 0.1).")
+    data_seed: int = param(42, "int", low=0, high=2**31 - 1,
+                           help="Seed of default_rng for the data (the article: 42).")
+    lr_scale: float = param(0.9, "float", low=0, high=2, low_open=True,
+                            help="Learning rate as a fraction of each surface's largest stable "
+                                 "rate 2/λ_max. Above 1, descent diverges.")
+    steps: int = param(1000, "int", low=1, high=1_000_000, help="Gradient-descent steps.")
+    w0_a: float = param(0.0, "float", low=-10, high=10,
+                        help="Starting weight of feature A, in raw units (both runs start from the same model).")
+    w0_b: float = param(0.0, "float", low=-10, high=10,
+                        help="Starting weight of feature B, in raw units.")
+    fit_intercept: bool = param(True, "bool", help="Fit a bias too (the surface then shows the best bias at each point).")
+    at_step: int = param(1_000_000, "int", low=0, high=1_000_000,
+                         help="Draw the path up to this step.")
+
+    def validate(self) -> None:
+        validate(self)
+
+
+@dataclass(frozen=True, eq=False)
+class LandscapeRun:
+    """One run (raw or standardized): its numbers and its frames.
+
+    surface: (w_a, w_b, loss, log_loss, band), GRID*GRID rows.
+    path: (step, w_a, w_b, loss), at most PATH_POINTS + 1 rows, all finite.
+    """
+
+    name: str
+    quadratic: Quadratic
+    lr: float
+    condition_number: float
+    max_stable_lr: float
+    steps_to_1pct: int | None
+    diverged_at: int | None
+    optimum: tuple[float, float]
+    start: tuple[float, float]
+    extent: tuple[float, float, float, float]  # a_lo, a_hi, b_lo, b_hi
+    surface: pd.DataFrame
+    path: pd.DataFrame
+
+
+@dataclass(frozen=True, eq=False)
+class LandscapeResult:
+    config: LandscapeConfig
+    runs: dict[str, LandscapeRun]
+
+    def losses(self) -> pd.DataFrame:
+        """(run, step, loss) of both runs, for one chart."""
+        frames = [r.path[["step", "loss"]].assign(run=name) for name, r in self.runs.items()]
+        return pd.concat(frames, ignore_index=True)
+
+
+def _extent(points: list[tuple[float, float]]) -> tuple[float, float, float, float]:
+    """A square box (equal spans, so shapes are not distorted) around the points."""
+    p = np.asarray(points, dtype=float)
+    lo, hi = p.min(axis=0), p.max(axis=0)
+    centre = (lo + hi) / 2
+    half = max(float((hi - lo).max()) * 0.65, 1e-3 * max(1.0, float(np.abs(p).max())))
+    return (centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half)
+
+
+def _run(name: str, q: Quadratic, config: LandscapeConfig) -> LandscapeRun:
+    w_start, b_start = q.from_raw([config.w0_a, config.w0_b], 0.0)
+    theta0 = q.theta(w_start, b_start)
+    lr = config.lr_scale * q.max_stable_lr
+    traj = descent_at(q, sample_steps(config.steps, PATH_POINTS), lr=lr, theta0=theta0)
+    w_star, _ = q.split(q.theta_star)
+    optimum = (float(w_star[0]), float(w_star[1]))
+    start = (float(w_start[0]), float(w_start[1]))
+    extent = _extent([optimum, start])
+    a = np.linspace(extent[0], extent[1], GRID)
+    b = np.linspace(extent[2], extent[3], GRID)
+    surface = loss_grid(q, a, b)
+    surface["log_loss"] = np.log10(np.maximum(surface["loss"], 1e-300))
+    surface["band"] = np.floor(surface["log_loss"] * 3) / 3  # a third of a decade per band
+    path = pd.DataFrame({"step": traj.steps, "w_a": traj.weights[:, 0], "w_b": traj.weights[:, 1],
+                         "loss": traj.loss})
+    within = None
+    if lr < q.max_stable_lr:
+        within = steps_to_within(q, lr=lr, theta0=theta0)
+    return LandscapeRun(name, q, lr, q.condition_number, q.max_stable_lr, within, traj.diverged_at,
+                        optimum, start, extent, surface, path)
+
+
+def run_landscape(config: LandscapeConfig) -> LandscapeResult:
+    """Both runs of the experiment for ``config`` (validated first)."""
+    config.validate()
+    data = seed_regression(config.n_samples, config.data_seed, config.noise)
+    runs = {
+        name: _run(name, quadratic(data.X, data.y, standardize=(name == "standardized"),
+                                   fit_intercept=config.fit_intercept), config)
+        for name in RUNS
+    }
+    return LandscapeResult(config, runs)

@@ -1,0 +1,288 @@
+"""The article's experiment: gradient descent on a least-squares loss.
+
+The loss is the mean squared error of a linear model,
+
+    L(w, b) = mean((y - X w - b)^2),
+
+a quadratic whose Hessian H = 2/n [X 1]^T [X 1] is the same everywhere. Its
+condition number (largest over smallest eigenvalue) is the length of the
+valley: gradient descent with step size lr contracts the error along
+eigenvector i by (1 - lr * lambda_i) per step, so it is stable only for
+lr < 2 / lambda_max and then needs on the order of lambda_max / lambda_min
+steps to crawl along the flattest direction.
+
+Because the loss is quadratic, the iterates have a closed form,
+
+    theta_k - theta* = V diag((1 - lr lambda)^k) V^T (theta_0 - theta*),
+
+which is what :func:`descent_at` evaluates: any step, even the millionth,
+costs the same, and the result equals plain iteration (see the tests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.preprocessing import StandardScaler
+
+__all__ = [
+    "Trajectory",
+    "Quadratic",
+    "quadratic",
+    "mse",
+    "mse_gradient",
+    "gradient_descent",
+    "descent_at",
+    "condition_number",
+    "max_stable_lr",
+    "steps_to_within",
+    "loss_grid",
+    "sample_steps",
+    "DIVERGENCE_FACTOR",
+]
+
+#: a run counts as diverged once its loss exceeds this many times its start
+#: (or becomes inf/NaN); growth past the stable rate is geometric, so this
+#: only decides how soon it is called.
+DIVERGENCE_FACTOR = 1e6
+
+
+def _design(X: np.ndarray, fit_intercept: bool) -> np.ndarray:
+    """X: (n, d) -> (n, d+1) with a column of ones when fit_intercept."""
+    X = np.asarray(X, dtype=np.float64)
+    return np.column_stack([X, np.ones(len(X))]) if fit_intercept else X
+
+
+def mse(X, y, w, b=0.0) -> float:
+    """Mean squared error of the linear model w: (d,), b scalar on X: (n, d)."""
+    r = np.asarray(y, float) - np.asarray(X, float) @ np.asarray(w, float) - b
+    return float(np.mean(r * r))
+
+
+def mse_gradient(X, y, w, b=0.0) -> tuple[np.ndarray, float]:
+    """(dL/dw: (d,), dL/db) of :func:`mse`."""
+    X = np.asarray(X, float)
+    r = np.asarray(y, float) - X @ np.asarray(w, float) - b
+    n = len(r)
+    return -2.0 / n * (X.T @ r), float(-2.0 / n * r.sum())
+
+
+@dataclass(frozen=True, eq=False)
+class Quadratic:
+    """The MSE loss of one design as a quadratic: everything descent needs.
+
+    hessian: (p, p) with p = d (+1 with intercept); eigvals ascending, eigvecs
+    columns; theta_star: (p,) least-squares minimiser; loss_star its loss.
+    mean, scale: (d,) of the standardization applied (zeros/ones if none).
+    """
+
+    X: np.ndarray  # (n, d), as descended on (standardized if asked)
+    y: np.ndarray
+    fit_intercept: bool
+    hessian: np.ndarray
+    eigvals: np.ndarray
+    eigvecs: np.ndarray
+    theta_star: np.ndarray
+    loss_star: float
+    mean: np.ndarray
+    scale: np.ndarray
+
+    @property
+    def condition_number(self) -> float:
+        lo = self.eigvals[0]
+        return float(self.eigvals[-1] / lo) if lo > 0 else float("inf")
+
+    @property
+    def max_stable_lr(self) -> float:
+        return float(2.0 / self.eigvals[-1])
+
+    def loss(self, theta: np.ndarray) -> np.ndarray:
+        """Loss at parameters theta: (..., p) -> (...)."""
+        e = theta - self.theta_star
+        return self.loss_star + 0.5 * np.einsum("...i,ij,...j->...", e, self.hessian, e)
+
+    def split(self, theta: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """theta (..., p) -> weights (..., d), bias (...)."""
+        if self.fit_intercept:
+            return theta[..., :-1], theta[..., -1]
+        return theta, np.zeros(theta.shape[:-1])
+
+    def theta(self, w: np.ndarray, b: float = 0.0) -> np.ndarray:
+        w = np.asarray(w, dtype=np.float64)
+        return np.r_[w, b] if self.fit_intercept else w.copy()
+
+    def from_raw(self, w_raw, b_raw=0.0) -> tuple[np.ndarray, float]:
+        """The same model in this quadratic's coordinates: w_s = w * scale."""
+        w_raw = np.asarray(w_raw, dtype=np.float64)
+        return w_raw * self.scale, float(b_raw + w_raw @ self.mean)
+
+    def to_raw(self, w, b) -> tuple[np.ndarray, np.ndarray]:
+        """Weights (..., d) and bias (...) back to raw-feature coordinates."""
+        w = np.asarray(w, dtype=np.float64)
+        w_raw = w / self.scale
+        return w_raw, np.asarray(b) - w_raw @ self.mean
+
+
+def quadratic(X, y, *, standardize: bool, fit_intercept: bool = True) -> Quadratic:
+    """Build the :class:`Quadratic` for X: (n, d), y: (n,).
+
+    With ``standardize`` the features go through scikit-learn's
+    ``StandardScaler`` first (mean 0, population std 1).
+    """
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    d = X.shape[1]
+    if standardize:
+        scaler = StandardScaler().fit(X)
+        Xs = scaler.transform(X)
+        mean, scale = scaler.mean_.copy(), scaler.scale_.copy()
+    else:
+        Xs, mean, scale = X, np.zeros(d), np.ones(d)
+    A = _design(Xs, fit_intercept)
+    n = len(y)
+    hessian = 2.0 / n * (A.T @ A)
+    eigvals, eigvecs = np.linalg.eigh(hessian)
+    eigvals = np.clip(eigvals, 0.0, None)
+    theta_star = np.linalg.lstsq(A, y, rcond=None)[0]
+    r = y - A @ theta_star
+    return Quadratic(Xs, y, fit_intercept, hessian, eigvals, eigvecs, theta_star,
+                     float(np.mean(r * r)), mean, scale)
+
+
+@dataclass(frozen=True, eq=False)
+class Trajectory:
+    """Gradient-descent iterates.
+
+    steps: (k,) step numbers; weights: (k, d); bias: (k,); loss: (k,) MSE of
+    each iterate. When the run diverged, the arrays stop before the first
+    non-finite or exploded iterate and ``diverged_at`` is that step.
+    """
+
+    steps: np.ndarray
+    weights: np.ndarray
+    bias: np.ndarray
+    loss: np.ndarray
+    lr: float
+    diverged_at: int | None
+
+    @property
+    def diverged(self) -> bool:
+        return self.diverged_at is not None
+
+
+def descent_at(q: Quadratic, steps, *, lr: float, theta0: np.ndarray) -> Trajectory:
+    """Gradient descent on ``q`` evaluated at the given step numbers (ascending).
+
+    steps: (k,) non-negative ints. Uses the closed form of the iterates.
+    """
+    steps = np.asarray(steps, dtype=np.int64)
+    theta0 = np.asarray(theta0, dtype=np.float64)
+    c = q.eigvecs.T @ (theta0 - q.theta_star)  # (p,)
+    mu = 1.0 - lr * q.eigvals  # (p,)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # mu ** k for every step and mode: |mu| > 1 grows (diverges)
+        coeff = mu[None, :] ** steps[:, None] * c[None, :]  # (k, p)
+        theta = q.theta_star[None, :] + coeff @ q.eigvecs.T
+        loss = q.loss_star + 0.5 * np.sum(coeff * coeff * q.eigvals[None, :], axis=1)
+    start = q.loss_star + 0.5 * float(np.sum(c * c * q.eigvals))
+    limit = DIVERGENCE_FACTOR * max(start, 1e-12)
+    bad = ~np.isfinite(loss) | (loss > limit) | ~np.isfinite(theta).all(axis=1)
+    diverged_at = None
+    if bad.any():
+        first = int(np.argmax(bad))
+        diverged_at = int(steps[first])
+        steps, theta, loss = steps[:first], theta[:first], loss[:first]
+    w, b = q.split(theta)
+    return Trajectory(steps, w, b, loss, float(lr), diverged_at)
+
+
+def _theta0(q: Quadratic, w0) -> np.ndarray:
+    d = q.X.shape[1]
+    w = np.zeros(d) if w0 is None else np.asarray(w0, dtype=np.float64).reshape(d)
+    return q.theta(w, 0.0)
+
+
+def gradient_descent(X, y, *, lr: float, steps: int, standardize: bool,
+                     fit_intercept: bool = True, w0=None) -> Trajectory:
+    """Full-batch gradient descent on the MSE, every iterate from 0 to ``steps``.
+
+    X: (n, d), y: (n,). w0: (d,) starting weights in the coordinates descended
+    on (standardized ones when ``standardize``), zeros when None; the bias
+    starts at 0. Never raises on divergence: the trajectory stops and
+    ``diverged_at`` names the step.
+    """
+    if not (np.isfinite(lr) and lr > 0):
+        raise ValueError(f"The 'lr' parameter must be a float > 0. Got {lr!r} instead.")
+    if steps < 0:
+        raise ValueError(f"The 'steps' parameter must be an int >= 0. Got {steps!r} instead.")
+    q = quadratic(X, y, standardize=standardize, fit_intercept=fit_intercept)
+    return descent_at(q, np.arange(int(steps) + 1), lr=lr, theta0=_theta0(q, w0))
+
+
+def condition_number(X, fit_intercept: bool = True) -> float:
+    """Condition number of the MSE Hessian 2/n [X 1]^T [X 1] for X as given."""
+    A = _design(X, fit_intercept)
+    ev = np.linalg.eigvalsh(A.T @ A)
+    return float(ev[-1] / ev[0]) if ev[0] > 0 else float("inf")
+
+
+def max_stable_lr(X, fit_intercept: bool = True) -> float:
+    """2 / largest eigenvalue of the MSE Hessian: above it descent diverges."""
+    A = _design(X, fit_intercept)
+    return float(2.0 / np.linalg.eigvalsh(2.0 / len(A) * (A.T @ A))[-1])
+
+
+def steps_to_within(q: Quadratic, *, lr: float, theta0, rel: float = 0.01,
+                    max_steps: int = 10**7) -> int | None:
+    """First step whose loss is within ``rel`` of the optimum (loss <= (1+rel) L*).
+
+    Exact: the loss of a stable run never increases (every mode shrinks), so
+    a binary search over the closed form finds the first such step. None if
+    not reached within ``max_steps`` or the run is unstable.
+    """
+    target = q.loss_star * (1.0 + rel) + 1e-12
+    first = descent_at(q, [0, max_steps], lr=lr, theta0=theta0)
+    if first.diverged or len(first.loss) < 2 or first.loss[1] > target:
+        return None
+    if first.loss[0] <= target:
+        return 0
+    lo, hi = 0, max_steps  # loss(lo) > target >= loss(hi)
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if descent_at(q, [mid], lr=lr, theta0=theta0).loss[0] <= target:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def sample_steps(steps: int, max_points: int = 400) -> np.ndarray:
+    """Up to ``max_points`` step numbers in [0, steps]: every early step, then log-spaced.
+
+    Keeps the last step. Enough to draw a path or a log-x loss curve.
+    """
+    if steps + 1 <= max_points:
+        return np.arange(steps + 1)
+    head = np.arange(min(50, max_points // 4))
+    tail = np.unique(np.geomspace(max(head[-1], 1), steps, max_points - len(head)).astype(np.int64))
+    return np.unique(np.r_[head, tail, steps])
+
+
+def loss_grid(q: Quadratic, wa: np.ndarray, wb: np.ndarray) -> pd.DataFrame:
+    """The loss over a grid of the first two weights, in q's coordinates.
+
+    wa: (na,), wb: (nb,) -> tidy frame (w_a, w_b, loss) of na*nb rows. With an
+    intercept the bias takes its best value at every point (the surface is
+    the loss with the bias minimised out); other weights sit at the optimum.
+    """
+    WA, WB = np.meshgrid(np.asarray(wa, float), np.asarray(wb, float), indexing="xy")
+    theta = np.broadcast_to(q.theta_star, WA.shape + q.theta_star.shape).copy()
+    theta[..., 0] = WA
+    theta[..., 1] = WB
+    if q.fit_intercept:
+        # best bias for these weights: mean(y - X w)
+        theta[..., -1] = q.y.mean() - theta[..., :-1] @ q.X.mean(axis=0)
+    loss = q.loss(theta)
+    return pd.DataFrame({"w_a": WA.ravel(), "w_b": WB.ravel(), "loss": loss.ravel()})
