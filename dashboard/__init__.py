@@ -1,0 +1,1 @@
+"""UI support shared by the pages: state/URL round trip, widgets, cached runs, charts."""

@@ -1,0 +1,33 @@
+"""Entry point: ``streamlit run dashboard/app.py``.
+
+Sets the page config and navigates over the views in dashboard/registry.py.
+A view that fails shows a short message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ first, not the root
+    sys.path.insert(0, str(ROOT))
+
+import streamlit as st  # noqa: E402
+
+from dashboard.guard import run_guarded  # noqa: E402
+from dashboard.registry import ALL_VIEWS  # noqa: E402
+
+st.set_page_config(
+    page_title="Normalization, seen",
+    page_icon=":material/insights:",
+    layout="wide",
+    initial_sidebar_state="expanded",
+)
+
+pages = [
+    st.Page(str(v.path), title=v.title, icon=v.icon, url_path=v.url_path, default=(i == 0))
+    for i, v in enumerate(ALL_VIEWS)
+]
+current = st.navigation(pages)
+run_guarded(current.run)

@@ -1,0 +1,41 @@
+"""The views of the dashboard, in menu order: one table used by the app's
+navigation, the home page's map of views and the tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from core.experiment import LandscapeConfig
+from core.standardize import StandardizeConfig
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class View:
+    file: str  # relative to the repository root
+    title: str
+    icon: str
+    url_path: str
+    lesson: str  # one line for the home page: what the view teaches
+
+    @property
+    def path(self) -> Path:
+        return ROOT / self.file
+
+
+HOME = View("pages/home.py", "Home", ":material/home:", "home",
+            "What batch normalization is, in three steps, and where to look next.")
+
+VIEWS: tuple[View, ...] = (
+    View("pages/standardization.py", "Standardization", ":material/equalizer:", "standardization",
+         "Features on wildly different scales, before and after standardizing; batch norm's three steps on real batches."),
+    View("pages/landscape.py", "Loss landscape", ":material/landscape:", "landscape",
+         "The article's picture: a long valley for raw features, a round bowl for standardized ones, and the descent paths on each."),
+)
+
+ALL_VIEWS: tuple[View, ...] = (HOME, *VIEWS)
+
+#: every config whose fields can appear in a link
+CONFIG_CLASSES = (LandscapeConfig, StandardizeConfig)

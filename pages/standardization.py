@@ -1,0 +1,137 @@
+"""Standardization: features before and after, and batch norm's three steps."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from core.data import DATASET_INFO
+from core.standardize import (
+    STANDARDIZE_DATASETS,
+    StandardizeConfig,
+    batch_demo,
+    histogram_frame,
+    scale_report,
+    spread_features,
+)
+from dashboard import cached, charts
+from dashboard.state import PageState, choice, slider
+
+st.title("Standardization")
+st.markdown(
+    "**Compare the widths of the histograms.** Before standardization each feature lives on its own "
+    "scale; after it, every feature has mean 0 and standard deviation 1. Then follow batch norm's three "
+    "steps on one real mini-batch."
+)
+
+state = PageState("standardization")
+with st.sidebar:
+    st.header("Data")
+    cfg = state.config(StandardizeConfig)
+    choice(StandardizeConfig, "dataset", "Data set", horizontal=False,
+           labels={n: f"{n} — {DATASET_INFO[n][2]}" for n in STANDARDIZE_DATASETS})
+state.note_unknown()
+state.show_notices()
+
+data = cached.dataset(cfg.dataset, n_samples=100 if cfg.dataset == "seed" else 100_000, noise=0.1,
+                      seed=42 if cfg.dataset == "seed" else 0)
+st.caption(f"**{cfg.dataset}**: {DATASET_INFO[cfg.dataset][2]} — {len(data.X):,} samples, "
+           f"{data.n_features} features.")
+
+n_max = min(8, data.n_features)
+if data.n_features > 2:
+    with st.sidebar:
+        st.session_state["n_show"] = min(st.session_state["n_show"], n_max)
+        st.slider("Features to draw", 1, n_max, key="n_show",
+                  help="The features whose scales differ most are drawn.")
+names = spread_features(data, cfg.n_show if data.n_features > 2 else 2)
+cols = [data.feature_names.index(n) for n in names]
+X = data.X[:, cols]
+table, Z = scale_report(X, names)
+
+# --------------------------------------------------------------------------- before / after
+left, right = st.columns(2)
+left.altair_chart(charts.feature_histograms(histogram_frame(X, names, shared=True),
+                                            title="Before: raw units, one shared axis",
+                                            x_title="value (raw units)"), width="stretch")
+right.altair_chart(charts.feature_histograms(histogram_frame(Z, names, shared=True),
+                                             title="After StandardScaler: (x − mean) / std",
+                                             x_title="value (standard deviations)"), width="stretch")
+
+st.markdown("**Mean, std, min and max per feature, before and after** (scikit-learn's `StandardScaler`)")
+st.dataframe(table.style.format("{:.3g}"), width="stretch")
+ratio = table["std"].max() / max(table["std"].min(), 1e-300)
+st.caption(f"The largest standard deviation is **{ratio:,.0f}×** the smallest before; after, all are 1.")
+
+# --------------------------------------------------------------------------- three steps
+st.header("Batch norm's three steps, on one mini-batch")
+c = st.columns([1, 1, 1, 1])
+slider(StandardizeConfig, "batch_size", "Batch size", container=c[0])
+n_batches = int(np.ceil(len(X) / st.session_state["batch_size"]))
+if st.session_state["batch"] > n_batches - 1:
+    st.session_state["batch"] = n_batches - 1
+c[1].slider("Batch", 0, max(n_batches - 1, 1), key="batch",
+            help="Which mini-batch to look at.", disabled=n_batches < 2)
+slider(StandardizeConfig, "gamma", "γ (scale)", step=0.1, container=c[2])
+slider(StandardizeConfig, "beta", "β (shift)", step=0.1, container=c[3])
+if st.session_state["feature"] >= len(names):
+    st.session_state["feature"] = 0
+st.selectbox("Feature shown in steps 2 and 3", options=list(range(len(names))),
+             format_func=lambda i: names[i], key="feature")
+cfg = StandardizeConfig(**{f: st.session_state[f] for f in (
+    "dataset", "n_show", "batch_size", "batch", "shuffle_seed", "feature", "gamma", "beta")})
+
+demo = batch_demo(X, names, batch_size=cfg.batch_size, batch=cfg.batch, seed=cfg.shuffle_seed,
+                  gamma=cfg.gamma, beta=cfg.beta)
+fname = names[cfg.feature]
+
+s1, s2 = st.columns([1, 1])
+with s1:
+    st.markdown(f"**1 · Split at random, without replacement**: {len(demo.batches)} batches of "
+                f"{cfg.batch_size}; batch {cfg.batch} holds {len(demo.batch)} samples.")
+    xa, xb = (names[0], names[1]) if len(names) > 1 else (names[0], names[0])
+    in_batch = np.zeros(len(X), dtype=bool)
+    in_batch[demo.batch] = True
+    scatter = pd.DataFrame({xa: X[:, names.index(xa)], xb: X[:, names.index(xb)],
+                            "in_batch": np.where(in_batch, "this batch", "other batches"),
+                            "index": np.arange(len(X))})
+    st.altair_chart(charts.batch_scatter(scatter, x=xa, y=xb), width="stretch")
+    st.number_input("Shuffle seed", 0, 9999, key="shuffle_seed",
+                    help="A new seed draws a new random split into batches.")
+with s2:
+    st.markdown("**2 · Standardize with the batch's own mean and std**")
+    stats = demo.stats
+    st.dataframe(stats.style.format("{:.3g}"), width="stretch")
+    gap = (stats["batch mean"] - stats["full-data mean"]).abs() / stats["full-data std"]
+    st.caption(f"This batch's means sit up to {gap.max():.2f} standard deviations from the full data's: "
+               "each batch is standardized a little differently — batch norm's noise.")
+
+xb_raw = X[demo.batch, cfg.feature]
+steps = pd.concat([
+    pd.DataFrame({"stage": "x̂ = (x − batch mean) / batch std", "value": demo.x_hat[:, cfg.feature],
+                  "index": demo.batch}),
+    pd.DataFrame({"stage": f"γ·x̂ + β  (γ = {cfg.gamma:g}, β = {cfg.beta:g})",
+                  "value": demo.y[:, cfg.feature], "index": demo.batch}),
+], ignore_index=True)
+rules = pd.DataFrame({"at": [0.0, cfg.beta], "what": ["0", "β"]})
+lo = float(min(-3.0, steps["value"].min())) if len(steps) else -3.0
+hi = float(max(3.0, steps["value"].max())) if len(steps) else 3.0
+raw_strip = pd.DataFrame({"stage": f"{fname}, raw", "value": xb_raw, "index": demo.batch})
+r1, r2 = st.columns([1, 2])
+r1.altair_chart(charts.strip(raw_strip, title=f"The batch's {fname}, raw units", x_title=fname),
+                width="stretch")
+r2.altair_chart(charts.strip(steps, title="2 · standardized, then 3 · scaled and shifted",
+                             x_title="value", domain=(lo, hi), rules=rules), width="stretch")
+
+st.subheader("What you see")
+st.markdown(
+    f"""
+- **Before**, the widest feature spans {ratio:,.0f}× the narrowest: a network's first layer sees
+  inputs dominated by one feature, and its loss surface is a long valley (see *Loss landscape*).
+- **After**, every feature has mean 0 and std 1: same scale, same say.
+- **Batch norm** does this inside the network, on every mini-batch, with the batch's own mean and
+  std (step 2) — so a batch of {cfg.batch_size} gives slightly different statistics from the full data.
+  Then it multiplies by γ and adds β (step 3): with γ = std and β = mean it can undo the
+  standardization completely, if that is what the loss wants.
+"""
+)
+state.write_url()
