@@ -1,0 +1,485 @@
+"""Network layers in plain numpy, following the forward/backward pattern.
+
+Each layer keeps what its backward pass needs during ``forward`` and, in
+``backward(grad_out)``, returns the gradient with respect to its input and
+stores the gradients of its parameters (``grad_<name>``). Gradients are
+overwritten by every backward pass, never accumulated.
+
+Shapes are written as in CS231n: ``n`` is the batch size, ``d`` the number of
+features of the layer's input, ``k`` the number of its outputs.
+
+Speed notes: everything computes in the layer's ``dtype`` (float32 by
+default). Every forward and backward returns a freshly allocated array, so a
+result the caller keeps is never overwritten by a later pass; the
+intermediates a layer keeps are references to arrays it computed anyway, never
+copies. Parameters are updated in place by the optimizers, so code holding a
+reference to ``layer.W`` always sees the current weights (``core.network.MLP``
+relies on it: it re-seats all parameters as views into one flat buffer).
+
+Every layer has ``params()``: a list of ``(name, param, grad)`` triples (empty
+for activations) that optimizers and telemetry iterate over.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITS",
+    "BatchNorm1d",
+    "Dense",
+    "Identity",
+    "Layer",
+    "LayerNorm",
+    "ReLU",
+    "Sigmoid",
+    "Tanh",
+    "make_activation",
+]
+
+INITS = ("he", "glorot", "normal")
+_ZEROS_MAX_SIZE = 1 << 18  # elements: cached zeros for ReLU stay under 1 MB (float32)
+
+
+class Layer:
+    """Base class: a layer without parameters that passes values through.
+
+    Subclasses with parameters list their names in ``param_names``; for each
+    name ``p`` the layer has the parameter ``self.p`` and its gradient
+    ``self.grad_p`` (same shape and dtype).
+    """
+
+    param_names: tuple[str, ...] = ()
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        raise NotImplementedError
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def params(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """The ``(name, param, grad)`` triples of this layer (views, not copies)."""
+        return [(p, getattr(self, p), getattr(self, "grad_" + p)) for p in self.param_names]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}()"
+
+
+def _ones(cache: dict, n: int, dtype: np.dtype, scale: float = 1.0) -> np.ndarray:
+    """A cached read-only vector of ``n`` times ``scale`` (for reductions as matrix products)."""
+    key = (n, scale)
+    v = cache.get(key)
+    if v is None:
+        v = np.full(n, scale, dtype=dtype)
+        v.flags.writeable = False
+        cache[key] = v
+    return v
+
+
+class Dense(Layer):
+    """Fully connected layer: ``out = x @ W + b``.
+
+    Parameters: ``W`` (d, k), ``b`` (k,); gradients ``grad_W`` (d, k), ``grad_b`` (k,).
+
+    Initialisation of ``W`` (``b`` starts at zero):
+      - ``"he"``: normal with std ``sqrt(2 / d)`` (Kaiming He, for relu);
+      - ``"glorot"``: normal with std ``sqrt(2 / (d + k))`` (Xavier Glorot);
+      - ``"normal"``: normal with std ``init_scale`` (to show bad initialisation).
+    ``init_scale`` also multiplies the std of ``"he"`` and ``"glorot"``.
+    The draws are made in float64 and then cast, so the same ``rng`` state gives
+    the same weights in float32 and float64.
+    """
+
+    param_names = ("W", "b")
+
+    def __init__(
+        self,
+        in_features: int,
+        out_features: int,
+        *,
+        rng: np.random.Generator,
+        init: str = "he",
+        init_scale: float = 1.0,
+        bias: bool = True,
+        dtype=np.float32,
+    ) -> None:
+        if init not in INITS:
+            raise ValueError(f"The 'init' parameter must be one of {INITS}. Got {init!r} instead.")
+        if not np.isfinite(init_scale) or init_scale < 0:
+            raise ValueError(
+                f"The 'init_scale' parameter must be a finite float >= 0. Got {init_scale!r} instead."
+            )
+        self.in_features = int(in_features)
+        self.out_features = int(out_features)
+        self.dtype = np.dtype(dtype)
+        if init == "he":
+            std = np.sqrt(2.0 / self.in_features) * init_scale
+        elif init == "glorot":
+            std = np.sqrt(2.0 / (self.in_features + self.out_features)) * init_scale
+        else:
+            std = float(init_scale)
+        w = rng.standard_normal((self.in_features, self.out_features)) * std
+        self.W = w.astype(self.dtype)
+        self.grad_W = np.zeros_like(self.W)
+        self.bias = bool(bias)
+        if self.bias:
+            self.b = np.zeros(self.out_features, dtype=self.dtype)
+            self.grad_b = np.zeros_like(self.b)
+        else:
+            self.param_names = ("W",)
+        self.x: np.ndarray | None = None
+        self._cache: dict = {}
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        """x: (n, d) -> out: (n, k). Keeps a reference to ``x`` for backward."""
+        self.x = x
+        out = np.matmul(x, self.W)
+        if self.bias:
+            out += self.b
+        return out
+
+    def backward(self, grad_out: np.ndarray, *, input_grad: bool = True) -> np.ndarray | None:
+        """grad_out: (n, k) -> grad_in: (n, d); fills ``grad_W`` (d, k), ``grad_b`` (k,).
+
+        With ``input_grad=False`` the input gradient is not computed (the first
+        layer of a network does not need it) and None is returned.
+        """
+        x = self.x
+        np.matmul(x.T, grad_out, out=self.grad_W)
+        if self.bias:
+            ones = _ones(self._cache, grad_out.shape[0], self.dtype)
+            np.matmul(ones, grad_out, out=self.grad_b)
+        if not input_grad:
+            return None
+        return np.matmul(grad_out, self.W.T)
+
+    def __repr__(self) -> str:
+        return f"Dense({self.in_features}, {self.out_features}, bias={self.bias})"
+
+
+class ReLU(Layer):
+    """``out = max(x, 0)``; the gradient is passed where ``out > 0`` (as in PyTorch)."""
+
+    name = "relu"
+
+    def __init__(self) -> None:
+        self._zeros: dict = {}
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        """x: (n, d) -> out: (n, d)."""
+        # np.maximum against a zeros array of the same shape runs about twice as
+        # fast as against a scalar; keep a few small ones (bounded memory).
+        if x.size <= _ZEROS_MAX_SIZE:
+            key = (x.shape, x.dtype)
+            zeros = self._zeros.get(key)
+            if zeros is None:
+                if len(self._zeros) >= 4:
+                    self._zeros.clear()
+                zeros = self._zeros[key] = np.zeros(x.shape, dtype=x.dtype)
+                zeros.flags.writeable = False
+        else:
+            zeros = x.dtype.type(0)
+        out = np.maximum(x, zeros)
+        self.out = out
+        return out
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out: (n, d) -> grad_in: (n, d)."""
+        out = self.out
+        return grad_out * (out > out.dtype.type(0))
+
+
+class Tanh(Layer):
+    """``out = tanh(x)``; ``grad_in = grad_out * (1 - out**2)``."""
+
+    name = "tanh"
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        """x: (n, d) -> out: (n, d)."""
+        out = np.tanh(x)
+        self.out = out
+        return out
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out: (n, d) -> grad_in: (n, d)."""
+        out = self.out
+        g = np.multiply(out, out)
+        np.subtract(out.dtype.type(1), g, out=g)
+        g *= grad_out
+        return g
+
+
+class Sigmoid(Layer):
+    """``out = 1 / (1 + exp(-x))``; ``grad_in = grad_out * out * (1 - out)``.
+
+    For very negative ``x``, ``exp(-x)`` overflows to inf and ``out`` is the
+    exact limit 0; that overflow is expected and not reported.
+    """
+
+    name = "sigmoid"
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        """x: (n, d) -> out: (n, d)."""
+        out = np.negative(x)
+        with np.errstate(over="ignore"):
+            np.exp(out, out=out)
+        out += out.dtype.type(1)
+        np.reciprocal(out, out=out)
+        self.out = out
+        return out
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out: (n, d) -> grad_in: (n, d)."""
+        out = self.out
+        g = np.subtract(out.dtype.type(1), out)
+        g *= out
+        g *= grad_out
+        return g
+
+
+class Identity(Layer):
+    """``out = x`` (the same array); ``grad_in = grad_out``."""
+
+    name = "identity"
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        """x: (n, d) -> out: (n, d), the same array."""
+        self.out = x
+        return x
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out: (n, d) -> grad_in: (n, d), the same array."""
+        return grad_out
+
+
+ACTIVATIONS: dict[str, type[Layer]] = {
+    "relu": ReLU,
+    "tanh": Tanh,
+    "sigmoid": Sigmoid,
+    "identity": Identity,
+}
+
+
+def make_activation(name: str) -> Layer:
+    """A new activation layer by name: one of ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"identity"``."""
+    try:
+        return ACTIVATIONS[name]()
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"The 'activation' parameter must be one of {tuple(ACTIVATIONS)}. Got {name!r} instead."
+        ) from None
+
+
+class BatchNorm1d(Layer):
+    """Batch normalization over the batch axis, with PyTorch's semantics.
+
+    Training mode (``forward(x, training=True)``) normalizes each feature with
+    the mean and the *biased* variance of the batch:
+    ``out = (x - mean) / sqrt(var + eps) * gamma + beta``, and updates the
+    running estimates with the *unbiased* variance:
+    ``running = (1 - momentum) * running + momentum * batch`` (with
+    ``momentum=None``, a cumulative average over all batches seen, as PyTorch).
+    Eval mode (``training=False``) normalizes with ``running_mean`` and
+    ``running_var`` and updates nothing.
+
+    Parameters: ``gamma`` (d,) starts at 1, ``beta`` (d,) at 0; gradients
+    ``grad_gamma``, ``grad_beta``. Buffers: ``running_mean`` (d,) starts at 0,
+    ``running_var`` (d,) at 1, ``num_batches_tracked`` (int).
+
+    Telemetry: after a training-mode forward, ``batch_mean`` (d,) and
+    ``batch_var`` (d,, biased) are the statistics that batch was normalized
+    with (references, not copies); an eval-mode forward leaves them as they
+    were (it normalizes with the running estimates).
+    """
+
+    param_names = ("gamma", "beta")
+
+    def __init__(self, num_features: int, momentum: float | None = 0.1, eps: float = 1e-5, dtype=np.float32):
+        if momentum is not None and not 0.0 <= momentum <= 1.0:
+            raise ValueError(
+                f"The 'momentum' parameter must be a float in the range [0, 1] or None. Got {momentum!r} instead."
+            )
+        if not eps > 0:
+            raise ValueError(f"The 'eps' parameter must be a float > 0. Got {eps!r} instead.")
+        self.num_features = int(num_features)
+        self.momentum = momentum
+        self.eps = float(eps)
+        self.dtype = np.dtype(dtype)
+        d = self.num_features
+        self.gamma = np.ones(d, dtype=self.dtype)
+        self.beta = np.zeros(d, dtype=self.dtype)
+        self.grad_gamma = np.zeros(d, dtype=self.dtype)
+        self.grad_beta = np.zeros(d, dtype=self.dtype)
+        self.running_mean = np.zeros(d, dtype=self.dtype)
+        self.running_var = np.ones(d, dtype=self.dtype)
+        self.num_batches_tracked = 0
+        self.batch_mean: np.ndarray | None = None
+        self.batch_var: np.ndarray | None = None
+        self._cache: dict = {}
+        self._xc = self._inv_std = self._scale = None
+        self._training = True
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        """x: (n, d) -> out: (n, d).
+
+        Raises ValueError in training mode when n == 1 (a batch of one has no
+        variance to normalize by), as PyTorch does.
+        """
+        n, d = x.shape
+        if d != self.num_features:
+            raise ValueError(
+                f"BatchNorm1d expected {self.num_features} features, got input of shape {x.shape}."
+            )
+        self._training = training
+        if not training:
+            inv_std = self.running_var + self.eps
+            np.sqrt(inv_std, out=inv_std)
+            np.reciprocal(inv_std, out=inv_std)
+            scale = self.gamma * inv_std
+            xc = x - self.running_mean
+            out = xc * scale
+            out += self.beta
+            self._xc, self._inv_std, self._scale = xc, inv_std, scale
+            return out
+        if n < 2:
+            raise ValueError(
+                f"Expected more than 1 value per channel when training, got input size {x.shape}: "
+                "batch normalization needs a batch of at least 2 samples in training mode."
+            )
+        cache = self._cache
+        # Means over the batch as matrix-vector products: faster than x.mean(0).
+        mean = np.matmul(_ones(cache, n, self.dtype, 1.0 / n), x)
+        xc = x - mean
+        out = np.multiply(xc, xc)
+        var = np.matmul(_ones(cache, n, self.dtype, 1.0 / n), out)
+        inv_std = var + self.eps
+        np.sqrt(inv_std, out=inv_std)
+        np.reciprocal(inv_std, out=inv_std)
+        scale = self.gamma * inv_std
+        np.multiply(xc, scale, out=out)
+        out += self.beta
+        self._xc, self._inv_std, self._scale = xc, inv_std, scale
+        self.batch_mean, self.batch_var = mean, var
+        # Running estimates: the unbiased variance, PyTorch's momentum convention.
+        self.num_batches_tracked += 1
+        m = self.momentum if self.momentum is not None else 1.0 / self.num_batches_tracked
+        rm, rv = self.running_mean, self.running_var
+        rm *= 1.0 - m
+        rm += m * mean
+        rv *= 1.0 - m
+        rv += (m * n / (n - 1)) * var
+        return out
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out: (n, d) -> grad_in: (n, d); fills ``grad_gamma`` (d,), ``grad_beta`` (d,).
+
+        With ``xc = x - mean``, ``s = inv_std = 1 / sqrt(var + eps)``:
+        ``grad_gamma = s * sum(grad_out * xc)``, ``grad_beta = sum(grad_out)`` and
+        ``grad_in = gamma * s * (grad_out - grad_beta / n - xc * s**2 * sum(grad_out * xc) / n)``.
+        After an eval-mode forward the statistics are constants and
+        ``grad_in = gamma * s * grad_out``.
+        """
+        n = grad_out.shape[0]
+        xc, inv_std, scale = self._xc, self._inv_std, self._scale
+        ones = _ones(self._cache, n, self.dtype)
+        np.matmul(ones, grad_out, out=self.grad_beta)
+        g = np.multiply(grad_out, xc)
+        sum_gxc = np.matmul(ones, g)
+        np.multiply(sum_gxc, inv_std, out=self.grad_gamma)
+        if not self._training:
+            np.multiply(grad_out, scale, out=g)
+            return g
+        c = inv_std * inv_std
+        c *= sum_gxc
+        c *= 1.0 / n
+        np.multiply(xc, c, out=g)
+        np.subtract(grad_out, g, out=g)
+        g -= self.grad_beta * (1.0 / n)
+        g *= scale
+        return g
+
+    def __repr__(self) -> str:
+        return f"BatchNorm1d({self.num_features}, momentum={self.momentum}, eps={self.eps})"
+
+
+class LayerNorm(Layer):
+    """Layer normalization over the last axis, with PyTorch's semantics.
+
+    Each sample is normalized with its own mean and biased variance over its
+    ``d`` features: ``out = (x - mean) / sqrt(var + eps) * gamma + beta``, the
+    same in training and eval mode (there are no running estimates).
+
+    Parameters: ``gamma`` (d,) starts at 1, ``beta`` (d,) at 0; gradients
+    ``grad_gamma``, ``grad_beta``.
+
+    Telemetry: after a forward, ``batch_mean`` (n,) and ``batch_var`` (n,) are
+    the per-sample statistics used (references, not copies).
+    """
+
+    param_names = ("gamma", "beta")
+
+    def __init__(self, num_features: int, eps: float = 1e-5, dtype=np.float32):
+        if not eps > 0:
+            raise ValueError(f"The 'eps' parameter must be a float > 0. Got {eps!r} instead.")
+        self.num_features = int(num_features)
+        self.eps = float(eps)
+        self.dtype = np.dtype(dtype)
+        d = self.num_features
+        self.gamma = np.ones(d, dtype=self.dtype)
+        self.beta = np.zeros(d, dtype=self.dtype)
+        self.grad_gamma = np.zeros(d, dtype=self.dtype)
+        self.grad_beta = np.zeros(d, dtype=self.dtype)
+        self.batch_mean: np.ndarray | None = None
+        self.batch_var: np.ndarray | None = None
+        self._cache: dict = {}
+        self._xhat = self._inv_std = None
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        """x: (n, d) -> out: (n, d). ``training`` is accepted and ignored."""
+        n, d = x.shape
+        if d != self.num_features:
+            raise ValueError(
+                f"LayerNorm expected {self.num_features} features, got input of shape {x.shape}."
+            )
+        w = _ones(self._cache, d, self.dtype, 1.0 / d)
+        mean = np.matmul(x, w)  # (n,)
+        xhat = x - mean[:, None]
+        out = np.multiply(xhat, xhat)
+        var = np.matmul(out, w)  # (n,)
+        inv_std = var + self.eps
+        np.sqrt(inv_std, out=inv_std)
+        np.reciprocal(inv_std, out=inv_std)
+        xhat *= inv_std[:, None]
+        np.multiply(xhat, self.gamma, out=out)
+        out += self.beta
+        self._xhat, self._inv_std = xhat, inv_std
+        self.batch_mean, self.batch_var = mean, var
+        return out
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out: (n, d) -> grad_in: (n, d); fills ``grad_gamma`` (d,), ``grad_beta`` (d,).
+
+        With ``xhat`` the normalized input, ``s`` (n,) the inverse std and
+        ``gx = grad_out * gamma``:
+        ``grad_in = s * (gx - mean_j(gx) - xhat * mean_j(gx * xhat))`` per row.
+        """
+        n, d = grad_out.shape
+        xhat, inv_std = self._xhat, self._inv_std
+        ones_n = _ones(self._cache, n, self.dtype)
+        w = _ones(self._cache, d, self.dtype, 1.0 / d)
+        np.matmul(ones_n, grad_out, out=self.grad_beta)
+        t = np.multiply(grad_out, xhat)
+        np.matmul(ones_n, t, out=self.grad_gamma)
+        gx = np.multiply(grad_out, self.gamma)
+        mean_gx = np.matmul(gx, w)  # (n,)
+        np.multiply(gx, xhat, out=t)
+        mean_gxx = np.matmul(t, w)  # (n,)
+        np.multiply(xhat, mean_gxx[:, None], out=t)
+        np.subtract(gx, t, out=gx)
+        gx -= mean_gx[:, None]
+        gx *= inv_std[:, None]
+        return gx
+
+    def __repr__(self) -> str:
+        return f"LayerNorm({self.num_features}, eps={self.eps})"
