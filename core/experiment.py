@@ -33,7 +33,7 @@ class LandscapeConfig:
                          help="Standard deviation of the noise added to y (the article: 0.1).")
     data_seed: int = param(42, "int", low=0, high=2**31 - 1,
                            help="Seed of default_rng for the data (the article: 42).")
-    lr_scale: float = param(0.9, "float", low=0, high=2, low_open=True,
+    lr_scale: float = param(0.5, "float", low=0, high=2, low_open=True,
                             help="Learning rate as a fraction of each surface's largest stable "
                                  "rate 2/λ_max. Above 1, descent diverges.")
     steps: int = param(1000, "int", low=1, high=1_000_000, help="Gradient-descent steps.")

@@ -16,6 +16,7 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ first, not the 
 import streamlit as st  # noqa: E402
 
 from dashboard.guard import run_guarded  # noqa: E402
+from dashboard.state import keep_settings  # noqa: E402
 from dashboard.registry import ALL_VIEWS  # noqa: E402
 
 st.set_page_config(
@@ -30,4 +31,5 @@ pages = [
     for i, v in enumerate(ALL_VIEWS)
 ]
 current = st.navigation(pages)
+keep_settings()  # settings survive page switches (a widget's state is dropped when it is not drawn)
 run_guarded(current.run)

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from core.experiment import LandscapeConfig
 from core.standardize import StandardizeConfig
+from core.training import TrainConfig
+from core.views import ActivationsView, CompareView, NormParamsView
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,9 +35,16 @@ VIEWS: tuple[View, ...] = (
          "Features on wildly different scales, before and after standardizing; batch norm's three steps on real batches."),
     View("pages/landscape.py", "Loss landscape", ":material/landscape:", "landscape",
          "The article's picture: a long valley for raw features, a round bowl for standardized ones, and the descent paths on each."),
+    View("pages/training.py", "Training", ":material/show_chart:", "training",
+         "A deep network with and without normalization: loss, accuracy and decision boundary side by side."),
+    View("pages/activations.py", "Activations", ":material/stacked_bar_chart:", "activations",
+         "Per-layer distributions over training: drifting, saturating and vanishing without normalization, steady with it."),
+    View("pages/norm_params.py", "γ and β", ":material/tune:", "gamma-beta",
+         "What batch norm learns: γ and β per unit, running statistics, and training mode against evaluation mode."),
 )
 
 ALL_VIEWS: tuple[View, ...] = (HOME, *VIEWS)
 
 #: every config whose fields can appear in a link
-CONFIG_CLASSES = (LandscapeConfig, StandardizeConfig)
+CONFIG_CLASSES = (LandscapeConfig, StandardizeConfig, TrainConfig, ActivationsView, NormParamsView,
+                  CompareView)

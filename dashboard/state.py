@@ -133,6 +133,15 @@ class PageState:
         return "&".join(f"{k}={v}" for k, v in params.items())
 
 
+def keep_settings() -> None:
+    """Re-assign every setting in session state so Streamlit keeps it when the
+    page that draws its widget is not the one running (its documented idiom)."""
+    ss = st.session_state
+    for key in known_keys():
+        if key in ss and ss[key] is not None:
+            ss[key] = ss[key]
+
+
 def known_keys() -> set[str]:
     """Every field name of every page's config: a link may carry another page's."""
     from dashboard.registry import CONFIG_CLASSES

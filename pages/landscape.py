@@ -6,6 +6,7 @@ import streamlit as st
 from core.experiment import LandscapeConfig
 from dashboard import cached, charts
 from dashboard.state import PageState, select_slider, slider, toggle
+from dashboard.views import draw
 
 LR_SCALES = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99, 1.01, 1.05, 1.2, 1.5, 2.0)
 STEP_CHOICES = (10, 30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000)
@@ -58,14 +59,14 @@ def _steps_text(run) -> str:
         return f"diverged at step {run.diverged_at:,}"
     if run.steps_to_1pct is None:
         return "never (unstable rate)"
-    if run.steps_to_1pct > cfg.steps:
-        return f"{run.steps_to_1pct:,} (more than the {cfg.steps:,} run)"
     return f"{run.steps_to_1pct:,}"
 
 
 c = st.columns(2)
-c[0].metric("Steps to within 1 % of the optimum, raw", _steps_text(raw))
-c[1].metric("Steps to within 1 % of the optimum, standardized", _steps_text(std_run))
+for col, run, name in ((c[0], raw, "raw"), (c[1], std_run, "standardized")):
+    col.metric(f"Steps to within 1 % of the optimum, {name}", _steps_text(run))
+    if run.steps_to_1pct is not None and run.steps_to_1pct > cfg.steps:
+        col.caption(f"More than this run's {cfg.steps:,} steps: its path stops short of the optimum.")
 
 for run, label in ((raw, "raw features"), (std_run, "standardized features")):
     if run.diverged_at is not None:
@@ -90,13 +91,13 @@ for col, run, title, names in (
     chart = charts.surface(run.surface, shown, title=title, x_title=names[0], y_title=names[1],
                            extent=run.extent, optimum=run.optimum, current=current,
                            band_domain=(band_lo, band_hi))
-    col.altair_chart(chart, width="content")
+    draw(col, chart, height=540)
     if not current.empty:
         row = current.iloc[0]
         col.caption(f"Step {int(row.step):,}: loss {row.loss:.4g} · learning rate {run.lr:.3g} "
                     f"({cfg.lr_scale:g} × {run.max_stable_lr:.3g})")
 
-st.altair_chart(
+draw(st,
     charts.loss_curves(result.losses(), title="Loss against step (both axes logarithmic)",
                        runs=["raw", "standardized"], current_step=at_step),
     width="stretch",

@@ -15,6 +15,7 @@ from core.standardize import (
 )
 from dashboard import cached, charts
 from dashboard.state import PageState, choice, slider
+from dashboard.views import draw
 
 st.title("Standardization")
 st.markdown(
@@ -50,10 +51,10 @@ table, Z = scale_report(X, names)
 
 # --------------------------------------------------------------------------- before / after
 left, right = st.columns(2)
-left.altair_chart(charts.feature_histograms(histogram_frame(X, names, shared=True),
+draw(left, charts.feature_histograms(histogram_frame(X, names, shared=True),
                                             title="Before: raw units, one shared axis",
                                             x_title="value (raw units)"), width="stretch")
-right.altair_chart(charts.feature_histograms(histogram_frame(Z, names, shared=True),
+draw(right, charts.feature_histograms(histogram_frame(Z, names, shared=True),
                                              title="After StandardScaler: (x − mean) / std",
                                              x_title="value (standard deviations)"), width="stretch")
 
@@ -94,7 +95,7 @@ with s1:
     scatter = pd.DataFrame({xa: X[:, names.index(xa)], xb: X[:, names.index(xb)],
                             "in_batch": np.where(in_batch, "this batch", "other batches"),
                             "index": np.arange(len(X))})
-    st.altair_chart(charts.batch_scatter(scatter, x=xa, y=xb), width="stretch")
+    draw(st, charts.batch_scatter(scatter, x=xa, y=xb), width="stretch")
     st.number_input("Shuffle seed", 0, 9999, key="shuffle_seed",
                     help="A new seed draws a new random split into batches.")
 with s2:
@@ -117,9 +118,9 @@ lo = float(min(-3.0, steps["value"].min())) if len(steps) else -3.0
 hi = float(max(3.0, steps["value"].max())) if len(steps) else 3.0
 raw_strip = pd.DataFrame({"stage": f"{fname}, raw", "value": xb_raw, "index": demo.batch})
 r1, r2 = st.columns([1, 2])
-r1.altair_chart(charts.strip(raw_strip, title=f"The batch's {fname}, raw units", x_title=fname),
+draw(r1, charts.strip(raw_strip, title=f"The batch's {fname}, raw units", x_title=fname),
                 width="stretch")
-r2.altair_chart(charts.strip(steps, title="2 · standardized, then 3 · scaled and shifted",
+draw(r2, charts.strip(steps, title="2 · standardized, then 3 · scaled and shifted",
                              x_title="value", domain=(lo, hi), rules=rules), width="stretch")
 
 st.subheader("What you see")

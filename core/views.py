@@ -1,0 +1,49 @@
+"""View settings of the network pages (which layer, which step): URL-serializable.
+
+They only choose what to draw from recorded runs; changing them never retrains.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.params import param, validate
+from core.telemetry import STAGES
+
+LAST = 10**7  # "the last recorded step" / "the deepest layer", clamped on use
+
+
+@dataclass(frozen=True)
+class ActivationsView:
+    layer: int = param(50, "int", low=1, high=50,
+                       help="Which hidden layer's distribution to follow over training (1 = first).")
+    stage: str = param("pre_activation", "choice", choices=STAGES,
+                       help="Where in the layer: before/after the normalization, before/after the activation.")
+    hist_step: int = param(LAST, "int", low=0, high=LAST, help="The training step the histograms show.")
+
+    def validate(self) -> None:
+        validate(self)
+
+
+@dataclass(frozen=True)
+class NormParamsView:
+    norm_layer: int = param(1, "int", low=1, high=50, help="Which normalization layer to show.")
+
+    def validate(self) -> None:
+        validate(self)
+
+
+@dataclass(frozen=True)
+class CompareView:
+    """Which runs the views compare against the plain network."""
+
+    compare: str = param("batch", "choice", choices=("batch", "layer", "both"),
+                         help="Which normalized run(s) to put beside the network without normalization.")
+
+    def validate(self) -> None:
+        validate(self)
+
+    @property
+    def norms(self) -> tuple[str, ...]:
+        return {"batch": ("none", "batch"), "layer": ("none", "layer"),
+                "both": ("none", "batch", "layer")}[self.compare]

@@ -1,0 +1,131 @@
+"""The network views' shared configuration: one sidebar form, one set of runs.
+
+The Training, Activations and γ/β views all call :func:`sidebar`; its widgets
+carry the TrainConfig field names as keys, so the settings live in session
+state (kept across page switches) and in every view's URL.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from core.data import DATASET_INFO
+from core.params import specs
+from core.training import TrainConfig
+from core.views import CompareView
+from dashboard.state import PageState, choice, select_slider, slider, toggle
+
+LRS = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+BATCHES = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+WIDTHS = (2, 4, 8, 16, 32, 64, 128, 256, 512)
+SAMPLES = (100, 200, 500, 1000, 2000, 5000, 10000, 20000, 50000)
+INIT_SCALES = (0.001, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
+
+#: a run costs about n_samples * epochs * depth * width^2 multiply-adds per
+#: pass; above this budget the dashboard asks for smaller settings instead of
+#: keeping a classroom waiting (about 10 s on a 2-core machine)
+WORK_BUDGET = 6e10
+
+LABELS = {
+    "dataset": "Data set", "n_samples": "Samples", "noise": "Noise", "val_fraction": "Validation share",
+    "depth": "Hidden layers (depth)", "width": "Units per layer (width)", "activation": "Activation",
+    "norm_position": "Normalization goes", "init": "Initialisation", "init_scale": "Init std (normal)",
+    "optimizer": "Optimizer", "lr": "Learning rate", "momentum": "Momentum", "weight_decay": "Weight decay",
+    "batch_size": "Batch size", "epochs": "Epochs", "seed": "Seed", "records": "Snapshots recorded",
+    "standardize_inputs": "Standardize the inputs", "bn_momentum": "Batch-norm momentum",
+}
+CHOICE_LABELS = {
+    "norm_position": {"before": "before the activation (paper)", "after": "after the activation (article)"},
+    "init": {"he": "He", "glorot": "Glorot", "normal": "normal(0, std)"},
+    "optimizer": {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"},
+}
+OPTIONS = {"lr": LRS, "batch_size": BATCHES, "width": WIDTHS, "n_samples": SAMPLES,
+           "init_scale": INIT_SCALES}
+
+
+def _fields() -> list[str]:
+    """TrainConfig's fields in form order (norm is chosen per run, not here)."""
+    order = ["dataset", "n_samples", "noise", "depth", "width", "activation", "norm_position",
+             "init", "init_scale", "optimizer", "lr", "momentum", "weight_decay", "batch_size",
+             "epochs", "val_fraction", "seed", "records"]
+    table = specs(TrainConfig)
+    return [f for f in order if f in table] + [f for f in table if f not in order and f != "norm"]
+
+
+def _options(name: str):
+    """Option list for a field, restricted to its declared range."""
+    spec = specs(TrainConfig)[name]
+    opts = [v for v in OPTIONS[name] if spec.admits(v)]
+    return tuple(opts)
+
+
+def _widget(name: str) -> None:
+    spec = specs(TrainConfig)[name]
+    label = LABELS.get(name, name.replace("_", " ").capitalize())
+    if spec.kind == "choice":
+        labels = CHOICE_LABELS.get(name)
+        if name == "dataset":
+            labels = {n: f"{n} — {DATASET_INFO[n][2]}" for n in spec.choices if n in DATASET_INFO}
+        choice(TrainConfig, name, label, labels=labels, horizontal=name not in ("dataset",))
+    elif spec.kind == "bool":
+        toggle(TrainConfig, name, label)
+    elif name in OPTIONS:
+        select_slider(TrainConfig, name, label, _options(name), format_func=lambda v: f"{v:g}")
+    elif name == "seed":
+        st.number_input(label, min_value=int(spec.low), max_value=int(spec.high), step=1, key=name)
+    else:
+        slider(TrainConfig, name, label,
+               step=None if spec.kind == "int" else (0.05 if (spec.high or 1) <= 1 else 0.1))
+
+
+def sidebar(owner: str) -> tuple[PageState, TrainConfig, CompareView]:
+    """Render the shared configuration in the sidebar; returns (state, config, view)."""
+    state = PageState(owner)
+    fields = _fields()
+    opts = {f: _options(f) for f in fields if f in OPTIONS}
+    with st.sidebar:
+        config = state.config(TrainConfig, fields=fields, options=opts)
+        view = state.config(CompareView)
+        st.header("Compare")
+        choice(CompareView, "compare", "No normalization against",
+               labels={"batch": "batch norm", "layer": "layer norm", "both": "both"})
+        st.header("Network and training")
+        groups = (
+            ("Data", ("dataset", "n_samples", "noise", "val_fraction", "standardize_inputs")),
+            ("Network", ("depth", "width", "activation", "norm_position", "bn_momentum", "init", "init_scale")),
+            ("Training", ("optimizer", "lr", "momentum", "weight_decay", "batch_size", "epochs", "seed",
+                          "records")),
+        )
+        placed = set()
+        for title, names in groups:
+            with st.expander(title, expanded=title != "Data" or owner == "training"):
+                for name in names:
+                    if name in fields:
+                        _widget(name)
+                        placed.add(name)
+        for name in fields:
+            if name not in placed:
+                _widget(name)
+    state.note_unknown()
+    state.show_notices()
+    return state, config, view
+
+
+def cost(config: TrainConfig) -> float:
+    """Rough multiply-adds of a run (forward + backward)."""
+    width = getattr(config, "width", 32)
+    return 3.0 * config.n_samples * config.epochs * (config.depth * width * width + 2 * width)
+
+
+def check_budget(config: TrainConfig, n_runs: int) -> bool:
+    """Show a clear message and return False when the settings are too heavy to train live."""
+    work = cost(config) * n_runs
+    if work > WORK_BUDGET:
+        st.warning(
+            f"These settings need about {work / 1e9:,.0f} billion multiply-adds to train "
+            f"{n_runs} run(s) — more than this live demo allows ({WORK_BUDGET / 1e9:,.0f} billion). "
+            "Lower the samples, epochs, depth or width.",
+            icon=":material/hourglass_disabled:",
+        )
+        return False
+    return True

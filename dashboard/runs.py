@@ -1,0 +1,84 @@
+"""Training runs shared by the network views: trained once, kept in a bounded cache.
+
+All three views read the same runs, so switching pages never retrains. The
+store is an LRU over configs, bounded by count and by the runs' own memory
+footprint; it holds results only (no session's state). Runs are returned by
+reference: pages treat them as read-only.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+from collections import OrderedDict
+
+import streamlit as st
+
+from core.training import History, TrainConfig, train
+
+MAX_RUNS = 24
+MAX_BYTES = 256 * 2**20
+
+NORMS = ("none", "batch", "layer")
+
+
+class RunStore:
+    """A thread-safe LRU of ``TrainConfig -> History``."""
+
+    def __init__(self, max_runs: int = MAX_RUNS, max_bytes: int = MAX_BYTES):
+        self.max_runs, self.max_bytes = max_runs, max_bytes
+        self._runs: OrderedDict[TrainConfig, History] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, config: TrainConfig) -> History | None:
+        with self._lock:
+            hist = self._runs.get(config)
+            if hist is not None:
+                self._runs.move_to_end(config)
+            return hist
+
+    def put(self, config: TrainConfig, hist: History) -> None:
+        with self._lock:
+            self._runs[config] = hist
+            self._runs.move_to_end(config)
+            while len(self._runs) > self.max_runs or (
+                len(self._runs) > 1 and self.nbytes() > self.max_bytes
+            ):
+                self._runs.popitem(last=False)
+
+    def nbytes(self) -> int:
+        return sum(h.memory_bytes() for h in self._runs.values())
+
+    def __len__(self) -> int:
+        return len(self._runs)
+
+
+@st.cache_resource(show_spinner=False)
+def store() -> RunStore:
+    return RunStore()
+
+
+def variants(config: TrainConfig, norms) -> dict[str, TrainConfig]:
+    """The same run with each normalization in ``norms`` (same seed, same data)."""
+    return {n: dataclasses.replace(config, norm=n) for n in norms}
+
+
+def get_runs(config: TrainConfig, norms) -> dict[str, History]:
+    """Train (or fetch) ``config`` once per normalization, with a progress bar."""
+    s = store()
+    configs = variants(config, norms)
+    out = {n: s.get(c) for n, c in configs.items()}
+    todo = [n for n, h in out.items() if h is None]
+    if todo:
+        bar = st.progress(0.0, text="Training…")
+        for i, n in enumerate(todo):
+            label = f"Training {i + 1} of {len(todo)}: {n if n != 'none' else 'no'} normalization…"
+
+            def progress(fraction: float, i=i, label=label) -> None:
+                bar.progress(min(1.0, (i + max(0.0, min(1.0, fraction))) / len(todo)), text=label)
+
+            hist = train(configs[n], progress=progress)
+            s.put(configs[n], hist)
+            out[n] = hist
+        bar.empty()
+    return out

@@ -1,0 +1,103 @@
+"""Small helpers the network views share: frames across runs, banners, drawing."""
+
+from __future__ import annotations
+
+import functools
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from dashboard.charts import RUN_LABELS
+
+MAX_POINTS = 600  # data points drawn over a decision boundary
+
+
+def draw(container, chart: alt.TopLevelMixin, **kw) -> None:
+    """Show an Altair chart without re-validating its spec on every rerun.
+
+    Specs are validated by the chart builders' unit tests; skipping Altair's
+    JSON-schema check at run time saves a good part of a rerun.
+    """
+    object.__setattr__(chart, "to_dict", functools.partial(type(chart).to_dict, chart, validate=False))
+    kw.setdefault("width", "stretch")
+    container.altair_chart(chart, **kw)
+
+
+def metric_frame(runs: dict, metric: str) -> pd.DataFrame:
+    """(run, step, split, <metric>) of every run, long format."""
+    frames = []
+    for norm, hist in runs.items():
+        m = hist.metrics
+        if metric not in m.columns:
+            continue
+        frames.append(m[["step", "split", metric]].assign(run=norm))
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def diverged_banner(runs: dict) -> None:
+    """One clear banner per diverged run: which run, at which step."""
+    for norm, hist in runs.items():
+        if hist.diverged:
+            st.error(
+                f"**The run with {RUN_LABELS[norm]} diverged at step {hist.diverged_at:,}**: its loss or "
+                "weights became infinite or NaN, so training stopped there and its curves end at that "
+                "step. Lower the learning rate, or compare with the normalized run.",
+                icon=":material/error:",
+            )
+
+
+def boundary_frames(runs: dict, step: int | None = None) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
+    """Per run, (grid (x1, x2, prob), points (x1, x2, label)) at the recorded step nearest ``step``.
+
+    Empty for data sets that are not two-dimensional classification.
+    """
+    out = {}
+    for norm, hist in runs.items():
+        if hist.task != "classification" or hist.boundary is None:
+            continue
+        grid = hist.boundary_frame(step)
+        if grid.empty:
+            continue
+        grid = grid[["x1", "x2", "value"]].rename(columns={"value": "prob"})
+        pts = hist.points
+        if len(pts) > MAX_POINTS:
+            pts = pts.iloc[:MAX_POINTS]
+        out[norm] = (grid, pts[["x1", "x2", "y"]].rename(columns={"y": "label"}))
+    return out
+
+
+def mode_frames(runs: dict) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
+    """Train mode against eval mode: a summary table and, per run, (layer, mode, std) rows."""
+    rows, per_layer = [], {}
+    for norm, hist in runs.items():
+        mm = hist.mode_metrics
+        if not mm.empty:
+            by = {str(r["mode"]): r for _, r in mm.iterrows()}
+            row = {"run": RUN_LABELS[norm]}
+            for mode in ("train", "eval"):
+                if mode in by:
+                    row[f"val loss, {mode} mode"] = float(by[mode]["loss"])
+                    row[f"{hist.accuracy_name}, {mode} mode"] = float(by[mode]["accuracy"])
+            rows.append(row)
+        ml = hist.mode_layers
+        if not ml.empty:
+            stage = "post_norm"
+            sel = ml[ml["stage"].astype(str) == stage][["layer", "mode", "std", "rms_diff"]]
+            per_layer[norm] = sel.assign(mode=sel["mode"].astype(str))
+    return pd.DataFrame(rows), per_layer
+
+
+def nearest_step(steps, want: int) -> int:
+    """The recorded step closest to ``want`` (steps: non-empty iterable of ints)."""
+    steps = sorted(set(int(s) for s in steps))
+    return min(steps, key=lambda s: abs(s - want))
+
+
+def step_picker(steps, *, key: str = "at_step", label: str = "Training step shown") -> int:
+    """A select slider over the recorded steps, its value kept in session state."""
+    steps = sorted(set(int(s) for s in steps))
+    want = st.session_state.get(key, steps[-1])
+    if want not in steps:
+        st.session_state[key] = nearest_step(steps, want)
+    return st.select_slider(label, options=steps, key=key, format_func=lambda v: f"{v:,}")

@@ -1,0 +1,93 @@
+"""Activations: per-layer distributions over training, with and without normalization."""
+
+import pandas as pd
+import streamlit as st
+
+from core.views import ActivationsView
+from dashboard import netcharts, netconfig
+from dashboard.charts import RUN_LABELS
+from dashboard.runs import get_runs
+from dashboard.state import choice
+from dashboard.views import diverged_banner, draw, step_picker
+
+STAGE_LABELS = {
+    "pre_norm": "before the normalization",
+    "post_norm": "after the normalization",
+    "pre_activation": "inputs of the activation",
+    "post_activation": "outputs of the activation",
+}
+
+st.title("Activations")
+st.markdown(
+    "**Watch the band of a deep layer's inputs.** Without normalization it drifts and widens as the "
+    "layers below it change (Ioffe and Szegedy's *internal covariate shift*) and pushes a sigmoid into "
+    "its flat tails; with batch norm it stays put. Then look down the depth of the network at one step."
+)
+
+state, config, view = netconfig.sidebar("activations")
+with st.sidebar:
+    act = state.config(ActivationsView)
+
+if netconfig.check_budget(config, len(view.norms)):
+    runs = get_runs(config, view.norms)
+    diverged_banner(runs)
+    depth = config.depth
+    if st.session_state["layer"] > depth:
+        st.session_state["layer"] = depth
+    c1, c2 = st.columns([1, 2])
+    c1.slider("Layer", 1, max(depth, 2), key="layer", disabled=depth < 2,
+              help="1 is the first hidden layer; the deepest is nearest the output.")
+    with c2:
+        choice(ActivationsView, "stage", "Values", labels=STAGE_LABELS)
+    layer, stage = st.session_state["layer"], st.session_state["stage"]
+
+    frames = []
+    for norm, hist in runs.items():
+        s = hist.layer_stats
+        frames.append(s[(s["layer"] == layer) & (s["stage"] == stage)].assign(run=norm))
+    bands = pd.concat(frames, ignore_index=True)
+    draw(st, netcharts.percentile_bands(
+        bands, runs=view.norms, y_title=f"layer {layer}, {STAGE_LABELS[stage]}",
+        title=f"Layer {layer}: 15th, 50th and 85th percentiles of the {STAGE_LABELS[stage]} over training"))
+
+    st.subheader("Down the depth, at one step")
+    steps = sorted(set().union(*(set(h.histograms["step"]) for h in runs.values())))
+    at = step_picker(steps, key="hist_step", label="Training step shown")
+    cols = st.columns(len(runs))
+    for col, (norm, hist) in zip(cols, runs.items(), strict=True):
+        h = hist.histograms
+        rec = h[h["step"] <= at]["step"].max() if (h["step"] <= at).any() else h["step"].min()
+        sel = h[(h["step"] == rec) & (h["stage"] == stage)]
+        draw(col, netcharts.depth_histograms(sel, title=f"{RUN_LABELS[norm]} — step {int(rec):,}",
+                                             x_title=STAGE_LABELS[stage]))
+
+    health = []
+    for norm, hist in runs.items():
+        lh = hist.layer_health
+        rec = lh[lh["step"] <= at]["step"].max() if (lh["step"] <= at).any() else lh["step"].min()
+        health.append(lh[lh["step"] == rec].assign(run=norm))
+    health = pd.concat(health, ignore_index=True)
+    sat_name = "dead (relu: output 0)" if config.activation == "relu" else "saturated (slope < 10 % of max)"
+    left, right = st.columns(2)
+    draw(left, netcharts.by_layer(health, value="saturated", runs=view.norms, y_domain=(0, 1),
+                               title=f"Share of units {sat_name}, per layer", y_title="share"))
+    draw(right, netcharts.by_layer(health, value="grad_norm", runs=view.norms, log_y=True,
+                               title="Gradient norm of each layer's weights (log scale)",
+                               y_title="‖∂loss/∂W‖"))
+
+    st.subheader("Gradient norm over training")
+    cols = st.columns(len(runs))
+    for col, (norm, hist) in zip(cols, runs.items(), strict=True):
+        draw(col, netcharts.layer_step_heatmap(hist.layer_health, value="grad_norm", log_color=True,
+                                               title=RUN_LABELS[norm], legend_title="grad norm"))
+
+    st.subheader("What you see")
+    st.markdown(
+        "- **The band** (top): the middle 70 % of a layer's values over training. A band that wanders or "
+        "blows up means every layer above it is chasing a moving target.\n"
+        "- **Down the depth**: each row is one layer's histogram. Without normalization, deep sigmoid "
+        "layers pile up at 0 and 1 (saturated); with batch norm every layer keeps a similar spread.\n"
+        "- **Gradient norms**: where a curve falls by orders of magnitude towards layer 1, the gradient "
+        "vanishes on its way back and the first layers stop learning; a curve that rises means it explodes."
+    )
+state.write_url()

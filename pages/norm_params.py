@@ -1,0 +1,94 @@
+"""γ and β: what the normalization layers learn, and train mode against eval mode."""
+
+import pandas as pd
+import streamlit as st
+
+from core.views import NormParamsView
+from dashboard import netcharts, netconfig
+from dashboard.charts import RUN_COLORS, RUN_LABELS
+from dashboard.runs import get_runs
+from dashboard.views import diverged_banner, draw
+
+st.title("γ and β")
+st.markdown(
+    "**See what each normalization layer learns.** After standardizing (step 2) a layer multiplies by "
+    "γ and adds β (step 3). Watch them move away from 1 and 0: that is the network choosing the scale "
+    "and offset it wants, rather than the one the data happened to have."
+)
+
+state, config, view = netconfig.sidebar("norm_params")
+with st.sidebar:
+    state.config(NormParamsView)
+
+if netconfig.check_budget(config, len(view.norms)):
+    runs = get_runs(config, view.norms)
+    diverged_banner(runs)
+    normed = {n: h for n, h in runs.items() if n != "none" and not h.norm_params.empty}
+    if not normed:
+        st.info(
+            "**There is nothing to show without normalization**: a network without batch or layer norm has "
+            "no γ and β. Choose a normalized run to compare against in the sidebar (*Compare*).",
+            icon=":material/info:",
+        )
+        if st.button("Compare with batch norm"):
+            st.session_state["compare"] = "batch"
+            st.rerun()
+    else:
+        depth = config.depth
+        if st.session_state["norm_layer"] > depth:
+            st.session_state["norm_layer"] = depth
+        st.slider("Normalization layer", 1, max(depth, 2), key="norm_layer", disabled=depth < 2,
+                  help="1 normalizes the first hidden layer.")
+        layer = st.session_state["norm_layer"]
+        for norm, hist in normed.items():
+            st.subheader(f"{RUN_LABELS[norm].capitalize()} — layer {layer}")
+            bands = hist.norm_param_bands
+            units = hist.norm_params[hist.norm_params["layer"] == layer]
+            shown = sorted(units["unit"].unique())[:4]
+            cols = st.columns(2)
+            for col, p in zip(cols, ("gamma", "beta"), strict=True):
+                b = bands[(bands["layer"] == layer) & (bands["param"] == p)]
+                u = units[units["unit"].isin(shown)][["step", "unit", p]].rename(columns={p: "value"})
+                sym = "γ" if p == "gamma" else "β"
+                draw(col, netcharts.param_band(b, u, param=sym, color=RUN_COLORS[norm],
+                                               title=f"{sym} over training: all units (bands), "
+                                                     f"{len(shown)} single units (lines)"))
+            rs = getattr(hist, "running_stats", None)
+            if norm == "batch" and rs is not None and not rs.empty:
+                r = rs[(rs["layer"] == layer) & (rs["unit"].isin(shown[:2]))]
+                cols = st.columns(2)
+                for col, (stat, bcol, rcol) in zip(cols, (("mean", "batch_mean", "running_mean"),
+                                                          ("variance", "batch_var", "running_var")),
+                                                   strict=True):
+                    long = pd.concat([
+                        r[["step", "unit", bcol]].rename(columns={bcol: "value"}).assign(series="batch"),
+                        r[["step", "unit", rcol]].rename(columns={rcol: "value"}).assign(series="running"),
+                    ], ignore_index=True)
+                    draw(col, netcharts.running_vs_batch(
+                        long, stat=stat, title=f"Batch {stat} (each batch) against the running {stat}"))
+        st.subheader("Training mode against evaluation mode")
+        st.markdown(
+            "In training, batch norm standardizes with each batch's own statistics; in evaluation it uses "
+            "the running averages instead, so one sample's output no longer depends on the rest of its batch. "
+            "Layer norm normalizes each sample on its own, so it behaves the same in both modes."
+        )
+        from dashboard.views import mode_frames
+
+        summary, per_layer = mode_frames(normed)
+        if not summary.empty:
+            st.dataframe(summary, width="stretch", hide_index=True)
+        for norm, df in per_layer.items():
+            draw(st, netcharts.mode_bars(df, value="std", y_title="std of the layer's output",
+                                         title=f"{RUN_LABELS[norm].capitalize()}: spread of each layer's "
+                                               "output on the validation set, train mode against eval mode"))
+
+    st.subheader("What you see")
+    st.markdown(
+        "- **γ** starts at 1 and **β** at 0: the layer first outputs exactly the standardized values. Where "
+        "they drift, the network has found a better scale or offset for that layer's inputs.\n"
+        "- **Running statistics** average the noisy batch statistics (momentum 0.1): this is what batch "
+        "norm uses at evaluation time.\n"
+        "- **Train vs eval**: small gaps mean the running averages describe the batches well; tiny batches "
+        "make the gap, and the noise, larger."
+    )
+state.write_url()

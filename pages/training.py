@@ -1,0 +1,62 @@
+"""Training: loss and accuracy with and without normalization, and the decision boundary."""
+
+import streamlit as st
+
+from dashboard import netcharts, netconfig
+from dashboard.charts import RUN_COLORS, RUN_LABELS
+from dashboard.runs import get_runs
+from dashboard.views import boundary_frames, diverged_banner, draw, metric_frame
+
+st.title("Training")
+st.markdown(
+    "**Compare the curves of the same network with and without normalization** — same data, same "
+    "seed, same initial weights. The default is the lesson: a 10-layer sigmoid network barely learns "
+    "on its own and learns quickly with batch norm."
+)
+
+state, config, view = netconfig.sidebar("training")
+if netconfig.check_budget(config, len(view.norms)):
+    runs = get_runs(config, view.norms)
+    diverged_banner(runs)
+
+    is_class = "accuracy" in metric_frame(runs, "accuracy").columns and config.dataset not in ("seed", "diabetes")
+    left, right = st.columns(2)
+    loss = metric_frame(runs, "loss")
+    draw(left, netcharts.metric_curves(loss, metric="loss", runs=view.norms, log_y=True,
+                                       title="Loss (solid: training batches, dashed: validation)",
+                                       diverged={n: h.diverged_at for n, h in runs.items() if h.diverged}))
+    acc = metric_frame(runs, "accuracy")
+    if is_class and not acc.empty:
+        draw(right, netcharts.metric_curves(acc, metric="accuracy", runs=view.norms, log_y=False,
+                                            title="Accuracy (solid: training, dashed: validation)"))
+    else:
+        right.info("This is a regression data set: the loss (mean squared error) is the measure.")
+
+    grids = boundary_frames(runs)
+    if grids:
+        st.subheader("Decision boundary after training")
+        cols = st.columns(len(grids))
+        for col, (norm, (grid, points)) in zip(cols, grids.items(), strict=True):
+            draw(col, netcharts.decision_boundary(grid, points, title=RUN_LABELS[norm],
+                                                  color=RUN_COLORS[norm]), height=400)
+        st.caption("Colour: the network's probability of class 1 at each point of the plane (orange = 1, "
+                   "blue = 0); dots: the data. A run that learned draws a boundary that follows the data.")
+
+    st.subheader("What you see")
+    final = {n: h.metrics[h.metrics["split"] == "val"].tail(1) for n, h in runs.items()}
+    lines = []
+    for n, last in final.items():
+        if last.empty:
+            continue
+        row = last.iloc[0]
+        acc_txt = f", validation accuracy {row['accuracy']:.0%}" if is_class and "accuracy" in row else ""
+        lines.append(f"- **{RUN_LABELS[n]}**: final validation loss {row['loss']:.3g}{acc_txt}"
+                     + (f" — diverged at step {runs[n].diverged_at:,}" if runs[n].diverged else ""))
+    st.markdown("\n".join(lines))
+    st.markdown(
+        "Without normalization, the inputs of each sigmoid drift into its flat tails as depth grows, "
+        "so the gradient reaching the first layers all but vanishes (see **Activations**). Batch norm "
+        "re-centres and re-scales every layer's inputs on every batch, keeping them where the sigmoid "
+        "is steep, and lets γ and β choose the scale (see **γ and β**)."
+    )
+state.write_url()
