@@ -16,8 +16,8 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ first, not the 
 import streamlit as st  # noqa: E402
 
 from dashboard.guard import run_guarded  # noqa: E402
-from dashboard.state import keep_settings  # noqa: E402
 from dashboard.registry import ALL_VIEWS  # noqa: E402
+from dashboard.state import keep_settings  # noqa: E402
 
 st.set_page_config(
     page_title="Normalization, seen",

@@ -81,7 +81,7 @@ def batch_scatter(df: pd.DataFrame, *, x: str, y: str) -> alt.Chart:
 
     df: (x, y, in_batch: bool, index).
     """
-    df = finite(df, [x, y])
+    df = finite(df)
     return alt.Chart(df).mark_circle(size=60).encode(
         x=alt.X(f"{x}:Q", title=x, scale=alt.Scale(zero=False)),
         y=alt.Y(f"{y}:Q", title=y, scale=alt.Scale(zero=False)),
@@ -100,7 +100,7 @@ def strip(df: pd.DataFrame, *, title: str, x_title: str, domain: tuple[float, fl
 
     df: (stage, value, index). rules: optional (stage, at, what) vertical marks.
     """
-    df = finite(df, ["value"])
+    df = finite(df)
     scale = alt.Scale(domain=list(domain)) if domain else alt.Scale(zero=False)
     dots = alt.Chart(df).mark_tick(thickness=3, size=26).encode(
         x=alt.X("value:Q", title=x_title, scale=scale),
@@ -110,7 +110,7 @@ def strip(df: pd.DataFrame, *, title: str, x_title: str, domain: tuple[float, fl
     )
     layers = [dots]
     if rules is not None and not rules.empty:
-        layers.append(alt.Chart(finite(rules, ["at"])).mark_rule(strokeDash=[4, 3], color="#333").encode(
+        layers.append(alt.Chart(finite(rules)).mark_rule(strokeDash=[4, 3], color="#333").encode(
             x="at:Q", tooltip=["what:N", alt.Tooltip("at:Q", format=".3f")]))
     return alt.layer(*layers).properties(title=title, height=60 + 40 * df["stage"].nunique())
 
@@ -126,8 +126,8 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
     grid: (w_a, w_b, loss, band) on a regular grid; path: (step, w_a, w_b,
     loss); current: one row, the iterate shown by the scrubber.
     """
-    grid = finite(grid, ["w_a", "w_b", "loss", "band"])
-    path = finite(path, ["step", "w_a", "w_b", "loss"])
+    grid = finite(grid)
+    path = finite(path)
     a = np.sort(grid["w_a"].unique())
     b = np.sort(grid["w_b"].unique())
     da = (a[1] - a[0]) / 2 if len(a) > 1 else 0.5
@@ -159,7 +159,7 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
         x=alt.X("w_a:Q", scale=xs), y=alt.Y("w_b:Q", scale=ys), tooltip=["what:N"])
     layers = [heat, line, dots, star]
     if current is not None and not current.empty:
-        cur = finite(current, ["w_a", "w_b"])
+        cur = finite(current)
         layers.append(alt.Chart(cur).mark_circle(size=260, color="#ff2d55", stroke="white",
                                                  strokeWidth=2, opacity=1, clip=True).encode(
             x=alt.X("w_a:Q", scale=xs), y=alt.Y("w_b:Q", scale=ys),
@@ -174,7 +174,7 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
 
     df: (run, step, loss); only positive finite losses are drawn.
     """
-    df = finite(df, [x, "loss"])
+    df = finite(df)
     df = df[df["loss"] > 0]
     runs = list(runs or df["run"].unique())
     df = _labelled(df)

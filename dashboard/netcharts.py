@@ -22,7 +22,7 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
 
     df: (run, step, split, <metric>). diverged: run -> step, drawn as a rule.
     """
-    df = finite(df, ["step", metric])
+    df = finite(df)
     if log_y:
         df = df[df[metric] > 0]
     df = _labelled(df)
@@ -51,8 +51,8 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, *, title: str, s
 
     grid: (x1, x2, prob) on a regular grid; points: (x1, x2, label).
     """
-    grid = finite(grid, ["x1", "x2", "prob"])
-    points = finite(points, ["x1", "x2"])
+    grid = finite(grid)
+    points = finite(points)
     xs = sorted(grid["x1"].unique())
     ys = sorted(grid["x2"].unique())
     dx = (xs[1] - xs[0]) / 2 if len(xs) > 1 else 0.5
@@ -81,7 +81,7 @@ def percentile_bands(df: pd.DataFrame, *, runs: Sequence[str], title: str, y_tit
 
     df: (run, step, p15, p50, p85).
     """
-    df = _labelled(finite(df, ["step", "p15", "p50", "p85"]))
+    df = _labelled(finite(df))
     color = alt.Color("run:N", title=None, scale=run_color(runs), legend=alt.Legend(orient="top"))
     band = alt.Chart(df).mark_area(opacity=0.18).encode(
         x=alt.X("step:Q", title="step"), y=alt.Y("p15:Q", title=y_title), y2="p85:Q", color=color)
@@ -101,7 +101,7 @@ def depth_histograms(df: pd.DataFrame, *, title: str, x_title: str, height_per_l
     df: (layer, bin_left, bin_right, fraction). Layer 1 (nearest the input)
     on top; darker = more of the layer's values in that bin.
     """
-    df = finite(df, ["layer", "bin_left", "bin_right", "fraction"])
+    df = finite(df)
     n_layers = max(1, df["layer"].nunique())
     return alt.Chart(df).mark_rect().encode(
         x=alt.X("bin_left:Q", title=x_title, bin="binned"), x2="bin_right:Q",
@@ -116,7 +116,7 @@ def depth_histograms(df: pd.DataFrame, *, title: str, x_title: str, height_per_l
 def by_layer(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: str, y_title: str,
              log_y: bool = False, height: int = 240, y_domain=None) -> alt.Chart:
     """A per-layer quantity at one step, one line per run. df: (run, layer, <value>)."""
-    df = finite(df, ["layer", value])
+    df = finite(df)
     if log_y:
         df = df[df[value] > 0]
     df = _labelled(df)
@@ -132,7 +132,7 @@ def by_layer(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: str, y
 def layer_step_heatmap(df: pd.DataFrame, *, value: str, title: str, legend_title: str,
                        log_color: bool = False, domain=None, height_per_layer: int = 12) -> alt.Chart:
     """A per-layer quantity over training: x = step, y = layer. df: (step, layer, <value>)."""
-    df = finite(df, ["step", "layer", value])
+    df = finite(df)
     if log_color:
         df = df[df[value] > 0]
     scale = alt.Scale(type="log", scheme="viridis") if log_color else alt.Scale(
@@ -153,8 +153,8 @@ def param_band(bands: pd.DataFrame, units: pd.DataFrame, *, param: str, title: s
 
     bands: (step, q05, q25, q50, q75, q95); units: (step, unit, value).
     """
-    bands = finite(bands, ["step", "q05", "q25", "q50", "q75", "q95"])
-    units = finite(units, ["step", "value"])
+    bands = finite(bands)
+    units = finite(units)
     outer = alt.Chart(bands).mark_area(opacity=0.15, color=color).encode(
         x=alt.X("step:Q", title="step"), y=alt.Y("q05:Q", title=param), y2="q95:Q")
     inner = alt.Chart(bands).mark_area(opacity=0.3, color=color).encode(x="step:Q", y="q25:Q", y2="q75:Q")
@@ -173,7 +173,7 @@ def running_vs_batch(df: pd.DataFrame, *, stat: str, title: str, height: int = 2
 
     df: (step, unit, series ["batch", "running"], value).
     """
-    df = finite(df, ["step", "value"])
+    df = finite(df)
     return alt.Chart(df).mark_line(strokeWidth=2).encode(
         x=alt.X("step:Q", title="step"),
         y=alt.Y("value:Q", title=stat, scale=alt.Scale(zero=False)),
@@ -188,7 +188,7 @@ def running_vs_batch(df: pd.DataFrame, *, stat: str, title: str, height: int = 2
 
 def mode_bars(df: pd.DataFrame, *, value: str, title: str, y_title: str, height: int = 240) -> alt.Chart:
     """Train mode against eval mode, per layer. df: (layer, mode, <value>)."""
-    df = finite(df, ["layer", value])
+    df = finite(df)
     return alt.Chart(df).mark_bar().encode(
         x=alt.X("layer:O", title="layer"),
         xOffset="mode:N",
