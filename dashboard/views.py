@@ -11,6 +11,7 @@ import streamlit as st
 from dashboard.charts import RUN_LABELS
 
 MAX_POINTS = 600  # data points drawn over a decision boundary
+CHART_CHROME = 120  # pixels of title, axis labels and legend around a plot
 
 
 def draw(container, chart: alt.TopLevelMixin, **kw) -> None:
@@ -21,6 +22,9 @@ def draw(container, chart: alt.TopLevelMixin, **kw) -> None:
     """
     object.__setattr__(chart, "to_dict", functools.partial(type(chart).to_dict, chart, validate=False))
     kw.setdefault("width", "stretch")
+    h = getattr(chart, "height", None)
+    if isinstance(h, int):  # the plot's height plus room for title, axis and legend
+        kw.setdefault("height", h + CHART_CHROME)
     container.altair_chart(chart, **kw)
 
 

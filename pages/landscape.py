@@ -91,7 +91,7 @@ for col, run, title, names in (
     chart = charts.surface(run.surface, shown, title=title, x_title=names[0], y_title=names[1],
                            extent=run.extent, optimum=run.optimum, current=current,
                            band_domain=(band_lo, band_hi))
-    draw(col, chart, height=540)
+    draw(col, chart)
     if not current.empty:
         row = current.iloc[0]
         col.caption(f"Step {int(row.step):,}: loss {row.loss:.4g} · learning rate {run.lr:.3g} "

@@ -38,7 +38,7 @@ if netconfig.check_budget(config, len(view.norms)):
         cols = st.columns(len(grids))
         for col, (norm, (grid, points)) in zip(cols, grids.items(), strict=True):
             draw(col, netcharts.decision_boundary(grid, points, title=RUN_LABELS[norm],
-                                                  color=RUN_COLORS[norm]), height=400)
+                                                  color=RUN_COLORS[norm]))
         st.caption("Colour: the network's probability of class 1 at each point of the plane (orange = 1, "
                    "blue = 0); dots: the data. A run that learned draws a boundary that follows the data.")
 
