@@ -311,13 +311,16 @@ class BatchNorm1d(Layer):
         self.beta = np.zeros(d, dtype=self.dtype)
         self.grad_gamma = np.zeros(d, dtype=self.dtype)
         self.grad_beta = np.zeros(d, dtype=self.dtype)
-        self.running_mean = np.zeros(d, dtype=self.dtype)
-        self.running_var = np.ones(d, dtype=self.dtype)
+        # The running estimates are the two rows of one array, so that they are
+        # updated with three vector operations instead of six.
+        self._running = np.empty((2, d), dtype=self.dtype)
+        self._running[0], self._running[1] = 0, 1
+        self.running_mean, self.running_var = self._running[0], self._running[1]
         self.num_batches_tracked = 0
         self.batch_mean: np.ndarray | None = None
         self.batch_var: np.ndarray | None = None
         self._cache: dict = {}
-        self._xc = self._inv_std = self._scale = None
+        self._xc = self._std = self._scale = None
         self._training = True
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
@@ -333,65 +336,70 @@ class BatchNorm1d(Layer):
             )
         self._training = training
         if not training:
-            inv_std = self.running_var + self.eps
-            np.sqrt(inv_std, out=inv_std)
-            np.reciprocal(inv_std, out=inv_std)
-            scale = self.gamma * inv_std
+            std = self.running_var + self.eps
+            np.sqrt(std, out=std)
+            scale = self.gamma / std
             xc = x - self.running_mean
             out = xc * scale
             out += self.beta
-            self._xc, self._inv_std, self._scale = xc, inv_std, scale
+            self._xc, self._std, self._scale = xc, std, scale
             return out
         if n < 2:
             raise ValueError(
                 f"Expected more than 1 value per channel when training, got input size {x.shape}: "
                 "batch normalization needs a batch of at least 2 samples in training mode."
             )
-        cache = self._cache
-        # Means over the batch as matrix-vector products: faster than x.mean(0).
-        mean = np.matmul(_ones(cache, n, self.dtype, 1.0 / n), x)
+        # Means over the batch as matrix-vector products (faster than x.mean(0)),
+        # written into the two rows of a fresh (2, d) array: [mean; biased var].
+        w = _ones(self._cache, n, self.dtype, 1.0 / n)
+        stats = np.empty((2, d), dtype=self.dtype)
+        mean, var = stats
+        np.matmul(w, x, out=mean)
         xc = x - mean
         out = np.multiply(xc, xc)
-        var = np.matmul(_ones(cache, n, self.dtype, 1.0 / n), out)
-        inv_std = var + self.eps
-        np.sqrt(inv_std, out=inv_std)
-        np.reciprocal(inv_std, out=inv_std)
-        scale = self.gamma * inv_std
+        np.matmul(w, out, out=var)
+        std = var + self.eps
+        np.sqrt(std, out=std)
+        scale = self.gamma / std
         np.multiply(xc, scale, out=out)
         out += self.beta
-        self._xc, self._inv_std, self._scale = xc, inv_std, scale
+        self._xc, self._std, self._scale = xc, std, scale
         self.batch_mean, self.batch_var = mean, var
         # Running estimates: the unbiased variance, PyTorch's momentum convention.
         self.num_batches_tracked += 1
         m = self.momentum if self.momentum is not None else 1.0 / self.num_batches_tracked
-        rm, rv = self.running_mean, self.running_var
-        rm *= 1.0 - m
-        rm += m * mean
-        rv *= 1.0 - m
-        rv += (m * n / (n - 1)) * var
+        rm, rv, running = self.running_mean, self.running_var, self._running
+        if rm.base is running and rv.base is running:
+            coef = np.array([[m], [m * n / (n - 1)]], dtype=self.dtype)
+            running *= 1.0 - m
+            running += stats * coef
+        else:  # running_mean / running_var were rebound to other arrays
+            rm *= 1.0 - m
+            rm += m * mean
+            rv *= 1.0 - m
+            rv += (m * n / (n - 1)) * var
         return out
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """grad_out: (n, d) -> grad_in: (n, d); fills ``grad_gamma`` (d,), ``grad_beta`` (d,).
 
-        With ``xc = x - mean``, ``s = inv_std = 1 / sqrt(var + eps)``:
-        ``grad_gamma = s * sum(grad_out * xc)``, ``grad_beta = sum(grad_out)`` and
-        ``grad_in = gamma * s * (grad_out - grad_beta / n - xc * s**2 * sum(grad_out * xc) / n)``.
+        With ``xc = x - mean`` and ``std = sqrt(var + eps)``:
+        ``grad_gamma = sum(grad_out * xc) / std``, ``grad_beta = sum(grad_out)`` and
+        ``grad_in = gamma / std * (grad_out - grad_beta / n - xc * grad_gamma / (n * std))``.
         After an eval-mode forward the statistics are constants and
-        ``grad_in = gamma * s * grad_out``.
+        ``grad_in = gamma / std * grad_out``.
         """
         n = grad_out.shape[0]
-        xc, inv_std, scale = self._xc, self._inv_std, self._scale
+        xc, std, scale = self._xc, self._std, self._scale
         ones = _ones(self._cache, n, self.dtype)
         np.matmul(ones, grad_out, out=self.grad_beta)
         g = np.multiply(grad_out, xc)
         sum_gxc = np.matmul(ones, g)
-        np.multiply(sum_gxc, inv_std, out=self.grad_gamma)
+        np.divide(sum_gxc, std, out=self.grad_gamma)
         if not self._training:
             np.multiply(grad_out, scale, out=g)
             return g
-        c = inv_std * inv_std
-        c *= sum_gxc
+        c = self.grad_gamma / std
         c *= 1.0 / n
         np.multiply(xc, c, out=g)
         np.subtract(grad_out, g, out=g)

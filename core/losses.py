@@ -30,9 +30,12 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     rows = np.arange(n)
     shifted = logits - logits.max(axis=1, keepdims=True)
     p = np.exp(shifted)
-    sums = p.sum(axis=1)
-    # loss_i = log(sum_j exp(shifted_ij)) - shifted_i,label_i
-    loss = float(np.mean(np.log(sums) - shifted[rows, labels], dtype=np.float64))
+    sums = np.add.reduce(p, axis=1)
+    # loss_i = log(sum_j exp(shifted_ij)) - shifted_i,label_i, averaged in float64
+    total = np.add.reduce(np.log(sums), dtype=np.float64) - np.add.reduce(
+        shifted[rows, labels], dtype=np.float64
+    )
+    loss = float(total) / n
     p /= sums[:, None]
     p[rows, labels] -= 1
     p *= 1.0 / n
@@ -58,7 +61,7 @@ def mse(pred: np.ndarray, target: np.ndarray) -> tuple[float, np.ndarray]:
             f"mse expects pred of shape (n,) or (n, 1) and target of n values; got {pred.shape} and {target.shape}."
         )
     diff = pred.reshape(n) - target.reshape(n).astype(pred.dtype, copy=False)
-    loss = float(np.mean(np.square(diff, dtype=np.float64)))
+    loss = float(np.add.reduce(np.square(diff, dtype=np.float64))) / n
     grad = diff
     grad *= 2.0 / n
     return loss, grad.reshape(pred.shape)
