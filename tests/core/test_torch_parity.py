@@ -5,11 +5,13 @@ PyTorch is a declared test dependency (requirements-dev.txt); core never imports
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 import torch
 
-from core.layers import BatchNorm1d, LayerNorm
+from core.layers import BatchNorm1d, Dense, LayerNorm, Sigmoid
 from core.losses import mse, softmax_cross_entropy
 from core.network import MLP
 from core.optimizers import SGD, Adam, Momentum, make_optimizer
@@ -22,6 +24,15 @@ TORCH_ACTIVATIONS = {
     "sigmoid": torch.nn.Sigmoid,
     "identity": torch.nn.Identity,
 }
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _torch_single_thread():
+    """Tiny tensors: one thread is faster and immune to OpenMP spinning on a busy machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
 
 
 def t(a: np.ndarray, grad: bool = False) -> torch.Tensor:
@@ -364,3 +375,139 @@ def test_regression_mlp_with_mse_matches_torch():
     net = MLP(2, 1, depth=2, width=8, activation="relu", norm="batch", rng=4, dtype=np.float64)
     ours, theirs, _ = _train_both(net, steps=8, batch=16, optimizer="adam", lr=0.01, task="regression")
     np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+
+
+# ---------------------------------------------------------------- contracts other modules rely on
+
+
+def test_batch_statistics_kept_for_telemetry_survive_later_forward_passes():
+    rng = np.random.default_rng(6)
+    layer = BatchNorm1d(4, dtype=np.float64)
+    x1, x2 = rng.standard_normal((8, 4)), rng.standard_normal((8, 4)) + 3
+    out1 = layer.forward(x1)
+    mean1, var1, kept = layer.batch_mean, layer.batch_var, out1.copy()
+    layer.forward(x2)
+    layer.forward(x2, training=False)  # eval mode leaves the batch statistics alone
+    np.testing.assert_allclose(mean1, x1.mean(axis=0), **F64)
+    np.testing.assert_allclose(var1, x1.var(axis=0), **F64)
+    np.testing.assert_array_equal(out1, kept)  # outputs are fresh arrays, never reused buffers
+    np.testing.assert_allclose(layer.batch_mean, x2.mean(axis=0), **F64)
+
+
+def test_batchnorm_running_estimates_still_track_torch_after_being_rebound_to_new_arrays():
+    rng = np.random.default_rng(7)
+    ours = BatchNorm1d(3, momentum=0.2, dtype=np.float64)
+    ref = torch.nn.BatchNorm1d(3, momentum=0.2, dtype=torch.float64)
+    ours.running_mean = np.full(3, 0.5)
+    ours.running_var = np.full(3, 2.0)
+    with torch.no_grad():
+        ref.running_mean.fill_(0.5)
+        ref.running_var.fill_(2.0)
+    for _ in range(3):
+        x = rng.standard_normal((6, 3)) * 2
+        ours.forward(x)
+        ref(t(x))
+    np.testing.assert_allclose(ours.running_mean, ref.running_mean.numpy(), **F64)
+    np.testing.assert_allclose(ours.running_var, ref.running_var.numpy(), **F64)
+
+
+def test_mlp_layers_mirror_torch_sequential_modules_in_order():
+    net = MLP(2, 3, depth=2, width=4, activation="sigmoid", norm="layer", norm_position="after", rng=0)
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert kinds == ["Dense", "Sigmoid", "LayerNorm", "Dense", "Sigmoid", "LayerNorm", "Dense"]
+    assert [type(m).__name__ for m in torch_twin(net)] == [
+        "Linear", "Sigmoid", "LayerNorm", "Linear", "Sigmoid", "LayerNorm", "Linear",
+    ]  # fmt: skip
+    assert net.n_params == sum(p.numel() for p in torch_twin(net).parameters())
+
+
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_mlp_blocks_expose_the_values_before_and_after_norm_and_activation(position):
+    rng = np.random.default_rng(8)
+    net = MLP(3, 2, depth=2, width=6, activation="relu", norm="batch", norm_position=position, rng=1)
+    x = rng.standard_normal((32, 3)).astype(np.float32)
+    out = net.forward(x)
+    assert out.shape == (32, 2)
+    for block in net.blocks:
+        # the norm layer standardizes each unit over the batch (gamma = 1, beta = 0 at the start)
+        np.testing.assert_allclose(block.post_norm.mean(axis=0), 0, atol=1e-5)
+        np.testing.assert_allclose(block.post_norm.std(axis=0), 1, atol=1e-2)
+        np.testing.assert_array_equal(block.post_activation, np.maximum(block.pre_activation, 0))
+        np.testing.assert_allclose(block.pre_norm.mean(axis=0), block.norm.batch_mean, rtol=1e-5, atol=1e-5)
+        if position == "before":
+            assert block.post_norm is block.pre_activation and block.out is block.post_activation
+            np.testing.assert_allclose(
+                block.pre_norm, block.dense.x @ block.dense.W + block.dense.b, rtol=1e-5
+            )
+        else:
+            assert block.pre_norm is block.post_activation and block.out is block.post_norm
+    assert net.blocks[1].dense.x is net.blocks[0].out
+
+
+def test_mlp_without_norm_reports_the_same_array_before_and_after_the_missing_norm():
+    net = MLP(2, 2, depth=1, width=3, activation="tanh", rng=0)
+    net.forward(np.ones((4, 2), dtype=np.float32))
+    block = net.blocks[0]
+    assert block.norm is None and block.pre_norm is block.post_norm
+
+
+def test_mlp_state_dict_round_trip_reproduces_outputs_and_rejects_wrong_keys():
+    rng = np.random.default_rng(9)
+    a = MLP(2, 2, depth=2, width=5, norm="batch", rng=1, dtype=np.float64)
+    b = MLP(2, 2, depth=2, width=5, norm="batch", rng=2, dtype=np.float64)
+    x = rng.standard_normal((10, 2))
+    a.forward(x)  # moves the running statistics away from their start
+    b.load_state_dict(a.state_dict())
+    np.testing.assert_array_equal(a.forward(x, training=False), b.forward(x, training=False))
+    assert b.layers[1].num_batches_tracked == 1
+    # parameters stay views of the flat buffer the optimizers use
+    assert all(p.base is b.flat_params for _, p, _ in b.params())
+    state = a.state_dict()
+    state["99.W"] = state.pop("0.W")
+    with pytest.raises(KeyError, match="missing keys"):
+        b.load_state_dict(state)
+
+
+def test_mlp_rejects_invalid_arguments_naming_the_parameter():
+    with pytest.raises(ValueError, match="'norm' parameter must be one of"):
+        MLP(2, 2, norm="group", rng=0)
+    with pytest.raises(ValueError, match="'activation' parameter must be one of"):
+        MLP(2, 2, activation="gelu", rng=0)
+    with pytest.raises(ValueError, match="'depth' parameter must be an int >= 0"):
+        MLP(2, 2, depth=-1, rng=0)
+    with pytest.raises(ValueError, match="'init' parameter must be one of"):
+        MLP(2, 2, init="orthogonal", rng=0)
+    with pytest.raises(ValueError, match=r"expected input of shape \(n, 2\)"):
+        MLP(2, 2, rng=0).forward(np.ones((3, 5)))
+
+
+@pytest.mark.parametrize(
+    ("init", "scale", "expected_std"),
+    [
+        ("he", 1.0, np.sqrt(2 / 200)),
+        ("glorot", 1.0, np.sqrt(2 / 300)),
+        ("normal", 0.5, 0.5),
+        ("he", 3.0, 3 * 0.1),
+    ],
+)
+def test_dense_initialisations_draw_weights_with_the_documented_std(init, scale, expected_std):
+    layer = Dense(200, 100, rng=np.random.default_rng(0), init=init, init_scale=scale)
+    assert layer.W.shape == (200, 100) and layer.W.dtype == np.float32
+    assert layer.W.std() == pytest.approx(expected_std, rel=0.02)
+    assert np.all(layer.b == 0)
+
+
+def test_softmax_cross_entropy_stays_finite_and_matches_torch_on_huge_logits():
+    logits = np.array([[1e4, -1e4, 0.0], [3.0, 3.0, -1e5]])
+    labels = np.array([1, 0])
+    loss, grad = softmax_cross_entropy(logits, labels)
+    expected = torch.nn.functional.cross_entropy(t(logits), torch.tensor(labels)).item()
+    assert np.isfinite(loss) and np.all(np.isfinite(grad))
+    assert loss == pytest.approx(expected)
+
+
+def test_sigmoid_saturates_to_exact_limits_without_warnings():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = Sigmoid().forward(np.array([[-1e4, 0.0, 1e4]], dtype=np.float32))
+    np.testing.assert_array_equal(out, [[0.0, 0.5, 1.0]])
