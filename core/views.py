@@ -26,6 +26,15 @@ class ActivationsView:
 
 
 @dataclass(frozen=True)
+class TrainingView:
+    train_step: int = param(LAST, "int", low=0, high=LAST,
+                            help="Show training up to this step (curves and decision boundary).")
+
+    def validate(self) -> None:
+        validate(self)
+
+
+@dataclass(frozen=True)
 class NormParamsView:
     norm_layer: int = param(1, "int", low=1, high=50, help="Which normalization layer to show.")
 

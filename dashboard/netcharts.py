@@ -17,7 +17,8 @@ SPLIT_DASH = alt.Scale(domain=["train", "val"], range=[[1, 0], [6, 4]])
 
 
 def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: bool,
-                  title: str, diverged: dict[str, int] | None = None, height: int = 280) -> alt.LayerChart:
+                  title: str, diverged: dict[str, int] | None = None, height: int = 280,
+                  x_domain: tuple[float, float] | None = None) -> alt.LayerChart:
     """One metric against step: colour = run, dash = split (train solid, validation dashed).
 
     df: (run, step, split, <metric>). diverged: run -> step, drawn as a rule.
@@ -29,7 +30,8 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
     y = alt.Y(f"{metric}:Q", title=metric + (" (log scale)" if log_y else ""),
               scale=alt.Scale(type="log") if log_y else alt.Scale(zero=False))
     lines = alt.Chart(df).mark_line(strokeWidth=2.2).encode(
-        x=alt.X("step:Q", title="step"),
+        x=alt.X("step:Q", title="step",
+                scale=alt.Scale(domain=list(x_domain)) if x_domain else alt.Undefined),
         y=y,
         color=alt.Color("run:N", title=None, scale=run_color(runs), legend=alt.Legend(orient="top")),
         strokeDash=alt.StrokeDash("split:N", title=None, scale=SPLIT_DASH, legend=alt.Legend(orient="top")),

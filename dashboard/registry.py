@@ -9,7 +9,7 @@ from pathlib import Path
 from core.experiment import LandscapeConfig
 from core.standardize import StandardizeConfig
 from core.training import TrainConfig
-from core.views import ActivationsView, CompareView, NormParamsView
+from core.views import ActivationsView, CompareView, NormParamsView, TrainingView
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -47,4 +47,4 @@ ALL_VIEWS: tuple[View, ...] = (HOME, *VIEWS)
 
 #: every config whose fields can appear in a link
 CONFIG_CLASSES = (LandscapeConfig, StandardizeConfig, TrainConfig, ActivationsView, NormParamsView,
-                  CompareView)
+                  CompareView, TrainingView)

@@ -90,18 +90,3 @@ def mode_frames(runs: dict) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
             sel = ml[ml["stage"].astype(str) == stage][["layer", "mode", "std", "rms_diff"]]
             per_layer[norm] = sel.assign(mode=sel["mode"].astype(str))
     return pd.DataFrame(rows), per_layer
-
-
-def nearest_step(steps, want: int) -> int:
-    """The recorded step closest to ``want`` (steps: non-empty iterable of ints)."""
-    steps = sorted(set(int(s) for s in steps))
-    return min(steps, key=lambda s: abs(s - want))
-
-
-def step_picker(steps, *, key: str = "at_step", label: str = "Training step shown") -> int:
-    """A select slider over the recorded steps, its value kept in session state."""
-    steps = sorted(set(int(s) for s in steps))
-    want = st.session_state.get(key, steps[-1])
-    if want not in steps:
-        st.session_state[key] = nearest_step(steps, want)
-    return st.select_slider(label, options=steps, key=key, format_func=lambda v: f"{v:,}")

@@ -6,15 +6,16 @@ import streamlit as st
 from core.views import ActivationsView
 from dashboard import netcharts, netconfig
 from dashboard.charts import RUN_LABELS
+from dashboard.playback import player
 from dashboard.runs import get_runs
 from dashboard.state import choice
-from dashboard.views import diverged_banner, draw, step_picker
+from dashboard.views import diverged_banner, draw
 
 STAGE_LABELS = {
-    "pre_norm": "before the normalization",
-    "post_norm": "after the normalization",
-    "pre_activation": "inputs of the activation",
-    "post_activation": "outputs of the activation",
+    "pre_norm": "before the norm",
+    "post_norm": "after the norm",
+    "pre_activation": "activation inputs",
+    "post_activation": "activation outputs",
 }
 
 st.title("Activations")
@@ -52,7 +53,7 @@ if netconfig.check_budget(config, len(view.norms)):
 
     st.subheader("Down the depth, at one step")
     steps = sorted(set().union(*(set(h.histograms["step"]) for h in runs.values())))
-    at = step_picker(steps, key="hist_step", label="Training step shown")
+    at = player("hist_step", steps, label="Training step shown")
     cols = st.columns(len(runs))
     for col, (norm, hist) in zip(cols, runs.items(), strict=True):
         h = hist.histograms

@@ -5,6 +5,7 @@ import streamlit as st
 
 from core.experiment import LandscapeConfig
 from dashboard import cached, charts
+from dashboard.playback import player
 from dashboard.state import PageState, select_slider, slider, toggle
 from dashboard.views import draw
 
@@ -39,13 +40,9 @@ state.show_notices()
 result = cached.landscape(cfg)
 raw, std_run = result.runs["raw"], result.runs["standardized"]
 
-# scrub along the path: the choices are the recorded steps (same for both runs)
+# scrub along the path (or play it): the choices are the recorded steps, the same for both runs
 steps_recorded = sorted(set(raw.path["step"]).union(std_run.path["step"]))
-if st.session_state.get("at_step") not in steps_recorded:
-    want = st.session_state.get("at_step", cfg.steps)
-    st.session_state["at_step"] = min(steps_recorded, key=lambda s: abs(s - want))
-at_step = st.select_slider("Scrub along the path: show the descent up to step",
-                           options=steps_recorded, key="at_step", format_func=lambda v: f"{v:,}")
+at_step = player("at_step", steps_recorded, label="Scrub along the path: show the descent up to step")
 
 c = st.columns(4)
 c[0].metric("Condition number, raw", f"{raw.condition_number:,.0f}")

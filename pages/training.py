@@ -2,8 +2,10 @@
 
 import streamlit as st
 
+from core.views import TrainingView
 from dashboard import netcharts, netconfig
 from dashboard.charts import RUN_COLORS, RUN_LABELS
+from dashboard.playback import player
 from dashboard.runs import get_runs
 from dashboard.views import boundary_frames, diverged_banner, draw, metric_frame
 
@@ -15,26 +17,33 @@ st.markdown(
 )
 
 state, config, view = netconfig.sidebar("training")
+with st.sidebar:
+    state.config(TrainingView)
 if netconfig.check_budget(config, len(view.norms)):
     runs = get_runs(config, view.norms)
     diverged_banner(runs)
+    recorded = sorted(set().union(*(set(h.metrics["step"]) for h in runs.values())))
+    upto = player("train_step", recorded, label="Show training up to step")
 
-    is_class = "accuracy" in metric_frame(runs, "accuracy").columns and config.dataset not in ("seed", "diabetes")
+    is_class = all(h.task == "classification" for h in runs.values())
+    span = (0, max(recorded))
     left, right = st.columns(2)
     loss = metric_frame(runs, "loss")
+    loss = loss[loss["step"] <= upto]
     draw(left, netcharts.metric_curves(loss, metric="loss", runs=view.norms, log_y=True,
-                                       title="Loss (solid: training batches, dashed: validation)",
+                                       title="Loss (solid: training batches, dashed: validation)", x_domain=span,
                                        diverged={n: h.diverged_at for n, h in runs.items() if h.diverged}))
     acc = metric_frame(runs, "accuracy")
+    acc = acc[acc["step"] <= upto] if not acc.empty else acc
     if is_class and not acc.empty:
         draw(right, netcharts.metric_curves(acc, metric="accuracy", runs=view.norms, log_y=False,
-                                            title="Accuracy (solid: training, dashed: validation)"))
+                                            title="Accuracy (solid: training, dashed: validation)", x_domain=span))
     else:
         right.info("This is a regression data set: the loss (mean squared error) is the measure.")
 
-    grids = boundary_frames(runs)
+    grids = boundary_frames(runs, upto)
     if grids:
-        st.subheader("Decision boundary after training")
+        st.subheader(f"Decision boundary at step {upto:,}")
         cols = st.columns(len(grids))
         for col, (norm, (grid, points)) in zip(cols, grids.items(), strict=True):
             draw(col, netcharts.decision_boundary(grid, points, title=RUN_LABELS[norm],
