@@ -353,7 +353,7 @@ class BatchNorm1d(Layer):
         # written into the two rows of a fresh (2, d) array: [mean; biased var].
         w = _ones(self._cache, n, self.dtype, 1.0 / n)
         stats = np.empty((2, d), dtype=self.dtype)
-        mean, var = stats
+        mean, var = stats[0], stats[1]
         np.matmul(w, x, out=mean)
         xc = x - mean
         out = np.multiply(xc, xc)
@@ -370,7 +370,12 @@ class BatchNorm1d(Layer):
         m = self.momentum if self.momentum is not None else 1.0 / self.num_batches_tracked
         rm, rv, running = self.running_mean, self.running_var, self._running
         if rm.base is running and rv.base is running:
-            coef = np.array([[m], [m * n / (n - 1)]], dtype=self.dtype)
+            key = ("coef", n, m)
+            coef = self._cache.get(key)
+            if coef is None:  # [momentum, momentum * Bessel's correction] as a column
+                if len(self._cache) > 16:  # momentum=None: a new m every step
+                    self._cache.clear()
+                coef = self._cache[key] = np.array([[m], [m * n / (n - 1)]], dtype=self.dtype)
             running *= 1.0 - m
             running += stats * coef
         else:  # running_mean / running_var were rebound to other arrays

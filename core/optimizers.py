@@ -217,29 +217,27 @@ class Adam(Optimizer):
         self.eps = _check_float("eps", eps, 0.0)
 
     def _new_state(self, p):
-        return {"tmp": np.empty_like(p), "m": np.zeros_like(p), "v": np.zeros_like(p)}
+        # M = m / (1 - b1) and V = v / (1 - b2): the same moments, rescaled so each
+        # updates with two vector operations; the constants fold into the step.
+        return {"tmp": np.empty_like(p), "M": np.zeros_like(p), "V": np.zeros_like(p)}
 
     def _update(self, p, g, state):
         g = self._decayed(p, g, state)
         t = self.step_count
         b1, b2 = self.betas
         f = p.dtype.type
-        m, v, tmp = state["m"], state["v"], state["tmp"]
-        # m.lerp_(g, 1 - b1)
-        np.subtract(g, m, out=tmp)
-        tmp *= f(1.0 - b1)
-        m += tmp
-        # v = b2 * v + (1 - b2) * g * g
-        v *= f(b2)
-        np.multiply(g, g, out=tmp)
-        tmp *= f(1.0 - b2)
-        v += tmp
-        # denom = sqrt(v) / sqrt(1 - b2**t) + eps; update = lr / (1 - b1**t) * m / denom
-        np.sqrt(v, out=tmp)
-        tmp *= f(1.0 / math.sqrt(1.0 - b2**t))
-        tmp += f(self.eps)
-        np.divide(m, tmp, out=tmp)
-        tmp *= f(self.lr / (1.0 - b1**t))
+        M, V, tmp = state["M"], state["V"], state["tmp"]
+        M *= f(b1)  # M = b1 * M + g
+        M += g
+        np.multiply(g, g, out=tmp)  # V = b2 * V + g * g
+        V *= f(b2)
+        V += tmp
+        # sqrt(v) / sqrt(1 - b2**t) + eps = a * (sqrt(V) + eps / a), a = sqrt((1 - b2) / (1 - b2**t))
+        a = math.sqrt((1.0 - b2) / (1.0 - b2**t))
+        np.sqrt(V, out=tmp)
+        tmp += f(self.eps / a)
+        np.divide(M, tmp, out=tmp)
+        tmp *= f(self.lr * (1.0 - b1) / ((1.0 - b1**t) * a))
         return tmp
 
     def __repr__(self) -> str:
