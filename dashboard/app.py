@@ -18,6 +18,8 @@ import streamlit as st  # noqa: E402
 from dashboard.guard import run_guarded  # noqa: E402
 from dashboard.registry import ALL_VIEWS  # noqa: E402
 from dashboard.state import keep_settings  # noqa: E402
+from dashboard.teach import after_page, before_page, presenter_from_url  # noqa: E402
+from dashboard.views import reset_chart_keys  # noqa: E402
 
 st.set_page_config(
     page_title="Normalization, seen",
@@ -32,4 +34,8 @@ pages = [
 ]
 current = st.navigation(pages)
 keep_settings()  # settings survive page switches (a widget's state is dropped when it is not drawn)
+presenter_from_url()
+reset_chart_keys()
+run_guarded(lambda: before_page(current.url_path))
 run_guarded(current.run)
+run_guarded(after_page)

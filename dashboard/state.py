@@ -50,6 +50,9 @@ class PageState:
 
     def __init__(self, owner: str):
         self.owner = owner
+        from dashboard.views import reset_chart_keys
+
+        reset_chart_keys()
         self._classes: list[tuple[type, tuple[str, ...]]] = []
         self._options: dict[str, Sequence[Any]] = {}
         ss = st.session_state
@@ -142,11 +145,15 @@ def keep_settings() -> None:
             ss[key] = ss[key]
 
 
+#: link parameters that are not config fields: a lesson to open, presenter mode
+APP_KEYS = ("lesson", "presenter")
+
+
 def known_keys() -> set[str]:
-    """Every field name of every page's config: a link may carry another page's."""
+    """Every field name of every page's config (a link may carry another page's) and APP_KEYS."""
     from dashboard.registry import CONFIG_CLASSES
 
-    return {name for cls in CONFIG_CLASSES for name in specs(cls)}
+    return {name for cls in CONFIG_CLASSES for name in specs(cls)} | set(APP_KEYS)
 
 
 def _clean(text: Any, n: int = 40) -> str:

@@ -8,14 +8,24 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from dashboard import exports
 from dashboard.charts import RUN_LABELS
 
 MAX_POINTS = 600  # data points drawn over a decision boundary
 CHART_CHROME = 120  # pixels of title, axis labels and legend around a plot
 
 
-def draw(container, chart: alt.TopLevelMixin, **kw) -> None:
-    """Show an Altair chart without re-validating its spec on every rerun.
+_SEQ = "_chart_seq"
+
+
+def reset_chart_keys() -> None:
+    """Call once at the top of a run: charts' save buttons are keyed by their order."""
+    st.session_state[_SEQ] = 0
+
+
+def draw(container, chart: alt.TopLevelMixin, *, save: bool = True, **kw) -> None:
+    """Show an Altair chart (without re-validating its spec on every rerun),
+    with a small menu to save it as PNG or SVG.
 
     Specs are validated by the chart builders' unit tests; skipping Altair's
     JSON-schema check at run time saves a good part of a rerun.
@@ -26,6 +36,17 @@ def draw(container, chart: alt.TopLevelMixin, **kw) -> None:
     if isinstance(h, int):  # the plot's height plus room for title, axis and legend
         kw.setdefault("height", h + CHART_CHROME)
     container.altair_chart(chart, **kw)
+    if save:
+        seq = st.session_state.get(_SEQ, 0) + 1
+        st.session_state[_SEQ] = seq
+        title = getattr(chart, "title", None)
+        name = exports.slug(title if isinstance(title, str) else f"chart-{seq}")
+        with container.popover("Save chart", icon=":material/download:", type="tertiary", key=f"save-{seq}"):
+            st.download_button("PNG", exports.chart_png(chart), file_name=f"{name}.png", mime="image/png",
+                               key=f"png-{seq}", on_click="ignore", icon=":material/image:")
+            st.download_button("SVG", exports.chart_svg(chart), file_name=f"{name}.svg",
+                               mime="image/svg+xml", key=f"svg-{seq}", on_click="ignore",
+                               icon=":material/polyline:")
 
 
 def metric_frame(runs: dict, metric: str) -> pd.DataFrame:
@@ -90,3 +111,23 @@ def mode_frames(runs: dict) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
             sel = ml[ml["stage"].astype(str) == stage][["layer", "mode", "std", "rms_diff"]]
             per_layer[norm] = sel.assign(mode=sel["mode"].astype(str))
     return pd.DataFrame(rows), per_layer
+
+
+def export_menu(files: list[tuple[str, object, str, str]]) -> None:
+    """A sidebar expander of download buttons: (label, data or callable, file name, mime)."""
+    with st.sidebar.expander("Export", icon=":material/download:"):
+        for i, (label, data, name, mime) in enumerate(files):
+            st.download_button(label, data, file_name=name, mime=mime, key=f"export-{i}",
+                               on_click="ignore", width="stretch")
+
+
+def export_runs(runs: dict, config) -> None:
+    """Each run's recorded history (a ZIP of CSVs with its config.json) and the shared config."""
+    files = []
+    for norm, hist in runs.items():
+        cfg = hist.config
+        files.append((f"History, {RUN_LABELS[norm]} (CSV, zipped)",
+                      functools.partial(exports.frames_zip, hist.frames(), cfg),
+                      f"history-{norm}.zip", "application/zip"))
+    files.append(("Configuration (JSON)", exports.config_json(config), "config.json", "application/json"))
+    export_menu(files)

@@ -9,7 +9,7 @@ from dashboard.charts import RUN_LABELS
 from dashboard.playback import player
 from dashboard.runs import get_runs
 from dashboard.state import choice
-from dashboard.views import diverged_banner, draw
+from dashboard.views import diverged_banner, draw, export_runs
 
 STAGE_LABELS = {
     "pre_norm": "before the norm",
@@ -32,6 +32,7 @@ with st.sidebar:
 if netconfig.check_budget(config, len(view.norms)):
     runs = get_runs(config, view.norms)
     diverged_banner(runs)
+    export_runs(runs, config)
     depth = config.depth
     if st.session_state["layer"] > depth:
         st.session_state["layer"] = depth

@@ -7,7 +7,7 @@ from core.views import NormParamsView
 from dashboard import netcharts, netconfig
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.runs import get_runs
-from dashboard.views import diverged_banner, draw
+from dashboard.views import diverged_banner, draw, export_runs
 
 st.title("γ and β")
 st.markdown(
@@ -23,6 +23,7 @@ with st.sidebar:
 if netconfig.check_budget(config, len(view.norms)):
     runs = get_runs(config, view.norms)
     diverged_banner(runs)
+    export_runs(runs, config)
     normed = {n: h for n, h in runs.items() if n != "none" and not h.norm_params.empty}
     if not normed:
         st.info(

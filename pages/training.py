@@ -7,7 +7,7 @@ from dashboard import netcharts, netconfig
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.playback import player
 from dashboard.runs import get_runs
-from dashboard.views import boundary_frames, diverged_banner, draw, metric_frame
+from dashboard.views import boundary_frames, diverged_banner, draw, export_runs, metric_frame
 
 st.title("Training")
 st.markdown(
@@ -22,6 +22,7 @@ with st.sidebar:
 if netconfig.check_budget(config, len(view.norms)):
     runs = get_runs(config, view.norms)
     diverged_banner(runs)
+    export_runs(runs, config)
     recorded = sorted(set().union(*(set(h.metrics["step"]) for h in runs.values())))
     upto = player("train_step", recorded, label="Show training up to step")
 

@@ -1,0 +1,69 @@
+"""Downloads: a run's recorded history (CSV), its configuration (JSON), a chart (PNG/SVG).
+
+Files are built only when a download button is clicked (deferred callables),
+so reruns stay fast; nothing is written to disk.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import re
+import zipfile
+from collections.abc import Callable
+
+import altair as alt
+import pandas as pd
+
+
+def config_json(config) -> str:
+    """The config's fields as pretty JSON (its class name included)."""
+    return json.dumps({"config": type(config).__name__, **dataclasses.asdict(config)}, indent=2,
+                      default=str)
+
+
+def frames_zip(frames: dict[str, pd.DataFrame], config=None) -> bytes:
+    """A ZIP holding one CSV per frame, plus config.json when a config is given."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, df in frames.items():
+            zf.writestr(f"{name}.csv", df.to_csv(index=False))
+        if config is not None:
+            zf.writestr("config.json", config_json(config))
+    return buf.getvalue()
+
+
+def slug(text: str) -> str:
+    s = re.sub(r"[^A-Za-z0-9]+", "-", str(text)).strip("-").lower()
+    return s[:60] or "chart"
+
+
+def _spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec with its data inline (Altair's default transformer)."""
+    try:  # Streamlit swaps Altair's global data transformer under this lock
+        from streamlit.elements.vega_charts import _altair_globals_lock as lock
+    except ImportError:  # pragma: no cover - a Streamlit without it
+        import threading
+
+        lock = threading.Lock()
+    with lock, alt.data_transformers.enable("default"):
+        return type(chart).to_dict(chart, validate=False)
+
+
+def chart_png(chart: alt.TopLevelMixin) -> Callable[[], bytes]:
+    def build() -> bytes:
+        import vl_convert as vlc
+
+        return vlc.vegalite_to_png(_spec(chart), scale=2)
+
+    return build
+
+
+def chart_svg(chart: alt.TopLevelMixin) -> Callable[[], str]:
+    def build() -> str:
+        import vl_convert as vlc
+
+        return vlc.vegalite_to_svg(_spec(chart))
+
+    return build
