@@ -74,7 +74,8 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, *, title: str, s
         color=alt.Color("label:N", title="class", scale=alt.Scale(range=["#08306b", "#7f2704"]),
                         legend=None),
     )
-    return alt.layer(heat, dots).properties(title=title, width=size, height=size)
+    return alt.layer(heat, dots).properties(title=alt.TitleParams(title, anchor="middle"), width=size,
+                                            height=size)
 
 
 def percentile_bands(df: pd.DataFrame, *, runs: Sequence[str], title: str, y_title: str,

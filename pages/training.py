@@ -64,9 +64,10 @@ if netconfig.check_budget(config, len(view.norms)):
                      + (f" — diverged at step {runs[n].diverged_at:,}" if runs[n].diverged else ""))
     st.markdown("\n".join(lines))
     st.markdown(
-        "Without normalization, the inputs of each sigmoid drift into its flat tails as depth grows, "
-        "so the gradient reaching the first layers all but vanishes (see **Activations**). Batch norm "
-        "re-centres and re-scales every layer's inputs on every batch, keeping them where the sigmoid "
-        "is steep, and lets γ and β choose the scale (see **γ and β**)."
+        "Without normalization, each layer's inputs drift with every update of the layers below; with a "
+        "saturating activation (sigmoid, tanh) deep layers slide into its flat tails and the gradient "
+        "reaching the first layers all but vanishes (see **Activations**). Batch norm re-centres and "
+        "re-scales every layer's inputs on every batch, keeping them where the activation is steep, and "
+        "lets γ and β choose the scale (see **γ and β**). Press play to watch the boundary form."
     )
 state.write_url()
