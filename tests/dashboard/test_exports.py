@@ -1,0 +1,50 @@
+"""Exports: histories as zipped CSVs with their config, configs as JSON, charts as PNG and SVG."""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+
+import pandas as pd
+
+from core.experiment import LandscapeConfig, run_landscape
+from core.training import TrainConfig, train
+from dashboard import charts, exports
+
+
+def test_history_zip_holds_one_csv_per_frame_and_the_config():
+    config = TrainConfig(n_samples=120, depth=3, width=8, epochs=2, records=4)
+    hist = train(config)
+    blob = exports.frames_zip(hist.frames(), config)
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        names = set(zf.namelist())
+        assert names == {f"{n}.csv" for n in hist.frames()} | {"config.json"}
+        metrics = pd.read_csv(zf.open("metrics.csv"))
+        assert len(metrics) == len(hist.metrics)
+        assert list(metrics.columns) == list(hist.metrics.columns)
+        saved = json.loads(zf.read("config.json"))
+    assert saved.pop("config") == "TrainConfig"
+    assert TrainConfig(**saved) == config
+
+
+def test_config_json_round_trips():
+    config = LandscapeConfig(lr_scale=0.3, steps=300, w0_a=1.5)
+    data = json.loads(exports.config_json(config))
+    assert data.pop("config") == "LandscapeConfig"
+    assert LandscapeConfig(**data) == config
+
+
+def test_a_chart_saves_as_png_and_svg():
+    run = run_landscape(LandscapeConfig(steps=50)).runs["raw"]
+    chart = charts.surface(run.surface, run.path, title="valley", x_title="a", y_title="b",
+                           extent=run.extent, optimum=run.optimum)
+    png = exports.chart_png(chart)()
+    svg = exports.chart_svg(chart)()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5000
+    assert svg.lstrip().startswith("<svg") and "valley" in svg
+
+
+def test_slug_makes_safe_file_names():
+    assert exports.slug("Loss (log scale): γ/β!") == "loss-log-scale"
+    assert exports.slug("") == "chart"

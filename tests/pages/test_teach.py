@@ -1,0 +1,113 @@
+"""Teaching aids, as a user drives them: lessons, lesson links, playback, link box, presenter mode."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from core.lessons import LESSONS, lesson
+from core.params import specs
+from dashboard.guard import FAILURE_TEXT
+from dashboard.registry import ROOT
+
+APP = str(ROOT / "dashboard" / "app.py")
+TIMEOUT = 300
+
+
+def _clean(at: AppTest) -> None:
+    assert not at.exception, [e.value for e in at.exception]
+    assert not [e for e in at.error if FAILURE_TEXT in str(e.value)]
+
+
+def _app(query: dict | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params.update(query or {})
+    return at.run()
+
+
+def _title(at: AppTest) -> str:
+    return at.title[0].value if len(at.title) else ""
+
+
+VIEW_TITLES = {"landscape": "Loss landscape", "training": "Training", "activations": "Activations",
+               "gamma-beta": "γ and β"}
+
+
+@pytest.mark.parametrize("item", LESSONS, ids=lambda x: x.key)
+def test_a_lesson_button_opens_its_view_with_its_settings_and_its_note(item):
+    at = _app()
+    _clean(at)
+    at.button(key=f"home-lesson-{item.key}").click().run()
+    _clean(at)
+    assert _title(at) == VIEW_TITLES[item.view]
+    for name, value in item.settings.items():
+        assert at.session_state[name] == value, name
+    notes = [m.value for m in at.markdown if m.value.startswith("**Lesson:")]
+    assert notes and item.title in notes[0]
+    assert len(at.get("vega_lite_chart")) + len(at.get("arrow_vega_lite_chart")) > 0
+
+
+def test_a_lesson_resets_settings_it_does_not_name():
+    at = _app({"lesson": "high_lr"})
+    _clean(at)
+    assert at.session_state["lr"] == 1.0
+    at.button(key="side-lesson-deep_sigmoid").click().run()
+    _clean(at)
+    assert at.session_state["activation"] == "sigmoid"
+    from core.training import TrainConfig
+
+    assert at.session_state["lr"] == TrainConfig().lr  # back to the default, not the last lesson's
+
+
+def test_a_lesson_link_opens_the_lesson_and_an_unknown_one_says_so():
+    at = _app({"lesson": "valley"})
+    _clean(at)
+    assert _title(at) == "Loss landscape"
+    at = _app({"lesson": "<b>nope</b>"})
+    _clean(at)
+    assert any("no lesson called" in w.value for w in at.warning)
+    assert "<b>" not in " ".join(w.value for w in at.warning)
+
+
+def test_playback_buttons_step_through_the_descent_without_retraining():
+    at = AppTest.from_file(str(ROOT / "pages" / "landscape.py"), default_timeout=TIMEOUT)
+    at.query_params.update({"steps": "100"})
+    at.run()
+    _clean(at)
+    last = at.session_state["at_step"]
+    assert last == 100
+    at.button(key="at_step_first").click().run()
+    assert at.session_state["at_step"] == 0
+    at.button(key="at_step_next").click().run()
+    at.button(key="at_step_next").click().run()
+    assert at.session_state["at_step"] == 2
+    at.button(key="at_step_prev").click().run()
+    assert at.session_state["at_step"] == 1
+    at.button(key="at_step_last").click().run()
+    assert at.session_state["at_step"] == last
+    # play from the end starts again from the first step, and the button becomes "pause"
+    at.button(key="at_step_play").click().run()
+    _clean(at)
+    assert at.session_state["at_step"] == 0
+    assert at.button(key="at_step_play").label == ":material/pause:"
+    at.button(key="at_step_play").click().run()
+    assert at.button(key="at_step_play").label == ":material/play_arrow:"
+
+
+def test_link_box_shows_the_views_settings_and_presenter_mode_goes_in_the_url():
+    at = _app()
+    at.switch_page("../pages/landscape.py").run()
+    _clean(at)
+    code = " ".join(c.value for c in at.code)
+    for name in specs(__import__("core.experiment", fromlist=["LandscapeConfig"]).LandscapeConfig):
+        assert f"{name}=" in code
+    at.toggle(key="presenter").set_value(True).run()
+    _clean(at)
+    assert at.query_params.get("presenter") in ("1", ["1"])
+
+
+def test_lessons_are_listed_in_the_sidebar_on_every_view():
+    at = _app()
+    keys = {b.key for b in at.sidebar.button}
+    assert {f"side-lesson-{x.key}" for x in LESSONS} <= keys
+    assert lesson("valley") is not None
