@@ -1,0 +1,441 @@
+"""Telemetry: what a training run records, aggregated in core and kept compact.
+
+A :class:`Recorder` is fed *snapshots* of a network (at the cadence the
+training loop chooses) and turns them into tidy pandas DataFrames whose size
+depends on the number of snapshots, layers and (at most 32) tracked units --
+never on the number of samples or steps:
+
+- ``layer_stats`` (step, layer, stage, mean, std, p15, p50, p85): the
+  distribution of each hidden layer's values at four *stages* (see
+  :data:`STAGES`), over the snapshot's batch;
+- ``histograms`` (step, layer, stage, bin, bin_left, bin_right, overflow,
+  fraction): the same values on *fixed* bins (:func:`bin_edges`) that depend
+  only on the stage, the activation and the norm position -- never on the data
+  -- so every run of a comparison and every step share them. Two ``overflow``
+  bins, one bin wide, just outside the edges, count everything beyond them.
+  Only bins holding something are kept (a missing bin means a fraction of 0);
+  the fractions of a (step, layer, stage) sum to 1;
+- ``layer_health`` (step, layer, saturated, grad_norm, weight_norm,
+  update_ratio): per layer, how much of the activation is saturated (or, for
+  relu, inactive) and the size of the weight gradient and update;
+- ``norm_params`` (step, layer, unit, gamma, beta): γ and β of the tracked
+  units of each normalization layer;
+- ``norm_param_bands`` (step, layer, param, mean, q05, q25, q50, q75, q95):
+  γ and β summarised over *all* units of each layer, for a band chart;
+- ``running_stats`` (step, layer, unit, batch_mean, batch_var, running_mean,
+  running_var): batch norm's statistics of the snapshot's batch against its
+  running estimates, for the tracked units (empty without batch norm).
+
+Layers are numbered from 1 (the first hidden layer) to ``depth``. Every value
+is finite: a snapshot is checked as a whole before anything of it is kept
+(:class:`NonFinite` is raised instead), so a caller can drop it and stop.
+
+Speed: each snapshot is a handful of vectorised operations over all layers at
+once; quantiles and histograms use at most :data:`MAX_VALUES` values per
+layer and stage (the first rows of the batch, which is shuffled).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = [
+    "STAGES",
+    "QUANTILES",
+    "MAX_TRACKED_UNITS",
+    "MAX_VALUES",
+    "NonFinite",
+    "Recorder",
+    "bin_edges",
+    "saturated_fraction",
+    "quantiles",
+    "summarize",
+    "tracked_units",
+    "typed_frame",
+]
+
+#: The four places in a hidden block whose values are recorded. Names follow
+#: ``core.network.Block``: with ``norm_position="before"`` a block is
+#: Dense -> norm -> activation, so ``post_norm`` *is* ``pre_activation``; with
+#: ``"after"`` it is Dense -> activation -> norm, so ``pre_norm`` *is*
+#: ``post_activation``. Without normalization, ``pre_norm`` and ``post_norm``
+#: are the values at the place where the norm would be (and equal). Every
+#: stage is recorded under its own name, so a chart asks for what it means
+#: ("the inputs of the sigmoid" = ``pre_activation``) whatever the config.
+STAGES = ("pre_norm", "post_norm", "pre_activation", "post_activation")
+
+QUANTILES = (0.15, 0.50, 0.85)
+MAX_TRACKED_UNITS = 32
+MAX_VALUES = 4096
+
+# The range of each activation's output, and the bins used on it.
+_ACT_RANGE = {
+    "sigmoid": (0.0, 1.0, 25),
+    "tanh": (-1.0, 1.0, 25),
+    "relu": (0.0, 7.0, 28),
+    "identity": (-3.5, 3.5, 28),
+}
+_SYMMETRIC = (-3.5, 3.5, 28)  # unbounded values: 28 bins of 0.25
+
+# Saturation: where the activation's slope is below 10% of its maximum.
+# sigmoid: s(1-s) <= 0.025 <=> s <= 0.0263 or s >= 0.9737 (|x| >= 3.6);
+# tanh: 1 - t^2 <= 0.1 <=> |t| >= 0.949 (|x| >= 1.82); relu: output exactly 0.
+_SIGMOID_LOW = 0.5 - np.sqrt(0.25 - 0.025)
+_TANH_HIGH = np.sqrt(0.9)
+
+
+class NonFinite(ValueError):
+    """A snapshot held a NaN or an infinity; nothing of it was recorded."""
+
+
+def bin_edges(stage: str, activation: str, norm_position: str) -> np.ndarray:
+    """The in-range bin edges for ``stage``: (n_bins + 1,) float64.
+
+    Values of an activation's output (``post_activation``, and ``pre_norm``
+    when the norm comes after the activation) use the activation's range
+    (sigmoid [0, 1], tanh [-1, 1], relu [0, 7]); everything else uses
+    [-3.5, 3.5] in bins of 0.25. Recorded histograms add one overflow bin on
+    each side for the values outside these edges.
+    """
+    if stage not in STAGES:
+        raise ValueError(f"The 'stage' parameter must be one of {STAGES}. Got {stage!r} instead.")
+    is_act_output = stage == "post_activation" or (stage == "pre_norm" and norm_position == "after")
+    lo, hi, n = _ACT_RANGE[activation] if is_act_output else _SYMMETRIC
+    return np.linspace(lo, hi, n + 1)
+
+
+def tracked_units(width: int, limit: int = MAX_TRACKED_UNITS) -> np.ndarray:
+    """The units whose γ, β and running statistics are kept: all, or ``limit`` evenly spaced."""
+    if width <= limit:
+        return np.arange(width)
+    return np.unique(np.round(np.linspace(0, width - 1, limit)).astype(np.int64))
+
+
+def saturated_fraction(values: np.ndarray, activation: str, axis=None):
+    """Fraction of activation outputs where its slope is below 10% of its maximum.
+
+    sigmoid: output <= 0.026 or >= 0.974; tanh: |output| >= 0.949; relu:
+    output exactly 0 (inactive, no gradient); identity: never (0).
+    """
+    if activation == "sigmoid":
+        hit = (values <= _SIGMOID_LOW) | (values >= 1.0 - _SIGMOID_LOW)
+    elif activation == "tanh":
+        hit = np.abs(values) >= _TANH_HIGH
+    elif activation == "relu":
+        hit = values <= 0
+    else:
+        return np.zeros(values.shape[0]) if axis is not None else 0.0
+    return hit.mean(axis=axis)
+
+
+def quantiles(sorted_rows: np.ndarray, qs) -> np.ndarray:
+    """Quantiles ``qs`` of each row of an already sorted (rows, m) array: (len(qs), rows).
+
+    Linear interpolation, as ``np.quantile``'s default, without its overhead.
+    """
+    m = sorted_rows.shape[1]
+    pos = np.asarray(qs, dtype=np.float64) * (m - 1)
+    lo = np.floor(pos).astype(np.int64)
+    hi = np.minimum(lo + 1, m - 1)
+    frac = pos - lo
+    v_lo, v_hi = sorted_rows[:, lo], sorted_rows[:, hi]
+    return (v_lo + (v_hi - v_lo) * frac).T
+
+
+def summarize(values: np.ndarray) -> dict[str, np.ndarray]:
+    """mean, std, p15, p50, p85 of each row of ``values`` (layers, m), in float64."""
+    v = np.sort(values.astype(np.float64), axis=1)
+    q = quantiles(v, QUANTILES)
+    return {"mean": v.mean(axis=1), "std": v.std(axis=1), "p15": q[0], "p50": q[1], "p85": q[2]}
+
+
+_STAT_NAMES = ("mean", "std", "p15", "p50", "p85")
+_BAND_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
+
+
+def _histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Fractions of each row of ``values`` (layers, m) in [underflow, bins..., overflow].
+
+    Bins are [left, right) except the last in-range bin, which includes its
+    right edge. Returns (layers, n_bins + 2).
+    """
+    layers, m = values.shape
+    n = len(edges) - 1
+    lo, hi = float(edges[0]), float(edges[-1])
+    k = np.floor((values - lo) * (n / (hi - lo)))
+    np.clip(k, -1, n, out=k)
+    k = k.astype(np.int64)
+    k[(k == n) & (values <= hi)] = n - 1  # the right edge belongs to the last bin
+    k += 1 + (n + 2) * np.arange(layers)[:, None]
+    counts = np.bincount(k.ravel(), minlength=layers * (n + 2)).reshape(layers, n + 2)
+    return counts / m
+
+
+class Recorder:
+    """Collects snapshots of an MLP's hidden blocks; :meth:`frames` gives the tidy tables.
+
+    ``activation``, ``norm`` and ``norm_position`` are the network's; ``width``
+    its hidden width. A snapshot is made of *parts* (``*_part`` methods), each
+    checked when made -- :class:`NonFinite` is raised when a value is not
+    finite -- and kept together by :meth:`commit`, so a snapshot is recorded
+    whole or not at all. Parts hold compact arrays; the tidy frames are built
+    once, by :meth:`frames`.
+    """
+
+    def __init__(self, *, depth: int, width: int, activation: str, norm: str, norm_position: str):
+        self.depth, self.width = depth, width
+        self.activation, self.norm, self.norm_position = activation, norm, norm_position
+        self.units = tracked_units(width)
+        self.edges = {s: bin_edges(s, activation, norm_position) for s in STAGES}
+        self._parts: dict[str, list] = {k: [] for k in ("metrics", "layers", "health", "norm")}
+
+    # ------------------------------------------------------------------ parts
+
+    def metrics_part(self, step: int, epoch: float, values: dict[str, tuple[float, float]]) -> tuple:
+        """``values`` maps split ("train" | "val") -> (loss, accuracy)."""
+        for split, (loss, acc) in values.items():
+            if not (np.isfinite(loss) and np.isfinite(acc)):
+                raise NonFinite(f"{split} loss {loss} / accuracy {acc} at step {step}")
+        return "metrics", [(step, epoch, split, float(loss), float(acc)) for split, (loss, acc) in values.items()]
+
+    def layers_part(self, step: int, blocks) -> tuple[tuple, np.ndarray]:
+        """Statistics and histograms of the blocks' last forward pass.
+
+        blocks: the network's hidden blocks, each with ``pre_norm``,
+        ``post_norm``, ``pre_activation``, ``post_activation`` arrays (n, width).
+        Returns (part, saturated) with saturated: (depth,) the fraction of each
+        layer's activation outputs that are saturated (:func:`saturated_fraction`).
+        """
+        first = blocks[0]
+        n = first.pre_norm.shape[0]
+        rows = max(1, min(n, -(-MAX_VALUES // self.width)))
+        # Stages holding the same array are summarised once.
+        groups: dict[int, list[str]] = {}
+        for stage in STAGES:
+            groups.setdefault(id(getattr(first, stage)), []).append(stage)
+        stats = np.empty((len(STAGES), len(_STAT_NAMES), self.depth))
+        hists = {}
+        saturated = None
+        for names in groups.values():
+            stacked = np.stack([getattr(b, names[0])[:rows] for b in blocks]).reshape(len(blocks), -1)
+            if not np.isfinite(stacked).all():
+                raise NonFinite(f"{names[0]} values at step {step}")
+            v = np.sort(stacked.astype(np.float64), axis=1)
+            q = quantiles(v, QUANTILES)
+            summary = np.stack([v.mean(axis=1), v.std(axis=1), q[0], q[1], q[2]])
+            by_edges: dict[tuple, np.ndarray] = {}  # aliases may use different bins
+            for stage in names:
+                edges = self.edges[stage]
+                key = (edges[0], edges[-1], len(edges))
+                if key not in by_edges:
+                    by_edges[key] = _histogram(v, edges)
+                stats[STAGES.index(stage)] = summary
+                hists[stage] = by_edges[key]
+            if "post_activation" in names:
+                saturated = saturated_fraction(v, self.activation, axis=1)
+        return ("layers", (step, stats, hists)), saturated
+
+    def health_part(self, step: int, saturated, grad_norm, weight_norm, update_ratio) -> tuple:
+        """Per-layer arrays of length depth."""
+        values = np.array([saturated, grad_norm, weight_norm, update_ratio], dtype=np.float64)
+        if not np.isfinite(values).all():
+            raise NonFinite(f"layer health at step {step}")
+        return "health", (step, values)
+
+    def norm_part(self, step: int, blocks) -> tuple | None:
+        """γ and β (tracked units, and bands over all units) and batch norm's statistics."""
+        if self.norm == "none":
+            return None
+        units = self.units
+        gamma = np.stack([b.norm.gamma for b in blocks]).astype(np.float64)  # (depth, width)
+        beta = np.stack([b.norm.beta for b in blocks]).astype(np.float64)
+        running = None
+        if self.norm == "batch" and blocks[0].norm.batch_mean is not None:
+            running = np.stack(
+                [
+                    np.stack([b.norm.batch_mean[units] for b in blocks]),
+                    np.stack([b.norm.batch_var[units] for b in blocks]),
+                    np.stack([b.norm.running_mean[units] for b in blocks]),
+                    np.stack([b.norm.running_var[units] for b in blocks]),
+                ]
+            )  # (4, depth, k)
+        if not (np.isfinite(gamma).all() and np.isfinite(beta).all()) or (
+            running is not None and not np.isfinite(running).all()
+        ):
+            raise NonFinite(f"normalization parameters at step {step}")
+        bands = []
+        for p in (gamma, beta):
+            q = quantiles(np.sort(p, axis=1), _BAND_QUANTILES)
+            bands.append(np.vstack([p.mean(axis=1)[None], q]))  # (6, depth)
+        return "norm", (step, gamma[:, units], beta[:, units], np.stack(bands), running)
+
+    def commit(self, *parts) -> None:
+        """Keep one snapshot's parts (None parts are skipped)."""
+        for part in parts:
+            if part is not None:
+                self._parts[part[0]].append(part[1])
+
+    # ------------------------------------------------------------------ output
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """The tidy tables, with compact dtypes; empty tables keep their columns."""
+        depth, layer = self.depth, np.arange(1, self.depth + 1)
+        out = {}
+        m = [r for rows in self._parts["metrics"] for r in rows]
+        out["metrics"] = typed_frame(
+            {c: [r[i] for r in m] for i, c in enumerate(SCHEMAS["metrics"])}, SCHEMAS["metrics"]
+        )
+
+        layers = self._parts["layers"]
+        steps = np.array([p[0] for p in layers], np.int32)
+        n = len(layers)
+        stats = np.stack([p[1] for p in layers]) if n else np.zeros((0, len(STAGES), 5, depth))
+        # layer_stats rows ordered by step, stage, layer
+        cols = {
+            "step": np.repeat(steps, len(STAGES) * depth),
+            "layer": np.tile(layer, n * len(STAGES)),
+            "stage": np.tile(np.repeat(np.arange(len(STAGES)), depth), n),
+        }
+        for i, name in enumerate(_STAT_NAMES):
+            cols[name] = stats[:, :, i, :].ravel()
+        out["layer_stats"] = typed_frame(cols, SCHEMAS["layer_stats"])
+
+        pieces = []
+        for si, stage in enumerate(STAGES):
+            edges = self.edges[stage]
+            nb = len(edges) + 1
+            w = edges[1] - edges[0]
+            left = np.r_[edges[0] - w, edges[:-1], edges[-1]]
+            right = np.r_[edges[0], edges[1:], edges[-1] + w]
+            frac = np.stack([p[2][stage] for p in layers]) if n else np.zeros((0, depth, nb))
+            pieces.append(
+                {
+                    "step": np.repeat(steps, depth * nb),
+                    "layer": np.tile(np.repeat(layer, nb), n),
+                    "stage": np.full(n * depth * nb, si),
+                    "bin": np.tile(np.arange(nb), n * depth),
+                    "bin_left": np.tile(left, n * depth),
+                    "bin_right": np.tile(right, n * depth),
+                    "overflow": np.tile(np.r_[True, np.zeros(nb - 2, bool), True], n * depth),
+                    "fraction": frac.ravel(),
+                }
+            )
+        hist = {c: np.concatenate([p[c] for p in pieces]) for c in SCHEMAS["histograms"]}
+        keep = hist["fraction"] > 0  # an absent bin holds nothing: most are empty, keep the frame small
+        hist = {c: v[keep] for c, v in hist.items()}
+        order = np.lexsort((hist["bin"], hist["layer"], hist["stage"], hist["step"]))
+        out["histograms"] = typed_frame({c: v[order] for c, v in hist.items()}, SCHEMAS["histograms"])
+
+        health = self._parts["health"]
+        hs = np.array([p[0] for p in health], np.int32)
+        hv = np.stack([p[1] for p in health]) if health else np.zeros((0, 4, depth))
+        out["layer_health"] = typed_frame(
+            {
+                "step": np.repeat(hs, depth),
+                "layer": np.tile(layer, len(health)),
+                **{name: hv[:, i, :].ravel() for i, name in enumerate(_HEALTH_NAMES)},
+            },
+            SCHEMAS["layer_health"],
+        )
+
+        norm = self._parts["norm"]
+        k = len(self.units)
+        ns = np.array([p[0] for p in norm], np.int32)
+        nn = len(norm)
+        gam = np.stack([p[1] for p in norm]) if nn else np.zeros((0, depth, k))
+        bet = np.stack([p[2] for p in norm]) if nn else np.zeros((0, depth, k))
+        out["norm_params"] = typed_frame(
+            {
+                "step": np.repeat(ns, depth * k),
+                "layer": np.tile(np.repeat(layer, k), nn),
+                "unit": np.tile(self.units, nn * depth),
+                "gamma": gam.ravel(),
+                "beta": bet.ravel(),
+            },
+            SCHEMAS["norm_params"],
+        )
+        bands = np.stack([p[3] for p in norm]) if nn else np.zeros((0, 2, 6, depth))  # (snap, param, stat, depth)
+        cols = {
+            "step": np.repeat(ns, 2 * depth),
+            "layer": np.tile(layer, 2 * nn),
+            "param": np.tile(np.repeat([0, 1], depth), nn),
+        }
+        for i, name in enumerate(("mean", "q05", "q25", "q50", "q75", "q95")):
+            cols[name] = bands[:, :, i, :].ravel()
+        out["norm_param_bands"] = typed_frame(cols, SCHEMAS["norm_param_bands"])
+
+        run = [p for p in norm if p[4] is not None]
+        rs = np.array([p[0] for p in run], np.int32)
+        rv = np.stack([p[4] for p in run]) if run else np.zeros((0, 4, depth, k))
+        out["running_stats"] = typed_frame(
+            {
+                "step": np.repeat(rs, depth * k),
+                "layer": np.tile(np.repeat(layer, k), len(run)),
+                "unit": np.tile(self.units, len(run) * depth),
+                **{name: rv[:, i].ravel() for i, name in enumerate(_RUNNING_NAMES)},
+            },
+            SCHEMAS["running_stats"],
+        )
+        return out
+
+
+_HEALTH_NAMES = ("saturated", "grad_norm", "weight_norm", "update_ratio")
+_RUNNING_NAMES = ("batch_mean", "batch_var", "running_mean", "running_var")
+
+
+# Column -> dtype of every table (the order is the column order).
+SCHEMAS: dict[str, dict[str, str]] = {
+    "metrics": {"step": "int32", "epoch": "float64", "split": "category", "loss": "float64", "accuracy": "float64"},
+    "layer_stats": {
+        "step": "int32", "layer": "int16", "stage": "category",
+        "mean": "float32", "std": "float32", "p15": "float32", "p50": "float32", "p85": "float32",
+    },
+    "histograms": {
+        "step": "int32", "layer": "int16", "stage": "category", "bin": "int8",
+        "bin_left": "float32", "bin_right": "float32", "overflow": "bool", "fraction": "float32",
+    },
+    "layer_health": {
+        "step": "int32", "layer": "int16",
+        "saturated": "float32", "grad_norm": "float64", "weight_norm": "float64", "update_ratio": "float64",
+    },
+    "norm_params": {"step": "int32", "layer": "int16", "unit": "int16", "gamma": "float32", "beta": "float32"},
+    "norm_param_bands": {
+        "step": "int32", "layer": "int16", "param": "category",
+        "mean": "float32", "q05": "float32", "q25": "float32", "q50": "float32", "q75": "float32", "q95": "float32",
+    },
+    "running_stats": {
+        "step": "int32", "layer": "int16", "unit": "int16",
+        "batch_mean": "float32", "batch_var": "float32", "running_mean": "float32", "running_var": "float32",
+    },
+}
+
+_CATEGORIES = {
+    "split": ["train", "val"],
+    "stage": list(STAGES),
+    "param": ["gamma", "beta"],
+    "mode": ["train", "eval"],
+}
+
+
+def typed_frame(data: dict, schema: dict[str, str]) -> pd.DataFrame:
+    """A DataFrame with ``schema``'s columns and dtypes (categories with fixed, ordered levels)."""
+    cols = {}
+    for c, d in schema.items():
+        v = data[c]
+        if d == "category":
+            levels = _CATEGORIES[c]
+            v = np.asarray(v)
+            if v.dtype.kind in "iu":  # codes
+                cols[c] = pd.Categorical.from_codes(v.astype(np.int8), categories=levels)
+            else:
+                cols[c] = pd.Categorical(v, categories=levels)
+        elif d.startswith("float"):
+            v = np.asarray(v, dtype=np.float64)
+            if d == "float32":  # finite float64 beyond float32's range would turn into inf
+                lim = float(np.finfo(np.float32).max)
+                v = np.clip(v, -lim, lim)
+            cols[c] = v.astype(d)
+        else:
+            cols[c] = np.asarray(v).astype(d)
+    return pd.DataFrame(cols)

@@ -1,0 +1,673 @@
+"""Train an MLP from a :class:`TrainConfig` and record what the dashboard shows.
+
+``train(config)`` loads the data set, splits off a validation set, builds the
+network (``core.network.MLP``) and the optimizer, and runs mini-batch training
+(batches drawn without replacement each epoch: the article's step 1). At
+``config.records`` evenly spaced *snapshots* it records telemetry
+(``core.telemetry``); the result is a :class:`History` of tidy DataFrames.
+
+Conventions (what every frame's ``step`` means):
+
+- ``step`` counts the optimizer updates applied so far, 0 .. ``History.steps``.
+  The snapshot at step k describes the weights after k updates: the
+  validation metrics of those weights, the activations, gradients and batch
+  statistics of the training batch that is fed to them (the forward/backward
+  pass of update k+1), and the size of that update. The last snapshot (after
+  the last update) feeds the last training batch once more, without updating
+  anything, and reports the last update's ratio.
+- Inputs are standardized with the training split's mean and std when
+  ``standardize_inputs`` is true (the default), fed raw otherwise.
+- Regression targets are always standardized internally with the training
+  split's mean and std: the loss is the mean squared error in units of the
+  target's std (1.0 = predicting the mean), and the ``accuracy`` column holds
+  R² = 1 - loss, floored at -1. ``History.accuracy_name`` says which.
+- ``metrics``: "train" is the mean loss (and accuracy) of the training
+  batches since the previous snapshot, as the optimizer saw them (training
+  mode; at step 0, the first batch); "val" is measured in eval mode on a fixed
+  subset of at most 256 validation samples (the same at every snapshot).
+- Divergence: a non-finite loss, or a snapshot holding a non-finite value,
+  stops the run at once: ``diverged=True``, ``diverged_at`` = that step. That
+  snapshot is dropped, so the curves end at the last snapshot before it and
+  nothing non-finite is ever recorded.
+
+Deterministic: the same config gives identical frames (the data, the split,
+the initial weights and the batches each have their own seeded generator).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
+
+from core import params as _params
+from core.data import DATASETS, load_dataset, minibatches, train_val_split
+from core.layers import ACTIVATIONS, INITS, BatchNorm1d
+from core.losses import accuracy as _accuracy
+from core.losses import mse, softmax_cross_entropy
+from core.network import MLP, NORM_POSITIONS, NORMS
+from core.optimizers import OPTIMIZERS, make_optimizer
+from core.params import param
+from core.telemetry import STAGES, NonFinite, Recorder, summarize, tracked_units, typed_frame
+
+__all__ = ["TrainConfig", "History", "train", "BOUNDARY_FRAMES", "BOUNDARY_RESOLUTION", "VAL_PROBE"]
+
+#: The decision boundary is the model's output on this many points per axis.
+BOUNDARY_RESOLUTION = 40
+#: The decision boundary is recorded at this many snapshots at most (evenly spaced,
+#: the first and the last included), fewer when the network is expensive: the
+#: frames may cost 15% of the training's multiply-adds, or 5e8 when that is more
+#: (a small network always gets all 20), and never fewer than 2.
+BOUNDARY_FRAMES = 20
+_BOUNDARY_SHARE, _BOUNDARY_FLOOR = 0.15, 5e8
+#: Validation metrics use at most this many validation samples (a fixed subset);
+#: the eval/train-mode comparison uses the same samples.
+VAL_PROBE = 256
+#: Below this many multiply-adds per matrix product (batch x width x width), BLAS
+#: runs single-threaded: threads cost more than they save on small products (and
+#: stall when the cores are busy with other sessions).
+_SINGLE_THREAD_BELOW = 4_000_000
+#: The ``points`` frame (the data under a decision boundary) keeps at most this many samples.
+MAX_POINTS = 1000
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that defines a training run (hashable, printable, URL-serializable).
+
+    The defaults are the dashboard's first lesson: a 10-layer sigmoid network
+    on the moons that trains with batch norm and barely moves without it, in a
+    fraction of a second. Every field is declared in ``core.params``' table;
+    call :meth:`validate` at the edge (nothing is checked on construction).
+    """
+
+    dataset: str = param("moons", "choice", choices=DATASETS, help="Data set")
+    n_samples: int = param(500, "int", low=40, high=50_000, help="Samples drawn (real data sets: at most all)")
+    noise: float = param(0.2, "float", low=0, high=2, help="Noise of the synthetic data sets")
+    val_fraction: float = param(0.2, "float", low=0.05, high=0.5, help="Share held out for validation")
+    standardize_inputs: bool = param(True, "bool", help="Standardize the features with the training split's stats")
+    depth: int = param(10, "int", low=1, high=50, help="Hidden layers")
+    width: int = param(32, "int", low=1, high=512, help="Units per hidden layer")
+    activation: str = param("sigmoid", "choice", choices=tuple(ACTIVATIONS), help="Activation")
+    norm: str = param("batch", "choice", choices=NORMS, help="Normalization")
+    norm_position: str = param("before", "choice", choices=NORM_POSITIONS, help="Normalize before or after the activation")
+    bn_momentum: float = param(0.1, "float", low=0, high=1, low_open=True, help="Batch norm's running-average momentum")
+    init: str = param("glorot", "choice", choices=INITS, help="Weight initialisation")
+    init_scale: float = param(
+        1.0, "float", low=0, high=10, low_open=True,
+        help="Std of init='normal'; multiplies the He/Glorot std otherwise",
+    )
+    optimizer: str = param("momentum", "choice", choices=OPTIMIZERS, help="Optimizer")
+    lr: float = param(0.1, "float", low=0, high=10, low_open=True, help="Learning rate")
+    momentum: float = param(0.9, "float", low=0, high=1, high_open=True, help="Momentum (optimizer='momentum')")
+    weight_decay: float = param(0.0, "float", low=0, high=1, help="L2 weight decay")
+    batch_size: int = param(32, "int", low=2, high=50_000, help="Mini-batch size (at most the training set)")
+    epochs: int = param(20, "int", low=1, high=500, help="Passes over the training set")
+    seed: int = param(0, "int", low=0, high=2**31 - 1, help="Random seed")
+    records: int = param(40, "int", low=2, high=100, help="Telemetry snapshots over the run")
+
+    def validate(self) -> None:
+        """Raise one ValueError naming the first field whose value is not allowed.
+
+        Every combination of in-range values trains (a batch larger than the
+        training set is clipped to it, more records than steps are reduced to
+        one per step), so there is no cross-field rule beyond the table.
+        """
+        _params.validate(self)
+
+    def replace(self, **changes) -> TrainConfig:
+        """A copy with ``changes`` (not validated)."""
+        return dataclasses.replace(self, **changes)
+
+
+@dataclass(eq=False)
+class History:
+    """What one run recorded: tidy DataFrames plus a few scalars.
+
+    Frames (``step`` = updates applied so far; ``layer`` = hidden layer, 1 = first):
+
+    - ``metrics``: step, epoch, split ("train" | "val"), loss, accuracy
+      (classification: fraction correct; regression: R², floored at -1);
+      "train" averages the training batches since the previous snapshot
+      (training mode), "val" is the validation subset in eval mode;
+    - ``layer_stats``: step, layer, stage (``core.telemetry.STAGES``), mean,
+      std, p15, p50, p85;
+    - ``histograms``: step, layer, stage, bin, bin_left, bin_right, overflow,
+      fraction (fixed bins, see ``core.telemetry.bin_edges``; the two
+      ``overflow`` bins count everything beyond the edges; empty bins are
+      left out);
+    - ``layer_health``: step, layer, saturated, grad_norm, weight_norm,
+      update_ratio (of the layer's Dense weight; ``update_ratio`` =
+      ||ΔW|| / ||W|| of one update);
+    - ``norm_params``: step, layer, unit, gamma, beta (tracked units);
+    - ``norm_param_bands``: step, layer, param ("gamma" | "beta"), mean,
+      q05, q25, q50, q75, q95 over all units;
+    - ``running_stats``: step, layer, unit, batch_mean, batch_var (biased, what
+      the batch was normalized with), running_mean, running_var (unbiased
+      estimate) -- batch norm only;
+    - ``mode_metrics``: mode ("train" | "eval"), loss, accuracy of the final
+      network on the validation subset: batch statistics of mini-batches of
+      ``batch_size`` against running statistics;
+    - ``mode_layers``: layer, stage, mode, mean, std, p15, p50, p85 of the
+      tracked units' values in both modes, and rms_diff, the root mean square
+      of (train-mode value - eval-mode value) (the same on both rows);
+    - ``points``: x1, x2, y, split -- at most 1,000 samples of a 2-D data set
+      in raw feature units (empty otherwise).
+
+    Decision boundary (2-D data sets, else None / empty): ``boundary``
+    (frames, 40, 40) float32 indexed [snapshot, x2 index, x1 index], the
+    model's ``boundary_value`` ("P(class 1)", "predicted class" or
+    "prediction", in target units) on the grid ``boundary_x1`` x
+    ``boundary_x2`` (raw feature units), at ``boundary_steps`` (2 to 20
+    snapshots, evenly spaced, the first and the last included: all 20 for
+    small networks, fewer when the grid would cost more than 15% of training);
+    :meth:`boundary_frame` gives one step as a tidy frame.
+
+    Empty frames keep their columns. No frame holds NaN or inf.
+    """
+
+    config: TrainConfig
+    task: str
+    n_classes: int
+    accuracy_name: str
+    n_train: int
+    n_val: int
+    steps: int
+    steps_per_epoch: int
+    steps_done: int
+    record_steps: np.ndarray
+    diverged: bool
+    diverged_at: int | None
+    wall_time: float
+    metrics: pd.DataFrame
+    layer_stats: pd.DataFrame
+    histograms: pd.DataFrame
+    layer_health: pd.DataFrame
+    norm_params: pd.DataFrame
+    norm_param_bands: pd.DataFrame
+    running_stats: pd.DataFrame
+    mode_metrics: pd.DataFrame
+    mode_layers: pd.DataFrame
+    points: pd.DataFrame
+    tracked_units: np.ndarray
+    boundary: np.ndarray | None = None
+    boundary_steps: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int32))
+    boundary_x1: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    boundary_x2: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
+    boundary_value: str = ""
+
+    FRAMES = (
+        "metrics",
+        "layer_stats",
+        "histograms",
+        "layer_health",
+        "norm_params",
+        "norm_param_bands",
+        "running_stats",
+        "mode_metrics",
+        "mode_layers",
+        "points",
+    )
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        """Every DataFrame by name."""
+        return {name: getattr(self, name) for name in self.FRAMES}
+
+    def memory_bytes(self) -> int:
+        """Bytes held by the frames and arrays (deep; the config and scalars are negligible)."""
+        total = sum(int(f.memory_usage(deep=True, index=True).sum()) for f in self.frames().values())
+        for arr in (self.boundary, self.boundary_steps, self.boundary_x1, self.boundary_x2,
+                    self.record_steps, self.tracked_units):
+            if arr is not None:
+                total += arr.nbytes
+        return total
+
+    def final(self, split: str = "val") -> dict[str, float]:
+        """The last recorded loss and accuracy of ``split`` (empty dict when nothing was recorded)."""
+        rows = self.metrics[self.metrics["split"] == split]
+        if rows.empty:
+            return {}
+        last = rows.iloc[-1]
+        return {"step": int(last["step"]), "loss": float(last["loss"]), "accuracy": float(last["accuracy"])}
+
+    def boundary_frame(self, step: int | None = None) -> pd.DataFrame:
+        """The decision boundary at the recorded step nearest ``step`` (default: the last).
+
+        Columns: step, x1, x2 (cell centres), x1_lo, x1_hi, x2_lo, x2_hi (cell
+        edges, for rect marks), value. 1,600 rows; empty for data sets that are
+        not 2-D or when nothing was recorded.
+        """
+        cols = ["step", "x1", "x2", "x1_lo", "x1_hi", "x2_lo", "x2_hi", "value"]
+        if self.boundary is None or len(self.boundary_steps) == 0:
+            return pd.DataFrame({c: pd.Series(dtype="float32") for c in cols}).astype({"step": "int32"})
+        i = len(self.boundary_steps) - 1 if step is None else int(np.argmin(np.abs(self.boundary_steps - step)))
+        x1, x2 = self.boundary_x1, self.boundary_x2
+        h1 = (x1[1] - x1[0]) / 2 if len(x1) > 1 else 0.5
+        h2 = (x2[1] - x2[0]) / 2 if len(x2) > 1 else 0.5
+        g1, g2 = np.meshgrid(x1, x2)  # [x2 index, x1 index], like boundary
+        return pd.DataFrame(
+            {
+                "step": np.full(g1.size, self.boundary_steps[i], np.int32),
+                "x1": g1.ravel(),
+                "x2": g2.ravel(),
+                "x1_lo": (g1 - h1).ravel(),
+                "x1_hi": (g1 + h1).ravel(),
+                "x2_lo": (g2 - h2).ravel(),
+                "x2_hi": (g2 + h2).ravel(),
+                "value": self.boundary[i].ravel(),
+            }
+        )
+
+
+# ---------------------------------------------------------------------- helpers
+
+_MODE_SCHEMA = {
+    "mode_metrics": {"mode": "category", "loss": "float64", "accuracy": "float64"},
+    "mode_layers": {
+        "layer": "int16", "stage": "category", "mode": "category",
+        "mean": "float32", "std": "float32", "p15": "float32", "p50": "float32", "p85": "float32",
+        "rms_diff": "float32",
+    },
+}
+
+
+def _empty(schema: dict[str, str]) -> pd.DataFrame:
+    return typed_frame({c: np.array([], dtype=object if d == "category" else d) for c, d in schema.items()}, schema)
+
+
+def _bn_buffers(net: MLP) -> list[tuple]:
+    """Copies of every batch-norm layer's running statistics (to undo a probe pass)."""
+    return [
+        (layer, layer.running_mean.copy(), layer.running_var.copy(), layer.num_batches_tracked,
+         layer.batch_mean, layer.batch_var)
+        for layer in net.layers
+        if isinstance(layer, BatchNorm1d)
+    ]
+
+
+def _restore_bn(saved: list[tuple], *, batch_stats: bool = False) -> None:
+    for layer, rm, rv, nbt, bm, bv in saved:
+        layer.running_mean[...] = rm
+        layer.running_var[...] = rv
+        layer.num_batches_tracked = nbt
+        if batch_stats:
+            layer.batch_mean, layer.batch_var = bm, bv
+
+
+class _Task:
+    """Loss, score and boundary value of a task (classification or regression)."""
+
+    def __init__(self, task: str, n_classes: int, y_mean: float = 0.0, y_std: float = 1.0):
+        self.task, self.n_classes = task, n_classes
+        self.y_mean, self.y_std = y_mean, y_std
+        self.out_features = n_classes if task == "classification" else 1
+        self.accuracy_name = "accuracy" if task == "classification" else "r2"
+        if task == "regression":
+            self.boundary_value = "prediction"
+        else:
+            self.boundary_value = "P(class 1)" if n_classes == 2 else "predicted class"
+
+    def loss(self, out: np.ndarray, y: np.ndarray) -> tuple[float, np.ndarray]:
+        if self.task == "classification":
+            return softmax_cross_entropy(out, y)
+        return mse(out, y)
+
+    def score(self, out: np.ndarray, y: np.ndarray, loss: float) -> float:
+        if self.task == "classification":
+            return _accuracy(out, y)
+        return max(-1.0, 1.0 - loss) if math.isfinite(loss) else -1.0
+
+    def boundary(self, out: np.ndarray) -> np.ndarray:
+        out = out.astype(np.float64)
+        if self.task == "regression":
+            return out[:, 0] * self.y_std + self.y_mean
+        if self.n_classes == 2:
+            with np.errstate(over="ignore"):
+                return 1.0 / (1.0 + np.exp(out[:, 0] - out[:, 1]))
+        return np.argmax(out, axis=1).astype(np.float64)
+
+
+def _evaluate(task: _Task, out: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    loss, _ = task.loss(out, y)
+    return loss, task.score(out, y, loss)
+
+
+def _norm(a: np.ndarray) -> float:
+    """L2 norm: a float32 BLAS dot, redone in float64 if the square overflowed (inf/NaN stay so)."""
+    v = a.ravel()
+    sq = float(np.dot(v, v))
+    if not math.isfinite(sq):
+        sq = float(np.dot(v.astype(np.float64), v.astype(np.float64)))
+    return math.sqrt(sq) if sq >= 0 else float("nan")
+
+
+def _spread(n: int, k: int) -> np.ndarray:
+    """k (or all n) evenly spaced indices of range(n)."""
+    return np.arange(n) if n <= k else np.unique(np.linspace(0, n - 1, k).round().astype(np.int64))
+
+
+# ---------------------------------------------------------------------- train
+
+
+def train(config: TrainConfig, progress: Callable[[float], None] | None = None) -> History:
+    """Train the network ``config`` describes and return its :class:`History`.
+
+    Validates ``config`` first (ValueError naming the field). ``progress``, when
+    given, is called with the fraction done (0 .. 1), at most about 100 times.
+    Never raises on divergence: see the module docstring.
+    """
+    config.validate()
+    t0 = time.perf_counter()
+    small = config.batch_size * config.width * config.width < _SINGLE_THREAD_BELOW
+    # A diverging run overflows on purpose; it is detected and reported, not warned about.
+    with (
+        threadpool_limits(limits=1 if small else None, user_api="blas"),
+        np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"),
+    ):
+        history = _train(config, progress)
+    history.wall_time = time.perf_counter() - t0
+    return history
+
+
+def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> History:
+    c = config
+    rng_split, rng_init, rng_batches = (np.random.default_rng(s) for s in np.random.SeedSequence(c.seed).spawn(3))
+
+    # --- data
+    ds = load_dataset(c.dataset, n_samples=c.n_samples, noise=c.noise, seed=c.seed)
+    X_raw = np.asarray(ds.X, dtype=np.float64)
+    tr, va = train_val_split(len(X_raw), c.val_fraction, rng_split)
+    if c.standardize_inputs:
+        mu, sd = X_raw[tr].mean(axis=0), X_raw[tr].std(axis=0)
+        sd = np.where(sd > 0, sd, 1.0)
+    else:
+        mu, sd = np.zeros(X_raw.shape[1]), np.ones(X_raw.shape[1])
+    X = ((X_raw - mu) / sd).astype(np.float32)
+    if ds.task == "classification":
+        task = _Task("classification", max(ds.n_classes, 2))
+        Y = np.asarray(ds.y, dtype=np.int64)
+    else:
+        y = np.asarray(ds.y, dtype=np.float64)
+        y_mu, y_sd = float(y[tr].mean()), float(y[tr].std()) or 1.0
+        task = _Task("regression", 0, y_mu, y_sd)
+        Y = ((y - y_mu) / y_sd).astype(np.float32)
+    X_tr, Y_tr = X[tr], Y[tr]
+    n_train = len(tr)
+    probe_va, probe_yva = X[va][:VAL_PROBE], Y[va][:VAL_PROBE]
+
+    # --- decision-boundary grid (2-D data sets), in raw units, fed like the data
+    two_d = X_raw.shape[1] == 2
+    if two_d:
+        lo, hi = X_raw.min(axis=0), X_raw.max(axis=0)
+        pad = 0.05 * np.where(hi > lo, hi - lo, 1.0)
+        gx1 = np.linspace(lo[0] - pad[0], hi[0] + pad[0], BOUNDARY_RESOLUTION)
+        gx2 = np.linspace(lo[1] - pad[1], hi[1] + pad[1], BOUNDARY_RESOLUTION)
+        g1, g2 = np.meshgrid(gx1, gx2)
+        grid = ((np.column_stack([g1.ravel(), g2.ravel()]) - mu) / sd).astype(np.float32)
+    else:
+        gx1 = gx2 = np.zeros(0)
+        grid = np.zeros((0, X.shape[1]), np.float32)
+    probe_and_grid = np.concatenate([probe_va, grid])
+    cut = len(probe_va)
+
+    # --- model
+    net = MLP(
+        X.shape[1], task.out_features, depth=c.depth, width=c.width, activation=c.activation, norm=c.norm,
+        norm_position=c.norm_position, init=c.init, init_scale=c.init_scale, rng=rng_init,
+        dtype=np.float32, momentum=c.bn_momentum,
+    )
+    opt = make_optimizer(c.optimizer, c.lr, weight_decay=c.weight_decay, momentum=c.momentum)
+    blocks = net.blocks
+    rec = Recorder(depth=c.depth, width=c.width, activation=c.activation, norm=c.norm,
+                   norm_position=c.norm_position)
+
+    # --- schedule
+    bs = min(c.batch_size, n_train)
+    steps_per_epoch = -(-n_train // bs)
+    if steps_per_epoch > 1 and n_train % bs == 1:
+        steps_per_epoch -= 1  # minibatches() merges a last batch of one
+    total = c.epochs * steps_per_epoch
+    record_steps = np.unique(np.round(np.linspace(0, total, min(c.records, total + 1))).astype(np.int64))
+    progress_every = max(1, -(-total // 100))  # at most ~100 calls
+    if progress is not None:
+        progress(0.0)
+    macs = X.shape[1] * c.width + (c.depth - 1) * c.width**2 + c.width * task.out_features  # per sample
+    frames = max(_BOUNDARY_SHARE * 3 * total * bs * macs, _BOUNDARY_FLOOR) // (len(grid) * macs) if two_d else 0
+    frames = int(min(BOUNDARY_FRAMES, max(2, frames)))
+    boundary_at = set(record_steps[_spread(len(record_steps), frames)].tolist()) if two_d else set()
+    boundaries: list[np.ndarray] = []
+    boundary_steps: list[int] = []
+
+    def step_with_ratio() -> np.ndarray:
+        """One optimizer step; returns ||ΔW|| / ||W|| of each hidden Dense weight (0 where W = 0)."""
+        before = [b.dense.W.copy() for b in blocks]
+        opt.step(params_list)
+        ratio = np.zeros(len(blocks))
+        for i, (b, w0) in enumerate(zip(blocks, before, strict=True)):
+            w_norm = _norm(w0)
+            np.subtract(b.dense.W, w0, out=w0)
+            ratio[i] = _norm(w0) / w_norm if w_norm > 0 else 0.0
+        return ratio
+
+    def snapshot(k: int, grad: np.ndarray, update: bool) -> np.ndarray:
+        """Record step k from the forward pass just made, then run its backward (and update).
+
+        Order matters: the layer values are read before the eval pass replaces
+        them, gradient norms after backward, metrics on the weights before the
+        update. Raises NonFinite (the caller stops) before committing anything.
+        Returns the update ratios (the previous ones when ``update`` is false).
+        """
+        layer_part, saturated = rec.layers_part(k, blocks)
+        norm_part = rec.norm_part(k, blocks)
+        net.backward(grad)
+        out = net.forward(probe_and_grid if k in boundary_at else probe_va, training=False)
+        metric_part = rec.metrics_part(k, k / steps_per_epoch, {
+            "train": (seen[0] / seen[2], seen[1] / seen[2]),
+            "val": _evaluate(task, out[:cut], probe_yva),
+        })
+        b = task.boundary(out[cut:]) if k in boundary_at else None
+        if b is not None and not np.isfinite(b).all():
+            raise NonFinite(f"decision boundary at step {k}")
+        grad_norm = np.array([_norm(b.dense.grad_W) for b in blocks])
+        weight_norm = np.array([_norm(b.dense.W) for b in blocks])
+        ratio = step_with_ratio() if update else last_ratio
+        health_part = rec.health_part(k, saturated, grad_norm, weight_norm, ratio)
+        rec.commit(layer_part, norm_part, health_part, metric_part)
+        if b is not None:
+            boundaries.append(b.astype(np.float32).reshape(BOUNDARY_RESOLUTION, BOUNDARY_RESOLUTION))
+            boundary_steps.append(k)
+        return ratio
+
+    # --- training loop
+    params_list = net.params()
+    k = 0
+    next_i = 0
+    diverged_at: int | None = None
+    last_ratio = np.zeros(c.depth)
+    seen = [0.0, 0.0, 0]  # training batches since the last snapshot: sum of losses, of scores, count
+    xb = yb = None
+    for _epoch in range(c.epochs):
+        batches = minibatches(n_train, bs, rng_batches)
+        order = np.concatenate(batches)
+        Xe, Ye = X_tr[order], Y_tr[order]
+        start = 0
+        for batch in batches:
+            stop = start + len(batch)
+            xb, yb = Xe[start:stop], Ye[start:stop]
+            start = stop
+            out = net.forward(xb, training=True)
+            loss, grad = task.loss(out, yb)
+            if not math.isfinite(loss):
+                diverged_at = k
+                break
+            seen[0] += loss
+            seen[1] += task.score(out, yb, loss)
+            seen[2] += 1
+            if k == record_steps[next_i]:
+                try:
+                    last_ratio = snapshot(k, grad, update=True)
+                except NonFinite:
+                    diverged_at = k
+                    break
+                seen[:] = [0.0, 0.0, 0]
+                next_i += 1
+            else:
+                net.backward(grad)
+                if k == total - 1:
+                    last_ratio = step_with_ratio()
+                else:
+                    opt.step(params_list)
+            k += 1
+            if progress is not None and k % progress_every == 0:
+                progress(0.95 * k / total)
+        if diverged_at is not None:
+            break
+
+    # --- the last snapshot: the trained weights, the last batch fed once more
+    if diverged_at is None and not np.isfinite(net.flat_params).all():
+        diverged_at = k
+    if diverged_at is None and next_i < len(record_steps) and xb is not None:
+        saved = _bn_buffers(net)
+        out = net.forward(xb, training=True)
+        _restore_bn(saved)  # keep the trained running statistics (the batch's own stay visible)
+        loss, grad = task.loss(out, yb)
+        try:
+            if not math.isfinite(loss):
+                raise NonFinite("loss")
+            seen[0] += loss
+            seen[1] += task.score(out, yb, loss)
+            seen[2] += 1
+            snapshot(k, grad, update=False)
+        except NonFinite:
+            diverged_at = k
+
+    # --- eval mode against training mode, on the validation subset
+    mode_metrics, mode_layers = _empty(_MODE_SCHEMA["mode_metrics"]), _empty(_MODE_SCHEMA["mode_layers"])
+    if diverged_at is None:
+        mode_metrics, mode_layers = _compare_modes(net, task, probe_va, probe_yva, bs)
+
+    frames = rec.frames()
+    if progress is not None:
+        progress(1.0)
+    return History(
+        config=config,
+        task=task.task,
+        n_classes=task.n_classes,
+        accuracy_name=task.accuracy_name,
+        n_train=n_train,
+        n_val=len(va),
+        steps=total,
+        steps_per_epoch=steps_per_epoch,
+        steps_done=k,
+        record_steps=np.asarray(record_steps, np.int32),
+        diverged=diverged_at is not None,
+        diverged_at=diverged_at,
+        wall_time=0.0,
+        **frames,
+        mode_metrics=mode_metrics,
+        mode_layers=mode_layers,
+        points=_points(ds, X_raw, tr, va) if two_d else _empty(_POINTS_SCHEMA),
+        tracked_units=tracked_units(c.width),
+        boundary=np.stack(boundaries) if boundaries else (np.zeros((0, 40, 40), np.float32) if two_d else None),
+        boundary_steps=np.asarray(boundary_steps, np.int32),
+        boundary_x1=np.asarray(gx1, np.float32),
+        boundary_x2=np.asarray(gx2, np.float32),
+        boundary_value=task.boundary_value if two_d else "",
+    )
+
+
+_POINTS_SCHEMA = {"x1": "float32", "x2": "float32", "y": "float64", "split": "category"}
+
+
+def _points(ds, X_raw: np.ndarray, tr: np.ndarray, va: np.ndarray) -> pd.DataFrame:
+    """At most MAX_POINTS samples (train and val in proportion) for drawing under a boundary."""
+    n = len(tr) + len(va)
+    k_tr = max(1, round(MAX_POINTS * len(tr) / n))
+    idx_tr, idx_va = tr[_spread(len(tr), k_tr)], va[_spread(len(va), MAX_POINTS - k_tr)]
+    idx = np.concatenate([idx_tr, idx_va])
+    split = np.array(["train"] * len(idx_tr) + ["val"] * len(idx_va))
+    return typed_frame(
+        {"x1": X_raw[idx, 0], "x2": X_raw[idx, 1], "y": np.asarray(ds.y, np.float64)[idx], "split": split},
+        _POINTS_SCHEMA,
+    )
+
+
+def _compare_modes(net: MLP, task: _Task, X: np.ndarray, y: np.ndarray, batch_size: int):
+    """The final network on (X, y) in eval mode and in training mode (mini-batches of batch_size).
+
+    Training-mode passes update nothing that lasts: batch norm's running
+    statistics are restored afterwards. Layer values are those of the tracked units.
+    """
+    blocks = net.blocks
+    units = tracked_units(net.width)
+    depth = len(blocks)
+
+    def capture() -> dict[str, np.ndarray]:
+        return {s: np.stack([getattr(b, s)[:, units] for b in blocks]) for s in STAGES}  # (depth, n, k)
+
+    out = net.forward(X, training=False)
+    eval_loss, eval_acc = _evaluate(task, out, y)
+    eval_vals = capture()
+
+    saved = _bn_buffers(net)
+    pieces: list[dict[str, np.ndarray]] = []
+    loss_sum = acc_sum = 0.0
+    batches = minibatches(len(X), batch_size, np.random.default_rng(0)) if len(X) > 1 else []
+    for idx in batches:
+        idx = np.sort(idx)
+        out = net.forward(X[idx], training=True)
+        loss, acc = _evaluate(task, out, y[idx])
+        loss_sum += loss * len(idx)
+        acc_sum += acc * len(idx)
+        pieces.append((idx, capture()))
+    _restore_bn(saved, batch_stats=True)
+
+    rows_m = {"mode": ["eval"], "loss": [eval_loss], "accuracy": [eval_acc]}
+    if pieces:
+        order = np.concatenate([i for i, _ in pieces])
+        train_vals = {}
+        for s in STAGES:
+            v = np.concatenate([p[s] for _, p in pieces], axis=1)
+            restored = np.empty_like(v)
+            restored[:, order] = v  # back in X's order, to pair with eval mode
+            train_vals[s] = restored
+        rows_m["mode"].insert(0, "train")
+        rows_m["loss"].insert(0, loss_sum / len(order))
+        rows_m["accuracy"].insert(0, acc_sum / len(order))
+    else:
+        train_vals = None
+    mode_metrics = typed_frame(rows_m, _MODE_SCHEMA["mode_metrics"])
+    mode_metrics = mode_metrics[np.isfinite(mode_metrics[["loss", "accuracy"]]).all(axis=1)].reset_index(drop=True)
+
+    cols: dict[str, list] = {c: [] for c in _MODE_SCHEMA["mode_layers"]}
+    layer = np.arange(1, depth + 1)
+    for s in STAGES:
+        ev = eval_vals[s].reshape(depth, -1).astype(np.float64)
+        modes = [("eval", ev)]
+        if train_vals is not None:
+            modes.insert(0, ("train", train_vals[s].reshape(depth, -1).astype(np.float64)))
+            with np.errstate(over="ignore", invalid="ignore"):
+                rms = np.sqrt(np.mean((modes[0][1] - ev) ** 2, axis=1))
+        else:
+            rms = np.zeros(depth)
+        for mode, v in modes:
+            with np.errstate(over="ignore", invalid="ignore"):
+                st = summarize(v)
+            cols["layer"].append(layer)
+            cols["stage"].append(np.full(depth, s))
+            cols["mode"].append(np.full(depth, mode))
+            for name, val in st.items():
+                cols[name].append(val)
+            cols["rms_diff"].append(rms)
+    data = {c: np.concatenate(v) for c, v in cols.items()}
+    finite = np.ones(len(data["layer"]), bool)
+    for c in ("mean", "std", "p15", "p50", "p85", "rms_diff"):
+        finite &= np.isfinite(data[c]) & (np.abs(data[c]) <= np.finfo(np.float32).max)
+    data = {c: v[finite] for c, v in data.items()}  # drop non-finite rows (eval mode can blow up)
+    return mode_metrics, typed_frame(data, _MODE_SCHEMA["mode_layers"])
