@@ -1,0 +1,206 @@
+"""Core against PyTorch on the CPU: the same network, data, batches and number of steps.
+
+    .venv/bin/python benchmarks/bench_core.py            # both sizes, 5 interleaved repeats
+    .venv/bin/python benchmarks/bench_core.py --repeats 3 --skip-memory
+
+For each size it trains, alternately, (1) ``core.training.train`` with its
+telemetry on (the default cadence: ``records`` snapshots with layer statistics,
+histograms, γ/β, validation metrics and the decision boundary), (2) the same
+with the fewest snapshots (2: the start and the end), and (3) the PyTorch twin
+``nn.Sequential(Linear, BatchNorm1d, Sigmoid, ..., Linear)`` with the same
+initial weights, optimizer, batches and steps, and no telemetry. It also times
+(4) the matrix products alone -- every product the forward and backward passes
+need, in numpy float32 -- the floor no implementation can beat.
+
+It prints median wall times, the ratios core / torch (targets: <= 0.5 at
+classroom size, <= 1.0 at 8 x 256) and core / matmul floor, and the memory a
+50-layer, 512-wide, 50,000-sample run's telemetry keeps.
+
+PyTorch runs in this process with ``torch.set_num_threads`` set to the number
+of threads numpy's BLAS uses; both numbers are printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from threadpoolctl import threadpool_info  # noqa: E402
+
+from core.data import load_dataset, minibatches, train_val_split  # noqa: E402
+from core.network import MLP  # noqa: E402
+from core.training import TrainConfig, train  # noqa: E402
+
+SIZES = {
+    "classroom (8 x 64, batch 64)": dict(depth=8, width=64, batch_size=64),
+    "wide (8 x 256, batch 256)": dict(depth=8, width=256, batch_size=256),
+}
+TARGETS = {"classroom (8 x 64, batch 64)": 0.5, "wide (8 x 256, batch 256)": 1.0}
+COMMON = dict(dataset="moons", n_samples=2000, epochs=20, norm="batch", norm_position="before")
+
+
+def blas_threads() -> int:
+    return max((i.get("num_threads", 1) for i in threadpool_info() if i.get("user_api") == "blas"), default=1)
+
+
+# ---------------------------------------------------------------- the PyTorch twin
+
+
+def torch_twin(config: TrainConfig):
+    """The twin of ``train(config)``'s network, data and batches: (model, opt, X, y, epoch batches)."""
+    import torch
+    from torch import nn
+
+    ds = load_dataset(config.dataset, n_samples=config.n_samples, noise=config.noise, seed=config.seed)
+    rng_split, rng_init, rng_batches = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(3)
+    )
+    tr, _ = train_val_split(len(ds.X), config.val_fraction, rng_split)
+    X = ds.X[tr]
+    X = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
+    y = ds.y[tr]
+    net = MLP(2, 2, depth=config.depth, width=config.width, activation=config.activation, norm=config.norm,
+              norm_position=config.norm_position, init=config.init, init_scale=config.init_scale, rng=rng_init)
+    act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh, "identity": nn.Identity}[config.activation]
+    mods = []
+    for block in net.blocks:
+        lin = nn.Linear(block.dense.in_features, block.dense.out_features)
+        with torch.no_grad():
+            lin.weight.copy_(torch.from_numpy(block.dense.W.T.copy()))
+            lin.bias.copy_(torch.from_numpy(block.dense.b.copy()))
+        mods += [lin, nn.BatchNorm1d(config.width, momentum=config.bn_momentum), act()]
+    out = nn.Linear(config.width, 2)
+    with torch.no_grad():
+        out.weight.copy_(torch.from_numpy(net.output.W.T.copy()))
+        out.bias.copy_(torch.from_numpy(net.output.b.copy()))
+    model = nn.Sequential(*mods, out)
+    opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
+    bs = min(config.batch_size, len(tr))
+    epochs = [minibatches(len(tr), bs, rng_batches) for _ in range(config.epochs)]
+    return model, opt, torch.from_numpy(X), torch.from_numpy(y.astype(np.int64)), epochs
+
+
+def run_torch(twin) -> float:
+    import torch
+    import torch.nn.functional as F
+
+    model, opt, X, y, epochs = twin
+    model.train()
+    t = time.perf_counter()
+    for batches in epochs:
+        for idx in batches:
+            i = torch.from_numpy(idx)
+            xb, yb = X[i], y[i]
+            loss = F.cross_entropy(model(xb), yb)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+    return time.perf_counter() - t
+
+
+# ---------------------------------------------------------------- the matmul floor
+
+
+def matmul_floor(config: TrainConfig, n_train: int) -> float:
+    """Time of the forward and backward matrix products alone, for every step of the run."""
+    bs = min(config.batch_size, n_train)
+    sizes = [b.size for b in minibatches(n_train, bs, np.random.default_rng(0))]
+    dims = [2] + [config.width] * config.depth + [2]
+    rng = np.random.default_rng(0)
+    Ws = [rng.standard_normal((a, b)).astype(np.float32) for a, b in zip(dims[:-1], dims[1:], strict=True)]
+    shapes = {}
+    for n in set(sizes):
+        xs = [rng.standard_normal((n, d)).astype(np.float32) for d in dims[:-1]]
+        gs = [rng.standard_normal((n, d)).astype(np.float32) for d in dims[1:]]
+        shapes[n] = (xs, gs)
+    t = time.perf_counter()
+    for _ in range(config.epochs):
+        for n in sizes:
+            xs, gs = shapes[n]
+            for i, W in enumerate(Ws):
+                np.matmul(xs[i], W)  # forward
+                np.matmul(xs[i].T, gs[i])  # weight gradient
+                if i > 0:
+                    np.matmul(gs[i], W.T)  # input gradient
+    return time.perf_counter() - t
+
+
+# ---------------------------------------------------------------- main
+
+
+def timed_train(config: TrainConfig) -> float:
+    t = time.perf_counter()
+    train(config)
+    return time.perf_counter() - t
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--skip-memory", action="store_true", help="skip the 50-layer memory run (~1 min)")
+    args = ap.parse_args()
+
+    import torch
+
+    threads = blas_threads()
+    torch.set_num_threads(threads)
+    print(f"numpy BLAS threads: {threads}; torch threads: {torch.get_num_threads()} "
+          f"(torch {torch.__version__}, numpy {np.__version__})")
+    print(f"common settings: {COMMON}; repeats: {args.repeats}, interleaved; median wall times\n")
+
+    for name, size in SIZES.items():
+        config = TrainConfig(**COMMON, **size)
+        quiet = config.replace(records=2)
+        hist = train(config)  # warm up, and the run's shape
+        twin = torch_twin(config)
+        run_torch(twin)
+        times = {"core": [], "core_min_telemetry": [], "torch": [], "matmul": []}
+        for r in range(args.repeats):
+            order = ["core", "torch", "core_min_telemetry", "matmul"]
+            if r % 2:
+                order.reverse()
+            for what in order:
+                if what == "core":
+                    times[what].append(timed_train(config))
+                elif what == "core_min_telemetry":
+                    times[what].append(timed_train(quiet))
+                elif what == "torch":
+                    times[what].append(run_torch(torch_twin(config)))
+                else:
+                    times[what].append(matmul_floor(config, hist.n_train))
+        med = {k: statistics.median(v) for k, v in times.items()}
+        print(f"{name}: {hist.steps} steps of batch {min(config.batch_size, hist.n_train)}, "
+              f"{len(hist.record_steps)} snapshots")
+        print(f"  core, telemetry on ({config.records} snapshots): {med['core']:.3f} s")
+        print(f"  core, 2 snapshots:                 {med['core_min_telemetry']:.3f} s")
+        print(f"  torch (no telemetry):              {med['torch']:.3f} s")
+        print(f"  matmul floor (numpy float32):      {med['matmul']:.3f} s")
+        ratio = med["core"] / med["torch"]
+        verdict = "meets" if ratio <= TARGETS[name] else "MISSES"
+        print(f"  core / torch = {ratio:.2f}  (target <= {TARGETS[name]}: {verdict}); "
+              f"2 snapshots: {med['core_min_telemetry'] / med['torch']:.2f}")
+        print(f"  core / matmul floor = {med['core'] / med['matmul']:.1f}; "
+              f"torch / matmul floor = {med['torch'] / med['matmul']:.1f}\n")
+
+    if not args.skip_memory:
+        big = TrainConfig(depth=50, width=512, n_samples=50_000, epochs=1, batch_size=500, activation="relu",
+                          init="he")
+        t = time.perf_counter()
+        hist = train(big)
+        wall = time.perf_counter() - t
+        frames = {k: len(v) for k, v in hist.frames().items()}
+        print(f"telemetry memory, 50 layers x 512, 50,000 samples (1 epoch, batch 500, "
+              f"{hist.steps} steps, {len(hist.record_steps)} snapshots, trained in {wall:.0f} s): "
+              f"{hist.memory_bytes() / 1e6:.2f} MB")
+        print(f"  rows per frame: {frames}")
+
+
+if __name__ == "__main__":
+    main()
