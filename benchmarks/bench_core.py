@@ -1,6 +1,7 @@
 """Core against PyTorch on the CPU: the same network, data, batches and number of steps.
 
-    .venv/bin/python benchmarks/bench_core.py            # both sizes, 5 interleaved repeats
+    .venv/bin/python benchmarks/bench_core.py               # both sizes, 5 interleaved repeats
+    .venv/bin/python benchmarks/bench_core.py --threads 1   # numpy's BLAS and torch on one thread
     .venv/bin/python benchmarks/bench_core.py --repeats 3 --skip-memory
 
 For each size it trains, alternately, (1) ``core.training.train`` with its
@@ -17,7 +18,7 @@ classroom size, <= 1.0 at 8 x 256) and core / matmul floor, and the memory a
 50-layer, 512-wide, 50,000-sample run's telemetry keeps.
 
 PyTorch runs in this process with ``torch.set_num_threads`` set to the number
-of threads numpy's BLAS uses; both numbers are printed.
+of threads numpy's BLAS uses (``--threads N`` sets both); both numbers are printed.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from threadpoolctl import threadpool_info  # noqa: E402
+from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 from core.data import load_dataset, minibatches, train_val_split  # noqa: E402
 from core.network import MLP  # noqa: E402
@@ -145,10 +146,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--skip-memory", action="store_true", help="skip the 50-layer memory run (~1 min)")
+    ap.add_argument("--threads", type=int, default=None, help="BLAS and torch threads (default: numpy's)")
     args = ap.parse_args()
 
     import torch
 
+    if args.threads:
+        threadpool_limits(limits=args.threads, user_api="blas")  # this script only: one thread trains
     threads = blas_threads()
     torch.set_num_threads(threads)
     print(f"numpy BLAS threads: {threads}; torch threads: {torch.get_num_threads()} "

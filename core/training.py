@@ -44,7 +44,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 from core import params as _params
 from core.data import DATASETS, load_dataset, minibatches, train_val_split
@@ -69,10 +68,6 @@ _BOUNDARY_SHARE, _BOUNDARY_FLOOR = 0.15, 5e8
 #: Validation metrics use at most this many validation samples (a fixed subset);
 #: the eval/train-mode comparison uses the same samples.
 VAL_PROBE = 256
-#: Below this many multiply-adds per matrix product (batch x width x width), BLAS
-#: runs single-threaded: threads cost more than they save on small products (and
-#: stall when the cores are busy with other sessions).
-_SINGLE_THREAD_BELOW = 4_000_000
 #: The ``points`` frame (the data under a decision boundary) keeps at most this many samples.
 MAX_POINTS = 1000
 
@@ -364,12 +359,10 @@ def train(config: TrainConfig, progress: Callable[[float], None] | None = None) 
     """
     config.validate()
     t0 = time.perf_counter()
-    small = config.batch_size * config.width * config.width < _SINGLE_THREAD_BELOW
     # A diverging run overflows on purpose; it is detected and reported, not warned about.
-    with (
-        threadpool_limits(limits=1 if small else None, user_api="blas"),
-        np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"),
-    ):
+    # (BLAS threads are left as the process set them: changing them here would change
+    # them for every thread of the process, e.g. every other session of a dashboard.)
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
         history = _train(config, progress)
     history.wall_time = time.perf_counter() - t0
     return history
@@ -467,8 +460,11 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
         norm_part = rec.norm_part(k, blocks)
         net.backward(grad)
         out = net.forward(probe_and_grid if k in boundary_at else probe_va, training=False)
+        train_loss = seen[0] / seen[2]
+        # classification: the batches' mean accuracy; regression: R² of the mean loss
+        train_score = seen[1] / seen[2] if task.task == "classification" else task.score(None, None, train_loss)
         metric_part = rec.metrics_part(k, k / steps_per_epoch, {
-            "train": (seen[0] / seen[2], seen[1] / seen[2]),
+            "train": (train_loss, train_score),
             "val": _evaluate(task, out[:cut], probe_yva),
         })
         b = task.boundary(out[cut:]) if k in boundary_at else None
