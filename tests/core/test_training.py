@@ -93,6 +93,17 @@ def test_same_config_gives_identical_frames():
     np.testing.assert_array_equal(a.boundary, b.boundary)
 
 
+def test_the_telemetry_cadence_does_not_change_the_training():
+    sparse, dense = train(SMALL.replace(records=2)), train(SMALL.replace(records=50))
+    assert sparse.final("val") == dense.final("val")
+    pd.testing.assert_frame_equal(sparse.mode_metrics, dense.mode_metrics)
+    last = dense.norm_params["step"].max()
+    pd.testing.assert_frame_equal(
+        sparse.norm_params[sparse.norm_params["step"] == last].reset_index(drop=True),
+        dense.norm_params[dense.norm_params["step"] == last].reset_index(drop=True),
+    )
+
+
 def test_a_different_seed_gives_a_different_run():
     a, b = train(SMALL), train(SMALL.replace(seed=1))
     assert not a.metrics["loss"].equals(b.metrics["loss"])

@@ -12,6 +12,9 @@ import pytest
 from core.training import TrainConfig, train
 
 LESSON = TrainConfig()  # the dashboard's first lesson is the default
+# Fewer snapshots than the default keep these tests quick; the cadence does not
+# change the training (test_training.py::test_the_telemetry_cadence_does_not_change_the_training).
+QUICK = LESSON.replace(records=10)
 
 
 def val_accuracy(hist) -> float:
@@ -24,8 +27,8 @@ def test_the_default_lesson_is_a_ten_layer_sigmoid_network_on_the_moons():
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_deep_sigmoid_network_learns_with_batch_norm_and_barely_without(seed):
-    with_bn = train(LESSON.replace(norm="batch", seed=seed))
-    without = train(LESSON.replace(norm="none", seed=seed))
+    with_bn = train(QUICK.replace(norm="batch", seed=seed))
+    without = train(QUICK.replace(norm="none", seed=seed))
     assert not with_bn.diverged and not without.diverged
     assert val_accuracy(with_bn) > 0.85
     assert val_accuracy(without) < 0.7  # about chance: two balanced classes
@@ -36,14 +39,14 @@ def test_deep_sigmoid_network_learns_with_batch_norm_and_barely_without(seed):
 
 
 def test_why_without_batch_norm_the_first_layers_get_vanishing_gradients():
-    without = train(LESSON.replace(norm="none"))
+    without = train(QUICK.replace(norm="none"))
     first = without.layer_health.query("step == 0").set_index("layer")["grad_norm"]
     assert first.loc[1] < 0.01 * first.loc[LESSON.depth]  # sigmoid's slope <= 1/4 per layer
 
 
 @pytest.mark.parametrize("lr", [1.0, 3.0])
 def test_batch_norm_tolerates_a_learning_rate_at_which_the_plain_network_diverges(lr):
-    relu = LESSON.replace(activation="relu", init="he", optimizer="sgd", lr=lr)
+    relu = QUICK.replace(activation="relu", init="he", optimizer="sgd", lr=lr)
     plain = train(relu.replace(norm="none"))
     normed = train(relu.replace(norm="batch"))
     assert plain.diverged and plain.diverged_at is not None
