@@ -89,7 +89,7 @@ def assert_page_ok(page, what: str) -> None:
 
 
 @pytest.mark.parametrize("view", ALL_VIEWS, ids=[v.url_path for v in ALL_VIEWS])
-def test_every_page_opens_by_its_url_and_draws_every_chart(server, page, view, save_screenshot):
+def test_every_page_opens_by_its_url_and_draws_every_chart(page, server, view, save_screenshot):
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{server}/{view.url_path}", wait_until="domcontentloaded")
@@ -105,7 +105,7 @@ def test_every_page_opens_by_its_url_and_draws_every_chart(server, page, view, s
     assert not errors, f"{view.url_path}: JavaScript errors {errors}"
 
 
-def test_a_slider_moved_with_the_keyboard_reruns_the_landscape_cleanly(server, page):
+def test_a_slider_moved_with_the_keyboard_reruns_the_landscape_cleanly(page, server):
     view = next(v for v in VIEWS if v.url_path == "landscape")
     page.goto(f"{server}/{view.url_path}", wait_until="domcontentloaded")
     wait_until_idle(page)
@@ -124,7 +124,7 @@ def test_a_slider_moved_with_the_keyboard_reruns_the_landscape_cleanly(server, p
     assert_page_ok(page, "landscape after the slider moved")
 
 
-def test_a_bad_link_shows_one_readable_warning(server, page):
+def test_a_bad_link_shows_one_readable_warning(page, server):
     view = next(v for v in VIEWS if v.url_path == "landscape")
     page.goto(f"{server}/{view.url_path}?lr_scale=abc&steps=-5&unknown=1&dataset=%3Cscript%3E",
               wait_until="domcontentloaded")
