@@ -39,7 +39,7 @@ __all__ = [
 ]
 
 INITS = ("he", "glorot", "normal")
-_ZEROS_MAX_SIZE = 1 << 18  # elements: cached zeros for ReLU stay under 1 MB (float32)
+_ZEROS_MAX_SIZE = 1 << 14  # elements: ReLU's cached zeros stay under 64 KB (float32)
 
 
 class Layer:
@@ -168,18 +168,18 @@ class ReLU(Layer):
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         """x: (n, d) -> out: (n, d)."""
-        # np.maximum against a zeros array of the same shape runs about twice as
-        # fast as against a scalar; keep a few small ones (bounded memory).
-        if x.size <= _ZEROS_MAX_SIZE:
-            key = (x.shape, x.dtype)
-            zeros = self._zeros.get(key)
-            if zeros is None:
-                if len(self._zeros) >= 4:
-                    self._zeros.clear()
-                zeros = self._zeros[key] = np.zeros(x.shape, dtype=x.dtype)
-                zeros.flags.writeable = False
-        else:
-            zeros = x.dtype.type(0)
+        # np.maximum runs about twice as fast against a zeros array of x's shape
+        # (or, second best, a zeros row) as against a scalar 0. Small batches get
+        # a cached full array (at most two, under 64 KB each), larger ones a row.
+        key = (x.shape, x.dtype)
+        zeros = self._zeros.get(key)
+        if zeros is None:
+            shape = x.shape if x.size <= _ZEROS_MAX_SIZE else x.shape[-1:]
+            zeros = np.zeros(shape, dtype=x.dtype)
+            zeros.flags.writeable = False
+            if len(self._zeros) >= 2:
+                self._zeros.clear()
+            self._zeros[key] = zeros
         out = np.maximum(x, zeros)
         self.out = out
         return out
