@@ -16,7 +16,6 @@ range, choices); this module drives everything from that one table:
 from __future__ import annotations
 
 import dataclasses
-import html
 import math
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -94,7 +93,10 @@ class PageState:
             if f in options:
                 snapped = _nearest_option(v, options[f])
                 if snapped != v and self._first_run and f in st.query_params:
-                    ss[_NOTICES + self.owner].append(f"'{f}' set to the nearest choice, {snapped}")
+                    notes = ss[_NOTICES + self.owner]
+                    notes[:] = [n for n in notes if not n.startswith(f"'{f}=")]  # one notice a field
+                    raw = st.query_params.get(f)
+                    notes.append(f"'{f}={raw}' set to the nearest choice, {snapped}")
                 v = snapped
             values[f] = v
             if ss.get(f) != v or f not in ss:
@@ -157,11 +159,11 @@ def known_keys() -> set[str]:
 
 
 def _clean(text: Any, n: int = 40) -> str:
-    """Safe to show: printable, short, markup escaped (markdown and HTML)."""
+    """Safe to show: printable, short, markdown escaped (Streamlit never renders raw HTML here)."""
     s = "".join(ch if ch.isprintable() else "?" for ch in str(text))
     s = s if len(s) <= n else s[: n - 1] + "…"
-    s = html.escape(s)
-    for ch in "\\`*_{}[]()#+-!|<>$~":
+    s = s.replace("<", "‹").replace(">", "›")  # shown as text, never as a tag
+    for ch in "\\`*_{}[]()#+-!|$~":
         s = s.replace(ch, "\\" + ch)
     return s
 

@@ -9,12 +9,12 @@ switch, added below the view's own controls).
 from __future__ import annotations
 
 import dataclasses
-import html
 
 import streamlit as st
 
 from core.lessons import LESSONS, Lesson, lesson
 from dashboard.registry import ALL_VIEWS, CONFIG_CLASSES
+from dashboard.state import _clean
 
 _ACTIVE = "_lesson_active"
 _GOTO = "_lesson_goto"
@@ -56,7 +56,7 @@ def before_page(current_url_path: str) -> None:
         ss["_lesson_link_done"] = True
         item = lesson(asked)
         if item is None:
-            st.warning(f"There is no lesson called '{html.escape(asked[:40])}'; showing the view as it is.")
+            st.warning(f"There is no lesson called '{_clean(asked)}'; showing the view as it is.")
         else:
             apply(item)
     goto = ss.pop(_GOTO, None)
