@@ -9,6 +9,7 @@ implementation of this network beats.
     .venv/bin/python benchmarks/bench_layers.py            # the two target sizes
     .venv/bin/python benchmarks/bench_layers.py --quick    # fewer repeats
     .venv/bin/python benchmarks/bench_layers.py --norm layer --optimizer adam
+    .venv/bin/python benchmarks/bench_layers.py --threads 1  # on a busy machine
 
 A ratio below 1 means core is faster. Targets (issue 3): 8 x 64, batch 64:
 at most 0.5; 8 x 256, batch 256: at most 1.0.
@@ -24,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -72,24 +74,24 @@ def make_batches(n_samples: int, batch: int, in_features: int, classes: int, see
 
 def run_core(net, opt, batches) -> float:
     params = net.params()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for xb, yb in batches:
         out = net.forward(xb)
         _, grad = softmax_cross_entropy(out, yb)
         net.backward(grad)
         opt.step(params)
-    return (time.perf_counter() - t0) / len(batches)
+    return (time.perf_counter() - t0) / len(batches), (time.process_time() - c0) / len(batches)
 
 
 def run_torch(model, opt, batches) -> float:
     loss_fn = torch.nn.CrossEntropyLoss()
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for xb, yb in batches:
         opt.zero_grad(set_to_none=True)
         loss = loss_fn(model(xb), yb)
         loss.backward()
         opt.step()
-    return (time.perf_counter() - t0) / len(batches)
+    return (time.perf_counter() - t0) / len(batches), (time.process_time() - c0) / len(batches)
 
 
 def run_matmuls(net: MLP, batch: int, steps: int) -> float:
@@ -110,14 +112,14 @@ def run_matmuls(net: MLP, batch: int, steps: int) -> float:
                 np.empty((d, k), np.float32),
             )
         )
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     for _ in range(steps):
         for i, (x, W, g, out, dx, dW) in enumerate(work):
             np.matmul(x, W, out=out)
             np.matmul(x.T, g, out=dW)
             if i > 0:  # the network's first layer needs no input gradient
                 np.matmul(g, W.T, out=dx)
-    return (time.perf_counter() - t0) / steps
+    return (time.perf_counter() - t0) / steps, (time.process_time() - c0) / steps
 
 
 def bench(
@@ -146,11 +148,14 @@ def bench(
         ):
             time.sleep(PAUSE)
             times.append(run())
-    c, t, m = (statistics.median(v) for v in (core_t, torch_t, mm_t))
+    (c, t, m), (cc, tc, mc) = (
+        [statistics.median(r[i] for r in v) for v in (core_t, torch_t, mm_t)] for i in (0, 1)
+    )
     print(
         f"{depth:2d} x {width:<4d} batch {batch:<4d} {norm:5s} {activation:7s} {optimizer:8s} "
-        f"core {c * 1e6:8.0f} us  torch {t * 1e6:8.0f} us  ratio {c / t:5.2f}   "
-        f"matmuls {m * 1e6:7.0f} us  core/matmuls {c / m:5.2f}",
+        f"core {c * 1e6:7.0f} us  torch {t * 1e6:7.0f} us  ratio {c / t:5.2f}   "
+        f"matmuls {m * 1e6:6.0f} us  core/matmuls {c / m:5.2f}   "
+        f"[cpu time: core {cc * 1e6:7.0f} us  torch {tc * 1e6:7.0f} us  ratio {cc / tc:5.2f}]",
         flush=True,
     )
     return c / t
@@ -162,9 +167,22 @@ def main(argv=None) -> None:
     ap.add_argument("--norm", default="batch", choices=("none", "batch", "layer"))
     ap.add_argument("--activation", default="relu", choices=tuple(TORCH_ACT))
     ap.add_argument("--optimizer", default=None, choices=("sgd", "momentum", "adam"), help="default: all")
+    ap.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="limit numpy's BLAS and torch to this many threads (default: each library's own)",
+    )
     args = ap.parse_args(argv)
+    if args.threads:
+        threadpool_limits(args.threads, user_api="blas")
+        torch.set_num_threads(args.threads)
     repeats = 3 if args.quick else 9
-    print(f"numpy {np.__version__}, torch {torch.__version__} ({torch.get_num_threads()} threads)")
+    blas = max((i["num_threads"] for i in threadpool_info() if i["user_api"] == "blas"), default=1)
+    print(
+        f"numpy {np.__version__} ({blas} BLAS threads), torch {torch.__version__} ({torch.get_num_threads()} threads); "
+        "median per training step; cpu time is process time (robust to other load only with --threads 1)"
+    )
     optimizers = (args.optimizer,) if args.optimizer else ("sgd", "momentum", "adam")
     for depth, width, batch, n_samples in ((8, 64, 64, 2000), (8, 256, 256, 2048)):
         for name in optimizers:
