@@ -2,7 +2,8 @@
 
 For each view (read from the registry, so new pages are measured as they
 are added) and for a trivial page written to a temp dir (``st.write``, one
-line), in the same process and under the same conditions:
+line, behind the same kind of ``st.navigation`` entry script), in the same
+process and under the same conditions:
 
 * first run: a fresh ``AppTest`` of ``dashboard/app.py`` switched to the view,
   Streamlit's caches cleared just before the view's run (``st.cache_data``
@@ -60,6 +61,11 @@ TIMEOUT = 600
 PREFERRED = ("lr_scale", "gamma", "compare", "layer", "stage", "norm_layer", "steps", "batch_size", "lr")
 FIELDS = {name for cls in CONFIG_CLASSES for name in specs(cls)}
 TRIVIAL = 'import streamlit as st\nst.write("Hello")\n'
+#: the trivial page is served the way the views are: a start page, then a switch to it
+TRIVIAL_APP = (
+    "import streamlit as st\n"
+    "st.navigation([st.Page('start.py', default=True), st.Page('trivial.py')]).run()\n"
+)
 
 
 def clear_caches() -> None:
@@ -145,31 +151,24 @@ def chart_rows(at: AppTest) -> int:
     return largest
 
 
-def open_page(path: Path | None, *, time_it: bool = False) -> tuple[AppTest, float]:
-    """An AppTest on the view at ``path`` as the server runs it: dashboard/app.py's navigation, then
-    the page (caches cleared just before the page's run). ``None`` = the app's default page."""
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    if path is None:
-        clear_caches()
-        return at, timed_run(at)
+def open_page(path: Path | None, app: Path = APP) -> tuple[AppTest, float]:
+    """An AppTest on the page at ``path`` as the server runs it: ``app``'s navigation, then the page
+    (caches cleared just before the page's run); returns it and that run's time. ``None`` = the
+    app's default page, run again with its caches cleared (the session is started alike)."""
+    at = AppTest.from_file(str(app), default_timeout=TIMEOUT)
     at.run()
-    at.switch_page(os.path.relpath(path, APP.parent))
+    if path is not None:
+        at.switch_page(os.path.relpath(path, app.parent))
     clear_caches()
     return at, timed_run(at)
 
 
-def measure(path: Path | None, repeat: int, *, max_settings: bool = False, direct: bool = False) -> dict:
-    """First-run and rerun times (ms) of a view (or, ``direct``, of a script on its own), and its
-    largest chart data."""
+def measure(path: Path | None, repeat: int, *, max_settings: bool = False, app: Path = APP) -> dict:
+    """First-run and rerun times (ms) of a page of ``app``, and its largest chart data."""
     firsts = []
     for _ in range(repeat):
-        if direct:
-            clear_caches()
-            at = AppTest.from_file(str(path), default_timeout=TIMEOUT)
-            firsts.append(timed_run(at))
-        else:
-            at, ms = open_page(path)
-            firsts.append(ms)
+        at, ms = open_page(path, app)
+        firsts.append(ms)
         check(at, f"{path} first run")
     rows = chart_rows(at)
 
@@ -242,9 +241,12 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         trivial_path = Path(tmp) / "trivial.py"
         trivial_path.write_text(TRIVIAL)
-        # warm the process (imports, AppTest machinery) so the first view does not pay for it
-        AppTest.from_file(str(trivial_path), default_timeout=TIMEOUT).run()
-        trivial = measure(trivial_path, repeat, direct=True)
+        (Path(tmp) / "start.py").write_text('import streamlit as st\nst.write("Start")\n')
+        trivial_app = Path(tmp) / "app.py"
+        trivial_app.write_text(TRIVIAL_APP)
+        # warm the process (imports, AppTest machinery) so the first page measured does not pay for it
+        open_page(trivial_path, trivial_app)
+        trivial = measure(trivial_path, repeat, app=trivial_app)
         results = []
         for v in views:
             print(f"measuring {v.url_path} ...", file=sys.stderr, flush=True)
