@@ -27,7 +27,7 @@ class View:
         return ROOT / self.file
 
 
-HOME = View("pages/home.py", "Home", ":material/home:", "home",
+HOME = View("pages/home.py", "Home", ":material/home:", "",  # the default page lives at /
             "What batch normalization is, in three steps, and where to look next.")
 
 VIEWS: tuple[View, ...] = (

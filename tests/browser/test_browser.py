@@ -88,14 +88,14 @@ def assert_page_ok(page, what: str) -> None:
         assert c["ink"] > 0, f"{what}: chart {i} is blank"
 
 
-@pytest.mark.parametrize("view", ALL_VIEWS, ids=[v.url_path for v in ALL_VIEWS])
+@pytest.mark.parametrize("view", ALL_VIEWS, ids=[v.url_path or "home" for v in ALL_VIEWS])
 def test_every_page_opens_by_its_url_and_draws_every_chart(page, server, view, save_screenshot):
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
     page.goto(f"{server}/{view.url_path}", wait_until="domcontentloaded")
     wait_until_idle(page)
     page.mouse.move(0, 0)
-    save_screenshot(page, view.url_path)  # first, so that a failing page can be looked at too
+    save_screenshot(page, view.url_path or "home")  # first, so that a failing page can be looked at too
     assert_page_ok(page, view.url_path)
     if view is not HOME:
         title = page.locator('[data-testid="stMain"] h1').first.inner_text().strip()
