@@ -144,7 +144,8 @@ def layer_step_heatmap(df: pd.DataFrame, *, value: str, title: str, legend_title
     return alt.Chart(df).mark_rect().encode(
         x=alt.X("step:O", title="step", axis=alt.Axis(labelOverlap=True, labelAngle=0)),
         y=alt.Y("layer:O", title="layer"),
-        color=alt.Color(f"{value}:Q", title=legend_title, scale=scale),
+        color=alt.Color(f"{value}:Q", title=legend_title, scale=scale,
+                        legend=alt.Legend(format=".0e" if log_color else ".2f")),
         tooltip=["step:O", "layer:O", alt.Tooltip(f"{value}:Q", format=".3g")],
     ).properties(title=title, height=max(120, height_per_layer * n_layers))
 
