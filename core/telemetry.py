@@ -67,7 +67,7 @@ STAGES = ("pre_norm", "post_norm", "pre_activation", "post_activation")
 
 QUANTILES = (0.15, 0.50, 0.85)
 MAX_TRACKED_UNITS = 32
-MAX_VALUES = 4096
+MAX_VALUES = 2048
 
 # The range of each activation's output, and the bins used on it.
 _ACT_RANGE = {
@@ -145,31 +145,37 @@ def quantiles(sorted_rows: np.ndarray, qs) -> np.ndarray:
 
 def summarize(values: np.ndarray) -> dict[str, np.ndarray]:
     """mean, std, p15, p50, p85 of each row of ``values`` (layers, m), in float64."""
-    v = np.sort(values.astype(np.float64), axis=1)
-    q = quantiles(v, QUANTILES)
-    return {"mean": v.mean(axis=1), "std": v.std(axis=1), "p15": q[0], "p50": q[1], "p85": q[2]}
+    return dict(zip(_STAT_NAMES, _summary(np.sort(values, axis=1)), strict=True))
+
+
+def _summary(sorted_rows: np.ndarray) -> np.ndarray:
+    """(5, rows): mean, std (accumulated in float64), p15, p50, p85 of sorted rows."""
+    q = quantiles(sorted_rows, QUANTILES)
+    mean = sorted_rows.mean(axis=1, dtype=np.float64)
+    std = sorted_rows.std(axis=1, dtype=np.float64)
+    return np.vstack([mean, std, q])
 
 
 _STAT_NAMES = ("mean", "std", "p15", "p50", "p85")
 _BAND_QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
-def _histogram(values: np.ndarray, edges: np.ndarray) -> np.ndarray:
-    """Fractions of each row of ``values`` (layers, m) in [underflow, bins..., overflow].
+def _histogram(sorted_rows: np.ndarray, edges: np.ndarray) -> np.ndarray:
+    """Fractions of each *sorted* row (layers, m) in [underflow, bins..., overflow].
 
     Bins are [left, right) except the last in-range bin, which includes its
-    right edge. Returns (layers, n_bins + 2).
+    right edge. Returns (layers, n_bins + 2). Exact: counts come from binary
+    searches of the edges in each sorted row.
     """
-    layers, m = values.shape
+    layers, m = sorted_rows.shape
     n = len(edges) - 1
-    lo, hi = float(edges[0]), float(edges[-1])
-    k = np.floor((values - lo) * (n / (hi - lo)))
-    np.clip(k, -1, n, out=k)
-    k = k.astype(np.int64)
-    k[(k == n) & (values <= hi)] = n - 1  # the right edge belongs to the last bin
-    k += 1 + (n + 2) * np.arange(layers)[:, None]
-    counts = np.bincount(k.ravel(), minlength=layers * (n + 2)).reshape(layers, n + 2)
-    return counts / m
+    edges = edges.astype(sorted_rows.dtype)
+    pos = np.empty((layers, n + 3), np.int64)  # positions of: start, edges..., end
+    pos[:, 0], pos[:, -1] = 0, m
+    for i, row in enumerate(sorted_rows):
+        pos[i, 1:-1] = np.searchsorted(row, edges, side="left")
+        pos[i, -2] = np.searchsorted(row, edges[-1], side="right")
+    return np.diff(pos, axis=1) / m
 
 
 class Recorder:
@@ -221,9 +227,8 @@ class Recorder:
             stacked = np.stack([getattr(b, names[0])[:rows] for b in blocks]).reshape(len(blocks), -1)
             if not np.isfinite(stacked).all():
                 raise NonFinite(f"{names[0]} values at step {step}")
-            v = np.sort(stacked.astype(np.float64), axis=1)
-            q = quantiles(v, QUANTILES)
-            summary = np.stack([v.mean(axis=1), v.std(axis=1), q[0], q[1], q[2]])
+            v = np.sort(stacked, axis=1)
+            summary = _summary(v)
             by_edges: dict[tuple, np.ndarray] = {}  # aliases may use different bins
             for stage in names:
                 edges = self.edges[stage]
