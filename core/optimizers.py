@@ -24,6 +24,7 @@ With ``record=False`` (the default) nothing extra is computed.
 from __future__ import annotations
 
 import math
+import operator
 from typing import NamedTuple
 
 import numpy as np
@@ -88,7 +89,7 @@ class Optimizer:
         """
         key = [p for _, p, _ in params] + [g for _, _, g in params]
         old = self._layout_key
-        if old is None or len(old) != len(key) or any(a is not b for a, b in zip(old, key, strict=True)):
+        if old is None or len(old) != len(key) or not all(map(operator.is_, old, key)):
             arrays, grads = key[: len(params)], key[len(params) :]
             for name, p, g in params:
                 if p.shape != g.shape or p.dtype != g.dtype:
