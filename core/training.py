@@ -61,10 +61,10 @@ __all__ = ["TrainConfig", "History", "train", "BOUNDARY_FRAMES", "BOUNDARY_RESOL
 BOUNDARY_RESOLUTION = 40
 #: The decision boundary is recorded at this many snapshots at most (evenly spaced,
 #: the first and the last included), fewer when the network is expensive: the
-#: frames may cost 15% of the training's multiply-adds, or 5e8 when that is more
-#: (a small network always gets all 20), and never fewer than 2.
+#: frames may cost 10% of the training's multiply-adds, or 3e8 when that is more
+#: (a small network, like the default, gets all 20), and never fewer than 2.
 BOUNDARY_FRAMES = 20
-_BOUNDARY_SHARE, _BOUNDARY_FLOOR = 0.15, 5e8
+_BOUNDARY_SHARE, _BOUNDARY_FLOOR = 0.10, 3e8
 #: Validation metrics use at most this many validation samples (a fixed subset);
 #: the eval/train-mode comparison uses the same samples.
 VAL_PROBE = 256
@@ -105,7 +105,7 @@ class TrainConfig:
     batch_size: int = param(32, "int", low=2, high=50_000, help="Mini-batch size (at most the training set)")
     epochs: int = param(20, "int", low=1, high=500, help="Passes over the training set")
     seed: int = param(0, "int", low=0, high=2**31 - 1, help="Random seed")
-    records: int = param(40, "int", low=2, high=100, help="Telemetry snapshots over the run")
+    records: int = param(30, "int", low=2, high=100, help="Telemetry snapshots over the run")
 
     def validate(self) -> None:
         """Raise one ValueError naming the first field whose value is not allowed.
@@ -161,7 +161,7 @@ class History:
     "prediction", in target units) on the grid ``boundary_x1`` x
     ``boundary_x2`` (raw feature units), at ``boundary_steps`` (2 to 20
     snapshots, evenly spaced, the first and the last included: all 20 for
-    small networks, fewer when the grid would cost more than 15% of training);
+    small networks, fewer when the grid would cost more than 10% of training);
     :meth:`boundary_frame` gives one step as a tidy frame.
 
     Empty frames keep their columns. No frame holds NaN or inf.
