@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_core.py               # both sizes, 5 interleaved repeats
     .venv/bin/python benchmarks/bench_core.py --threads 1   # numpy's BLAS and torch on one thread
     .venv/bin/python benchmarks/bench_core.py --repeats 3 --skip-memory
+    .venv/bin/python benchmarks/bench_core.py --skip-speed  # the telemetry memory of a 50 x 512 run
 
 For each size it trains, alternately, (1) ``core.training.train`` with its
 telemetry on (the default cadence: ``records`` snapshots with layer statistics,
@@ -145,7 +146,8 @@ def timed_train(config: TrainConfig) -> float:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=5)
-    ap.add_argument("--skip-memory", action="store_true", help="skip the 50-layer memory run (~1 min)")
+    ap.add_argument("--skip-memory", action="store_true", help="skip the 50-layer memory run (1-4 min)")
+    ap.add_argument("--skip-speed", action="store_true", help="only the 50-layer memory run")
     ap.add_argument("--threads", type=int, default=None, help="BLAS and torch threads (default: numpy's)")
     args = ap.parse_args()
 
@@ -159,7 +161,7 @@ def main() -> None:
           f"(torch {torch.__version__}, numpy {np.__version__})")
     print(f"common settings: {COMMON}; repeats: {args.repeats}, interleaved; median wall times\n")
 
-    for name, size in SIZES.items():
+    for name, size in ({} if args.skip_speed else SIZES).items():
         config = TrainConfig(**COMMON, **size)
         quiet = config.replace(records=2)
         hist = train(config)  # warm up, and the run's shape
