@@ -5,6 +5,8 @@ training loop chooses) and turns them into tidy pandas DataFrames whose size
 depends on the number of snapshots, layers and (at most 32) tracked units --
 never on the number of samples or steps:
 
+- ``metrics`` (step, epoch, split, loss, accuracy): what the training loop
+  measured (see ``core.training``);
 - ``layer_stats`` (step, layer, stage, mean, std, p15, p50, p85): the
   distribution of each hidden layer's values at four *stages* (see
   :data:`STAGES`), over the snapshot's batch;
@@ -16,8 +18,10 @@ never on the number of samples or steps:
   Only bins holding something are kept (a missing bin means a fraction of 0);
   the fractions of a (step, layer, stage) sum to 1;
 - ``layer_health`` (step, layer, saturated, grad_norm, weight_norm,
-  update_ratio): per layer, how much of the activation is saturated (or, for
-  relu, inactive) and the size of the weight gradient and update;
+  update_ratio): per layer, the fraction of the activation's outputs where its
+  slope is below 10% of its maximum (:func:`saturated_fraction`; relu: output
+  0), and the L2 norms of the Dense weight's gradient and of the weight, and
+  the size of its update relative to the weight;
 - ``norm_params`` (step, layer, unit, gamma, beta): γ and β of the tracked
   units of each normalization layer;
 - ``norm_param_bands`` (step, layer, param, mean, q05, q25, q50, q75, q95):
