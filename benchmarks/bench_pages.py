@@ -68,6 +68,11 @@ TRIVIAL_APP = (
 )
 
 
+def name(view) -> str:
+    """The view's url path; the default page (served at /) is "home"."""
+    return view.url_path or "home"
+
+
 def clear_caches() -> None:
     st.cache_data.clear()
     st.cache_resource.clear()
@@ -237,7 +242,7 @@ def main() -> int:
     logging.getLogger("streamlit").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore")
 
-    views = [v for v in ALL_VIEWS if not args.views or v.url_path in args.views.split(",")]
+    views = [v for v in ALL_VIEWS if not args.views or name(v) in args.views.split(",")]
     with tempfile.TemporaryDirectory() as tmp:
         trivial_path = Path(tmp) / "trivial.py"
         trivial_path.write_text(TRIVIAL)
@@ -249,7 +254,7 @@ def main() -> int:
         trivial = measure(trivial_path, repeat, app=trivial_app)
         results = []
         for v in views:
-            print(f"measuring {v.url_path} ...", file=sys.stderr, flush=True)
+            print(f"measuring {name(v)} ...", file=sys.stderr, flush=True)
             default = ALL_VIEWS.index(v) == 0  # the app's default page has no path of its own to switch to
             results.append((v, measure(None if default else v.path, repeat, max_settings=args.max_settings)))
 
@@ -275,12 +280,12 @@ def main() -> int:
         ok_rows = "ok" if rows < MAX_ROWS else "BIG"
         for flag, what in ((ok_first, "first run"), (ok_rerun, "rerun"), (ok_rows, "chart rows")):
             if flag != "ok":
-                misses.append(f"{v.url_path}: {what}")
-        print(f"{v.url_path:<16} {first:>9.1f} {first / t_first:>9.1f} {ok_first:>5}  "
+                misses.append(f"{name(v)}: {what}")
+        print(f"{name(v):<16} {first:>9.1f} {first / t_first:>9.1f} {ok_first:>5}  "
               f"{rerun:>8.1f} {rerun / t_rerun:>9.1f} {ok_rerun:>5}  {str(r['key'] or '(none)'):<14} "
               f"{rows:>10,} {ok_rows:>5}")
     print()
-    spread = {v.url_path: (min(r["first"]), max(r["first"]), min(r["rerun"]), max(r["rerun"])) for v, r in results}
+    spread = {name(v): (min(r["first"]), max(r["first"]), min(r["rerun"]), max(r["rerun"])) for v, r in results}
     print("Spread (min-max ms): " + "; ".join(
         f"{k} first {a:.0f}-{b:.0f}, rerun {c:.0f}-{d:.0f}" for k, (a, b, c, d) in spread.items()))
     print("Chart rows: the largest data set of any chart over the runs above"

@@ -49,8 +49,13 @@ def admitted(key: str, value) -> bool:
     return any(spec.admits(value) for spec in SPECS_ALL[key])
 
 
+def _name(view) -> str:
+    """The view's url_path, or "home" for the default page (served at /, url_path "")."""
+    return view.url_path or "home"
+
+
 def _ids(views):
-    return [v.url_path for v in views]
+    return [_name(v) for v in views]
 
 
 # ------------------------------------------------------------------ running a view
@@ -226,8 +231,8 @@ def query_string_value(key: str, value: Any) -> str:
 @pytest.mark.parametrize("view", ALL_VIEWS, ids=_ids(ALL_VIEWS))
 def test_view_runs_clean_through_the_app(view):
     at = open_view(view)
-    assert_clean(at, view.url_path)
-    assert at.title, f"{view.url_path}: no title"
+    assert_clean(at, _name(view))
+    assert at.title, f"{_name(view)}: no title"
 
 
 @pytest.mark.parametrize("view", ALL_VIEWS, ids=_ids(ALL_VIEWS))
@@ -241,30 +246,30 @@ def test_page_file_runs_clean_on_its_own(view):
 @pytest.mark.parametrize("view", VIEWS, ids=_ids(VIEWS))
 def test_view_draws_charts_with_finite_data_under_5000_rows(view):
     at = open_view(view)
-    assert_clean(at, view.url_path)
+    assert_clean(at, _name(view))
     charts = charts_of(at)
-    assert charts, f"{view.url_path} drew no chart"
+    assert charts, f"{_name(view)} drew no chart"
     for el in charts:
         assert chart_frames(el) or '"values"' in el.proto.spec, "a chart without data"
-    assert assert_chart_data_ok(at, view.url_path) > 0
+    assert assert_chart_data_ok(at, _name(view)) > 0
 
 
 @pytest.mark.parametrize("view", VIEWS, ids=_ids(VIEWS))
 def test_moving_a_config_widget_changes_what_the_charts_show(view):
     at = open_view(view)
-    assert_clean(at, view.url_path)
+    assert_clean(at, _name(view))
     widgets = config_widgets(at)
-    assert widgets, f"{view.url_path} has no widget keyed by a config field"
+    assert widgets, f"{_name(view)} has no widget keyed by a config field"
     moved = []
     for key in pick_widgets(widgets):
         widget = config_widgets(at).get(key)
         if widget is None:
             continue
         new = moved_value(widget)
-        assert new is not None, f"{view.url_path}: could not find another value for '{key}'"
+        assert new is not None, f"{_name(view)}: could not find another value for '{key}'"
         before = signature(at)
         move(at, key, new)
-        what = f"{view.url_path} after {key}={new!r}"
+        what = f"{_name(view)} after {key}={new!r}"
         assert_clean(at, what)
         assert at.session_state[key] == new, f"{what}: the widget did not keep its value"
         assert charts_of(at), f"{what}: no chart left"
@@ -277,7 +282,7 @@ def test_moving_a_config_widget_changes_what_the_charts_show(view):
 
 # ------------------------------------------------------------------ the landscape's divergence
 
-LANDSCAPE = next((v for v in VIEWS if v.url_path == "landscape"), None)
+LANDSCAPE = next((v for v in VIEWS if v.url_path == "landscape"), None)  # by its stable url path
 
 
 def test_landscape_lr_scale_above_1_names_the_divergence_step_and_keeps_data_finite():
@@ -317,16 +322,16 @@ def test_a_views_own_url_reproduces_its_widgets_and_charts(view):
         new = moved_value(widget) if widget is not None else None
         if new is not None:
             move(at, key, new)
-    assert_clean(at, view.url_path)
+    assert_clean(at, _name(view))
     url = {k: v for k, v in at.query_params.items()}
     values = {k: w.value for k, w in config_widgets(at).items()}
-    assert url, f"{view.url_path} wrote no settings to the URL"
+    assert url, f"{_name(view)} wrote no settings to the URL"
     for key, value in values.items():
-        assert key in url, f"{view.url_path}: '{key}' is not in the URL"
+        assert key in url, f"{_name(view)}: '{key}' is not in the URL"
         assert url[key] == query_string_value(key, value), (key, url[key], value)
 
     again = open_view(view, query=url)
-    assert_clean(again, f"{view.url_path} from its URL")
+    assert_clean(again, f"{_name(view)} from its URL")
     assert not again.warning, f"its own URL gave a warning: {[w.value for w in again.warning]}"
     got = {k: w.value for k, w in config_widgets(again).items()}
     assert got == values
@@ -345,7 +350,7 @@ def test_url_values_set_before_the_first_run_reach_the_widgets(view):
             continue
         text = query_string_value(key, new)
         at = open_view(view, query={key: text})
-        assert_clean(at, f"{view.url_path}?{key}={text}")
+        assert_clean(at, f"{_name(view)}?{key}={text}")
         assert not at.warning, [w.value for w in at.warning]
         widget = config_widgets(at)[key]
         assert query_string_value(key, widget.value) == text, (key, widget.value, text)
@@ -365,7 +370,7 @@ HOSTILE = {
 @pytest.mark.parametrize("view", VIEWS, ids=_ids(VIEWS))
 def test_malformed_url_gives_one_warning_and_valid_settings(view, query):
     at = open_view(view, query=query)
-    what = f"{view.url_path} with {query}"
+    what = f"{_name(view)} with {query}"
     assert_clean(at, what)
     warnings = [str(w.value) for w in at.warning]
     assert len(warnings) == 1, f"{what}: {len(warnings)} warnings: {warnings}"
