@@ -70,9 +70,10 @@ def feature_histograms(df: pd.DataFrame, *, title: str, x_title: str, shared_x: 
         tooltip=[alt.Tooltip("feature:N"), alt.Tooltip("bin_left:Q", title="from", format=".3g"),
                  alt.Tooltip("bin_right:Q", title="to", format=".3g"), alt.Tooltip("count:Q")],
     ).properties(height=height)
-    chart = base.facet(row=alt.Row("feature:N", title=None, header=alt.Header(labelAngle=0,
-                                   labelAlign="left", labelFontSize=13)),
-                       title=title)
+    # feature names above each row (a header at the left would push the plot past a fitted width)
+    chart = base.facet(row=alt.Row("feature:N", title=None, header=alt.Header(
+        labelOrient="top", labelAnchor="start", labelAngle=0, labelFontSize=13, labelFontWeight="bold")),
+        title=title)
     return chart.resolve_scale(x="shared" if shared_x else "independent", y="independent")
 
 

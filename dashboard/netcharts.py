@@ -34,7 +34,9 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
                 scale=alt.Scale(domain=list(x_domain)) if x_domain else alt.Undefined),
         y=y,
         color=alt.Color("run:N", title=None, scale=run_color(runs), legend=alt.Legend(orient="top")),
-        strokeDash=alt.StrokeDash("split:N", title=None, scale=SPLIT_DASH, legend=alt.Legend(orient="top")),
+        strokeDash=alt.StrokeDash("split:N", title=None, scale=SPLIT_DASH,
+                                  legend=alt.Legend(orient="top", symbolType="stroke", symbolStrokeWidth=2,
+                                                    labelExpr="datum.label == 'val' ? 'validation' : 'training'")),
         tooltip=["run:N", "split:N", "step:Q", alt.Tooltip(f"{metric}:Q", format=".4g")],
     )
     layers = [lines]
@@ -98,7 +100,7 @@ def percentile_bands(df: pd.DataFrame, *, runs: Sequence[str], title: str, y_tit
 
 
 def depth_histograms(df: pd.DataFrame, *, title: str, x_title: str, height_per_layer: int = 14,
-                     width: int | str = "container") -> alt.Chart:
+                     width: int | str = "container", color_max: float | None = None) -> alt.Chart:
     """Per-layer histograms at one step, stacked by depth, as a heatmap.
 
     df: (layer, bin_left, bin_right, fraction). Layer 1 (nearest the input)
@@ -109,7 +111,8 @@ def depth_histograms(df: pd.DataFrame, *, title: str, x_title: str, height_per_l
     return alt.Chart(df).mark_rect().encode(
         x=alt.X("bin_left:Q", title=x_title, bin="binned"), x2="bin_right:Q",
         y=alt.Y("layer:O", title="layer (1 = first hidden)", sort="ascending"),
-        color=alt.Color("fraction:Q", title="share of values", scale=alt.Scale(scheme="blues")),
+        color=alt.Color("fraction:Q", title="share of values",
+                        scale=alt.Scale(scheme="blues", domain=[0, color_max] if color_max else alt.Undefined)),
         tooltip=["layer:O", alt.Tooltip("bin_left:Q", title="from", format=".3g"),
                  alt.Tooltip("bin_right:Q", title="to", format=".3g"),
                  alt.Tooltip("fraction:Q", title="share", format=".1%")],
@@ -138,8 +141,9 @@ def layer_step_heatmap(df: pd.DataFrame, *, value: str, title: str, legend_title
     df = finite(df)
     if log_color:
         df = df[df[value] > 0]
-    scale = alt.Scale(type="log", scheme="viridis") if log_color else alt.Scale(
-        scheme="orangered", domain=list(domain) if domain else alt.Undefined)
+    dom = list(domain) if domain else alt.Undefined
+    scale = alt.Scale(type="log", scheme="viridis", domain=dom) if log_color else alt.Scale(
+        scheme="orangered", domain=dom)
     n_layers = max(1, df["layer"].nunique())
     return alt.Chart(df).mark_rect().encode(
         x=alt.X("step:O", title="step", axis=alt.Axis(labelOverlap=True, labelAngle=0)),

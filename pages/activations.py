@@ -56,12 +56,15 @@ if netconfig.check_budget(config, len(view.norms)):
     steps = sorted(set().union(*(set(h.histograms["step"]) for h in runs.values())))
     at = player("hist_step", steps, label="Training step shown")
     cols = st.columns(len(runs))
-    for col, (norm, hist) in zip(cols, runs.items(), strict=True):
+    picked = {}
+    for norm, hist in runs.items():
         h = hist.histograms
         rec = h[h["step"] <= at]["step"].max() if (h["step"] <= at).any() else h["step"].min()
-        sel = h[(h["step"] == rec) & (h["stage"] == stage)]
+        picked[norm] = (rec, h[(h["step"] == rec) & (h["stage"] == stage)])
+    top = max([float(sel["fraction"].max()) for _, sel in picked.values() if not sel.empty] or [1.0])
+    for col, (norm, (rec, sel)) in zip(cols, picked.items(), strict=True):
         draw(col, netcharts.depth_histograms(sel, title=f"{RUN_LABELS[norm]} — step {int(rec):,}",
-                                             x_title=STAGE_LABELS[stage]))
+                                             x_title=STAGE_LABELS[stage], color_max=top))
 
     health = []
     for norm, hist in runs.items():
@@ -79,9 +82,14 @@ if netconfig.check_budget(config, len(view.norms)):
 
     st.subheader("Gradient norm over training")
     cols = st.columns(len(runs))
+    grads = pd.concat([h.layer_health["grad_norm"] for h in runs.values()])
+    grads = grads[grads > 0]
+    shared = (float(grads.min()), float(grads.max())) if len(grads) else None
     for col, (norm, hist) in zip(cols, runs.items(), strict=True):
         draw(col, netcharts.layer_step_heatmap(hist.layer_health, value="grad_norm", log_color=True,
-                                               title=RUN_LABELS[norm], legend_title="grad norm"))
+                                               title=RUN_LABELS[norm], legend_title="grad norm",
+                                               domain=shared))
+    st.caption("Both heatmaps share one colour scale: the same colour means the same gradient norm.")
 
     st.subheader("What you see")
     facts = []
@@ -89,8 +97,9 @@ if netconfig.check_budget(config, len(view.norms)):
         h = health[health["run"] == norm].sort_values("layer")
         if len(h) >= 2 and h["grad_norm"].iloc[0] > 0:
             ratio = h["grad_norm"].iloc[-1] / h["grad_norm"].iloc[0]
+            size = f"**{ratio:,.3g}×** smaller" if ratio >= 1 else f"**{1 / ratio:,.3g}×** larger"
             facts.append(f"with **{RUN_LABELS[norm]}** the gradient reaching layer 1 is "
-                         f"**{ratio:,.3g}×** smaller than at layer {depth}, and "
+                         f"{size} than at layer {depth}, and "
                          f"{h['saturated'].mean():.0%} of units are {sat_name.split(' (')[0]}")
     if facts:
         st.markdown(f"At step {at:,}: " + "; ".join(facts) + ".")

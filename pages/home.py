@@ -34,7 +34,7 @@ st.caption("Each sets up a view in one click and says what to look for. A link w
 cols = st.columns(3)
 for i, item in enumerate(LESSONS):
     with cols[i % 3].container(border=True):
-        st.markdown(f"**{item.title}**")
+        st.markdown(f"**{item.title}**  \n{item.look_for.split('. ')[0]}.")
         st.button("Open this lesson", key=f"home-lesson-{item.key}", on_click=apply, args=(item,),
                   icon=":material/school:")
 

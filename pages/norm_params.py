@@ -54,6 +54,8 @@ if netconfig.check_budget(config, len(view.norms)):
                 draw(col, netcharts.param_band(b, u, param=sym, color=RUN_COLORS[norm],
                                                title=f"{sym} over training: all units (bands), "
                                                      f"{len(shown)} single units (lines)"))
+            st.caption("Dark band: the middle half of the units (25th–75th percentile); light band: 5th–95th; "
+                       "thick line: the median unit; thin grey lines: single units.")
             rs = getattr(hist, "running_stats", None)
             if norm == "batch" and rs is not None and not rs.empty:
                 r = rs[(rs["layer"] == layer) & (rs["unit"].isin(shown[:2]))]
@@ -67,6 +69,8 @@ if netconfig.check_budget(config, len(view.norms)):
                     ], ignore_index=True)
                     draw(col, netcharts.running_vs_batch(
                         long, stat=stat, title=f"Batch {stat} (each batch) against the running {stat}"))
+                st.caption("Light: the statistic of each training batch; dark: batch norm's running average "
+                           "of it. Solid and dashed lines are two different units.")
         st.subheader("Training mode against evaluation mode")
         st.markdown(
             "In training, batch norm standardizes with each batch's own statistics; in evaluation it uses "

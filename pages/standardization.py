@@ -53,10 +53,10 @@ table, Z = scale_report(X, names)
 left, right = st.columns(2)
 draw(left, charts.feature_histograms(histogram_frame(X, names, shared=True),
                                             title="Before: raw units, one shared axis",
-                                            x_title="value (raw units)"), width="stretch")
+                                            x_title="value (raw units)"))
 draw(right, charts.feature_histograms(histogram_frame(Z, names, shared=True),
                                              title="After StandardScaler: (x − mean) / std",
-                                             x_title="value (standard deviations)"), width="stretch")
+                                             x_title="value (standard deviations)"))
 
 st.markdown("**Mean, std, min and max per feature, before and after** (scikit-learn's `StandardScaler`)")
 st.dataframe(table.style.format("{:.3g}"), width="stretch")
