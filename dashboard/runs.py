@@ -29,6 +29,7 @@ class RunStore:
         self.max_runs, self.max_bytes = max_runs, max_bytes
         self._runs: OrderedDict[TrainConfig, History] = OrderedDict()
         self._lock = threading.Lock()
+        self._training: dict[TrainConfig, threading.Lock] = {}
 
     def get(self, config: TrainConfig) -> History | None:
         with self._lock:
@@ -45,6 +46,16 @@ class RunStore:
                 len(self._runs) > 1 and self.nbytes() > self.max_bytes
             ):
                 self._runs.popitem(last=False)
+
+    def training_lock(self, config: TrainConfig) -> threading.Lock:
+        """One lock per config being trained: a second session asking for the same run waits
+        for the first one's result instead of training it again."""
+        with self._lock:
+            return self._training.setdefault(config, threading.Lock())
+
+    def done_training(self, config: TrainConfig) -> None:
+        with self._lock:
+            self._training.pop(config, None)
 
     def nbytes(self) -> int:
         return sum(h.memory_bytes() for h in self._runs.values())
@@ -73,12 +84,27 @@ def get_runs(config: TrainConfig, norms) -> dict[str, History]:
         bar = st.progress(0.0, text="Training…")
         for i, n in enumerate(todo):
             label = f"Training {i + 1} of {len(todo)}: {n if n != 'none' else 'no'} normalization…"
+            shown = [-1.0]
 
-            def progress(fraction: float, i=i, label=label) -> None:
-                bar.progress(min(1.0, (i + max(0.0, min(1.0, fraction))) / len(todo)), text=label)
+            def progress(fraction: float, i=i, label=label, shown=shown) -> None:
+                # about 20 updates a run: each one is a message to the browser and a redraw there
+                total = min(1.0, (i + max(0.0, min(1.0, fraction))) / len(todo))
+                if total - shown[0] >= 0.05 or total >= 1.0:
+                    shown[0] = total
+                    bar.progress(total, text=label)
 
-            hist = train(configs[n], progress=progress)
-            s.put(configs[n], hist)
+            lock = s.training_lock(configs[n])
+            if not lock.acquire(blocking=False):  # another session is training this very run
+                bar.progress(i / len(todo), text=label.replace("Training", "Waiting for run", 1))
+                lock.acquire()
+            try:
+                hist = s.get(configs[n])
+                if hist is None:
+                    hist = train(configs[n], progress=progress)
+                    s.put(configs[n], hist)
+            finally:
+                lock.release()
+                s.done_training(configs[n])
             out[n] = hist
         bar.empty()
     return out
