@@ -14,6 +14,12 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ first, not the 
     sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402  (a scikit-learn dependency)
+
+# Every session is a thread of this one process: one BLAS thread each keeps concurrent sessions
+# from stalling each other on a small server (classroom-sized matrices gain nothing from more).
+# Set once, process-wide, never changed per call (that would race between sessions).
+threadpool_limits(limits=1, user_api="blas")
 
 from dashboard.guard import run_guarded  # noqa: E402
 from dashboard.registry import ALL_VIEWS  # noqa: E402
