@@ -7,9 +7,8 @@ from core.views import ActivationsView
 from dashboard import netcharts, netconfig
 from dashboard.charts import RUN_LABELS
 from dashboard.playback import player
-from dashboard.runs import get_runs
 from dashboard.state import choice
-from dashboard.views import diverged_banner, draw, export_runs
+from dashboard.views import draw
 
 STAGE_LABELS = {
     "pre_norm": "before the norm",
@@ -29,10 +28,8 @@ state, config, view = netconfig.sidebar("activations")
 with st.sidebar:
     act = state.config(ActivationsView)
 
-if netconfig.check_budget(config, len(view.norms)):
-    runs = get_runs(config, view.norms)
-    diverged_banner(runs)
-    export_runs(runs, config)
+runs = netconfig.page_runs(config, view)
+if runs is not None:
     depth = config.depth
     if st.session_state["layer"] > depth:
         st.session_state["layer"] = depth

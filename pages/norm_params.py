@@ -6,8 +6,7 @@ import streamlit as st
 from core.views import NormParamsView
 from dashboard import netcharts, netconfig
 from dashboard.charts import RUN_COLORS, RUN_LABELS
-from dashboard.runs import get_runs
-from dashboard.views import diverged_banner, draw, export_runs
+from dashboard.views import draw, mode_frames
 
 st.title("γ and β")
 st.markdown(
@@ -20,10 +19,8 @@ state, config, view = netconfig.sidebar("norm_params")
 with st.sidebar:
     state.config(NormParamsView)
 
-if netconfig.check_budget(config, len(view.norms)):
-    runs = get_runs(config, view.norms)
-    diverged_banner(runs)
-    export_runs(runs, config)
+runs = netconfig.page_runs(config, view)
+if runs is not None:
     normed = {n: h for n, h in runs.items() if n != "none" and not h.norm_params.empty}
     if not normed:
         st.info(
@@ -77,8 +74,6 @@ if netconfig.check_budget(config, len(view.norms)):
             "the running averages instead, so one sample's output no longer depends on the rest of its batch. "
             "Layer norm normalizes each sample on its own, so it behaves the same in both modes."
         )
-        from dashboard.views import mode_frames
-
         summary, per_layer = mode_frames(normed)
         if not summary.empty:
             st.dataframe(summary, width="stretch", hide_index=True)

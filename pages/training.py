@@ -6,8 +6,7 @@ from core.views import TrainingView
 from dashboard import netcharts, netconfig
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.playback import player
-from dashboard.runs import get_runs
-from dashboard.views import boundary_frames, diverged_banner, draw, export_runs, metric_frame
+from dashboard.views import boundary_frames, draw, metric_frame
 
 st.title("Training")
 st.markdown(
@@ -19,10 +18,8 @@ st.markdown(
 state, config, view = netconfig.sidebar("training")
 with st.sidebar:
     state.config(TrainingView)
-if netconfig.check_budget(config, len(view.norms)):
-    runs = get_runs(config, view.norms)
-    diverged_banner(runs)
-    export_runs(runs, config)
+runs = netconfig.page_runs(config, view)
+if runs is not None:
     recorded = sorted(set().union(*(set(h.metrics["step"]) for h in runs.values())))
     upto = player("train_step", recorded, label="Show training up to step")
 
