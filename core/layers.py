@@ -66,15 +66,27 @@ class Layer:
         return f"{type(self).__name__}()"
 
 
-def _ones(cache: dict, n: int, dtype: np.dtype, scale: float = 1.0) -> np.ndarray:
-    """A cached read-only vector of ``n`` times ``scale`` (for reductions as matrix products)."""
-    key = (n, scale)
-    v = cache.get(key)
-    if v is None:
-        v = np.full(n, scale, dtype=dtype)
-        v.flags.writeable = False
-        cache[key] = v
+def _filled(n: int, value: float, dtype: np.dtype) -> np.ndarray:
+    """A read-only vector of ``n`` times ``value`` (for reductions as matrix-vector products)."""
+    v = np.full(n, value, dtype=dtype)
+    v.flags.writeable = False
     return v
+
+
+def _scalar(value: float, dtype: np.dtype) -> np.ndarray:
+    """A read-only 0-d array: ufuncs take it faster than a Python or numpy scalar."""
+    v = np.array(value, dtype=dtype)
+    v.flags.writeable = False
+    return v
+
+
+def _dot(a: np.ndarray, b: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``a @ b`` written into ``out``: np.dot (the least call overhead) when it accepts ``out``
+    (matching dtypes, contiguous), np.matmul otherwise (it casts)."""
+    try:
+        return np.dot(a, b, out=out)
+    except ValueError:
+        return np.matmul(a, b, out=out)
 
 
 class Dense(Layer):
@@ -129,12 +141,12 @@ class Dense(Layer):
         else:
             self.param_names = ("W",)
         self.x: np.ndarray | None = None
-        self._cache: dict = {}
+        self._ones = _filled(0, 1.0, self.dtype)  # (n,) ones for the bias gradient, made for the last n
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         """x: (n, d) -> out: (n, k). Keeps a reference to ``x`` for backward."""
         self.x = x
-        out = np.matmul(x, self.W)
+        out = np.dot(x, self.W)  # np.dot: less call overhead than np.matmul for 2-d operands
         if self.bias:
             out += self.b
         return out
@@ -145,14 +157,15 @@ class Dense(Layer):
         With ``input_grad=False`` the input gradient is not computed (the first
         layer of a network does not need it) and None is returned.
         """
-        x = self.x
-        np.matmul(x.T, grad_out, out=self.grad_W)
+        _dot(self.x.T, grad_out, self.grad_W)
         if self.bias:
-            ones = _ones(self._cache, grad_out.shape[0], self.dtype)
-            np.matmul(ones, grad_out, out=self.grad_b)
+            ones = self._ones
+            if ones.shape[0] != grad_out.shape[0]:
+                ones = self._ones = _filled(grad_out.shape[0], 1.0, self.dtype)
+            _dot(ones, grad_out, self.grad_b)
         if not input_grad:
             return None
-        return np.matmul(grad_out, self.W.T)
+        return np.dot(grad_out, self.W.T)
 
     def __repr__(self) -> str:
         return f"Dense({self.in_features}, {self.out_features}, bias={self.bias})"
@@ -219,21 +232,27 @@ class Sigmoid(Layer):
 
     name = "sigmoid"
 
+    def __init__(self) -> None:
+        self._one: dict = {}  # dtype -> 1 as a 0-d array
+
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         """x: (n, d) -> out: (n, d)."""
         out = np.negative(x)
         with np.errstate(over="ignore"):
             np.exp(out, out=out)
-        out += out.dtype.type(1)
-        np.reciprocal(out, out=out)
+        one = self._one.get(out.dtype)
+        if one is None:
+            one = self._one[out.dtype] = _scalar(1, out.dtype)
+        out += one
+        np.divide(one, out, out=out)  # faster than np.reciprocal
         self.out = out
         return out
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """grad_out: (n, d) -> grad_in: (n, d)."""
         out = self.out
-        g = np.subtract(out.dtype.type(1), out)
-        g *= out
+        g = np.multiply(out, out)  # out * (1 - out) = out - out**2: no scalar operand
+        np.subtract(out, g, out=g)
         g *= grad_out
         return g
 
@@ -319,9 +338,20 @@ class BatchNorm1d(Layer):
         self.num_batches_tracked = 0
         self.batch_mean: np.ndarray | None = None
         self.batch_var: np.ndarray | None = None
-        self._cache: dict = {}
+        self._eps = _scalar(self.eps, self.dtype)
+        self._n = 0  # the batch size the constants below were made for
+        self._ones = self._mean_w = self._inv_n = None  # (n,) ones, (n,) 1/n, 0-d 1/n
+        self._momentum_key = None  # (n, momentum) the two constants below were made for
+        self._keep = self._coef = self._update = None  # 0-d 1 - momentum; (2, 1) [momentum,
+        # momentum * n / (n - 1)]; a (2, d) buffer for the update of ``_running``
         self._xc = self._std = self._scale = None
         self._training = True
+
+    def _batch_constants(self, n: int) -> None:
+        self._n = n
+        self._ones = _filled(n, 1.0, self.dtype)
+        self._mean_w = _filled(n, 1.0 / n, self.dtype)
+        self._inv_n = _scalar(1.0 / n, self.dtype)
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         """x: (n, d) -> out: (n, d).
@@ -335,12 +365,14 @@ class BatchNorm1d(Layer):
                 f"BatchNorm1d expected {self.num_features} features, got input of shape {x.shape}."
             )
         self._training = training
+        if n != self._n:
+            self._batch_constants(n)
         if not training:
-            std = self.running_var + self.eps
+            std = np.add(self.running_var, self._eps)
             np.sqrt(std, out=std)
-            scale = self.gamma / std
-            xc = x - self.running_mean
-            out = xc * scale
+            scale = np.divide(self.gamma, std)
+            xc = np.subtract(x, self.running_mean)
+            out = np.multiply(xc, scale)
             out += self.beta
             self._xc, self._std, self._scale = xc, std, scale
             return out
@@ -351,16 +383,16 @@ class BatchNorm1d(Layer):
             )
         # Means over the batch as matrix-vector products (faster than x.mean(0)),
         # written into the two rows of a fresh (2, d) array: [mean; biased var].
-        w = _ones(self._cache, n, self.dtype, 1.0 / n)
+        w = self._mean_w
         stats = np.empty((2, d), dtype=self.dtype)
         mean, var = stats[0], stats[1]
-        np.matmul(w, x, out=mean)
-        xc = x - mean
+        _dot(w, x, mean)
+        xc = np.subtract(x, mean)
         out = np.multiply(xc, xc)
-        np.matmul(w, out, out=var)
-        std = var + self.eps
+        _dot(w, out, var)
+        std = np.add(var, self._eps)
         np.sqrt(std, out=std)
-        scale = self.gamma / std
+        scale = np.divide(self.gamma, std)
         np.multiply(xc, scale, out=out)
         out += self.beta
         self._xc, self._std, self._scale = xc, std, scale
@@ -370,14 +402,13 @@ class BatchNorm1d(Layer):
         m = self.momentum if self.momentum is not None else 1.0 / self.num_batches_tracked
         rm, rv, running = self.running_mean, self.running_var, self._running
         if rm.base is running and rv.base is running:
-            key = ("coef", n, m)
-            coef = self._cache.get(key)
-            if coef is None:  # [momentum, momentum * Bessel's correction] as a column
-                if len(self._cache) > 16:  # momentum=None: a new m every step
-                    self._cache.clear()
-                coef = self._cache[key] = np.array([[m], [m * n / (n - 1)]], dtype=self.dtype)
-            running *= 1.0 - m
-            running += stats * coef
+            if self._momentum_key != (n, m):
+                self._momentum_key = (n, m)
+                self._keep = _scalar(1.0 - m, self.dtype)
+                self._coef = np.array([[m], [m * n / (n - 1)]], dtype=self.dtype)
+                self._update = np.empty_like(running)
+            running *= self._keep
+            running += np.multiply(stats, self._coef, out=self._update)
         else:  # running_mean / running_var were rebound to other arrays
             rm *= 1.0 - m
             rm += m * mean
@@ -394,21 +425,22 @@ class BatchNorm1d(Layer):
         After an eval-mode forward the statistics are constants and
         ``grad_in = gamma / std * grad_out``.
         """
-        n = grad_out.shape[0]
+        if grad_out.shape[0] != self._n:
+            self._batch_constants(grad_out.shape[0])
         xc, std, scale = self._xc, self._std, self._scale
-        ones = _ones(self._cache, n, self.dtype)
-        np.matmul(ones, grad_out, out=self.grad_beta)
+        ones, grad_beta, grad_gamma = self._ones, self.grad_beta, self.grad_gamma
+        _dot(ones, grad_out, grad_beta)
         g = np.multiply(grad_out, xc)
-        sum_gxc = np.matmul(ones, g)
-        np.divide(sum_gxc, std, out=self.grad_gamma)
+        _dot(ones, g, grad_gamma)
+        grad_gamma /= std
         if not self._training:
             np.multiply(grad_out, scale, out=g)
             return g
-        c = self.grad_gamma / std
-        c *= 1.0 / n
+        c = np.divide(grad_gamma, std)
+        c *= self._inv_n
         np.multiply(xc, c, out=g)
         np.subtract(grad_out, g, out=g)
-        g -= self.grad_beta * (1.0 / n)
+        g -= np.multiply(grad_beta, self._inv_n, out=c)
         g *= scale
         return g
 
@@ -445,7 +477,9 @@ class LayerNorm(Layer):
         self.grad_beta = np.zeros(d, dtype=self.dtype)
         self.batch_mean: np.ndarray | None = None
         self.batch_var: np.ndarray | None = None
-        self._cache: dict = {}
+        self._mean_w = _filled(d, 1.0 / d, self.dtype)  # (d,) 1/d: means over features
+        self._ones = _filled(0, 1.0, self.dtype)  # (n,) ones, made for the last n
+        self._eps = _scalar(self.eps, self.dtype)
         self._xhat = self._inv_std = None
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
@@ -455,12 +489,12 @@ class LayerNorm(Layer):
             raise ValueError(
                 f"LayerNorm expected {self.num_features} features, got input of shape {x.shape}."
             )
-        w = _ones(self._cache, d, self.dtype, 1.0 / d)
-        mean = np.matmul(x, w)  # (n,)
+        w = self._mean_w
+        mean = np.dot(x, w)  # (n,)
         xhat = x - mean[:, None]
         out = np.multiply(xhat, xhat)
-        var = np.matmul(out, w)  # (n,)
-        inv_std = var + self.eps
+        var = np.dot(out, w)  # (n,)
+        inv_std = np.add(var, self._eps)
         np.sqrt(inv_std, out=inv_std)
         np.reciprocal(inv_std, out=inv_std)
         xhat *= inv_std[:, None]
@@ -479,15 +513,16 @@ class LayerNorm(Layer):
         """
         n, d = grad_out.shape
         xhat, inv_std = self._xhat, self._inv_std
-        ones_n = _ones(self._cache, n, self.dtype)
-        w = _ones(self._cache, d, self.dtype, 1.0 / d)
-        np.matmul(ones_n, grad_out, out=self.grad_beta)
+        ones_n, w = self._ones, self._mean_w
+        if ones_n.shape[0] != n:
+            ones_n = self._ones = _filled(n, 1.0, self.dtype)
+        _dot(ones_n, grad_out, self.grad_beta)
         t = np.multiply(grad_out, xhat)
-        np.matmul(ones_n, t, out=self.grad_gamma)
+        _dot(ones_n, t, self.grad_gamma)
         gx = np.multiply(grad_out, self.gamma)
-        mean_gx = np.matmul(gx, w)  # (n,)
+        mean_gx = np.dot(gx, w)  # (n,)
         np.multiply(gx, xhat, out=t)
-        mean_gxx = np.matmul(t, w)  # (n,)
+        mean_gxx = np.dot(t, w)  # (n,)
         np.multiply(xhat, mean_gxx[:, None], out=t)
         np.subtract(gx, t, out=gx)
         gx -= mean_gx[:, None]

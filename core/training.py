@@ -342,6 +342,24 @@ def _norm(a: np.ndarray) -> float:
     return math.sqrt(sq) if sq >= 0 else float("nan")
 
 
+#: Eval-mode passes over many rows go this many rows at a time: a pass keeps every
+#: layer's values, and a few MB of fresh arrays per pass cost more in page faults
+#: (the allocator hands freed memory back to the system) than in arithmetic.
+_PREDICT_ROWS = 256
+
+
+def _predict(net: MLP, X: np.ndarray) -> np.ndarray:
+    """net's eval-mode output on X (n, d) -> (n, out_features), _PREDICT_ROWS rows at a time.
+
+    Eval mode treats rows independently, so this is the output of one pass.
+    """
+    if len(X) <= _PREDICT_ROWS:
+        return net.forward(X, training=False)
+    return np.concatenate(
+        [net.forward(X[i : i + _PREDICT_ROWS], training=False) for i in range(0, len(X), _PREDICT_ROWS)]
+    )
+
+
 def _spread(n: int, k: int) -> np.ndarray:
     """k (or all n) evenly spaced indices of range(n)."""
     return np.arange(n) if n <= k else np.unique(np.linspace(0, n - 1, k).round().astype(np.int64))
@@ -459,7 +477,7 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
         layer_part, saturated = rec.layers_part(k, blocks)
         norm_part = rec.norm_part(k, blocks)
         net.backward(grad)
-        out = net.forward(probe_and_grid if k in boundary_at else probe_va, training=False)
+        out = _predict(net, probe_and_grid if k in boundary_at else probe_va)
         train_loss = seen[0] / seen[2]
         # classification: the batches' mean accuracy; regression: R² of the mean loss
         train_score = seen[1] / seen[2] if task.task == "classification" else task.score(None, None, train_loss)
