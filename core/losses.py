@@ -74,6 +74,7 @@ def accuracy(logits: np.ndarray, labels: np.ndarray) -> float:
     """
     logits = np.asarray(logits)
     labels = np.asarray(labels)
-    if logits.shape[0] == 0:
+    n = logits.shape[0]
+    if n == 0:
         return 0.0
-    return float(np.mean(np.argmax(logits, axis=1) == labels))
+    return np.count_nonzero(logits.argmax(axis=1) == labels) / n

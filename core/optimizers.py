@@ -79,6 +79,7 @@ class Optimizer:
         self.weight_decay = _check_float("weight_decay", weight_decay, 0.0)
         self.step_count = 0
         self._layout_key: list[np.ndarray] | None = None
+        self._seen_params: list[tuple] | None = None
         self._state: list[dict[str, np.ndarray]] = []
 
     def _layout(self, params) -> tuple[list, list]:
@@ -87,6 +88,10 @@ class Optimizer:
         Re-detected only when the parameter or gradient arrays change; the
         state is reset when they do.
         """
+        # Fast path: the very same (name, param, grad) tuples as last time hold the same arrays.
+        seen = self._seen_params
+        if seen is not None and len(seen) == len(params) and all(map(operator.is_, seen, params)):
+            return self._targets
         key = [p for _, p, _ in params] + [g for _, _, g in params]
         old = self._layout_key
         if old is None or len(old) != len(key) or not all(map(operator.is_, old, key)):
@@ -105,6 +110,8 @@ class Optimizer:
                 self._offsets = None
             self._layout_key = key
             self._state = [self._new_state(p) for p in self._targets[0]]
+        # tuples cannot be changed in place; anything else is checked array by array every time
+        self._seen_params = list(params) if all(type(t) is tuple for t in params) else None
         return self._targets
 
     def _new_state(self, p: np.ndarray) -> dict[str, np.ndarray]:

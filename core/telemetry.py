@@ -87,6 +87,12 @@ _SYMMETRIC = (-3.5, 3.5, 28)  # unbounded values: 28 bins of 0.25
 # tanh: 1 - t^2 <= 0.1 <=> |t| >= 0.949 (|x| >= 1.82); relu: output exactly 0.
 _SIGMOID_LOW = 0.5 - np.sqrt(0.25 - 0.025)
 _TANH_HIGH = np.sqrt(0.9)
+# An output is saturated when it is <= low or >= high (None: no bound on that side).
+_SATURATED = {
+    "sigmoid": (_SIGMOID_LOW, 1.0 - _SIGMOID_LOW),
+    "tanh": (-_TANH_HIGH, _TANH_HIGH),
+    "relu": (0.0, None),
+}
 
 
 class NonFinite(ValueError):
@@ -122,15 +128,23 @@ def saturated_fraction(values: np.ndarray, activation: str, axis=None):
     sigmoid: output <= 0.026 or >= 0.974; tanh: |output| >= 0.949; relu:
     output exactly 0 (inactive, no gradient); identity: never (0).
     """
-    if activation == "sigmoid":
-        hit = (values <= _SIGMOID_LOW) | (values >= 1.0 - _SIGMOID_LOW)
-    elif activation == "tanh":
-        hit = np.abs(values) >= _TANH_HIGH
-    elif activation == "relu":
-        hit = values <= 0
-    else:
+    if activation not in _SATURATED:
         return np.zeros(values.shape[0]) if axis is not None else 0.0
+    low, high = _SATURATED[activation]
+    hit = values <= low
+    if high is not None:
+        hit |= values >= high
     return hit.mean(axis=axis)
+
+
+def _saturated_sorted(sorted_rows: np.ndarray, activation: str) -> np.ndarray:
+    """:func:`saturated_fraction` of each *sorted* row (layers, m) -> (layers,), by binary search."""
+    low, high = _SATURATED.get(activation, (None, None))
+    m = sorted_rows.shape[1]
+    # v <= low  <=>  v < the next float64 after low; the rows are compared in float64
+    probes = np.array([-np.inf if low is None else np.nextafter(low, np.inf), np.inf if high is None else high])
+    counts = np.array([np.searchsorted(row, probes) for row in sorted_rows]).reshape(-1, 2)
+    return (counts[:, 0] + (m - counts[:, 1])) / m
 
 
 def quantiles(sorted_rows: np.ndarray, qs) -> np.ndarray:
@@ -141,10 +155,10 @@ def quantiles(sorted_rows: np.ndarray, qs) -> np.ndarray:
     m = sorted_rows.shape[1]
     pos = np.asarray(qs, dtype=np.float64) * (m - 1)
     lo = np.floor(pos).astype(np.int64)
-    hi = np.minimum(lo + 1, m - 1)
-    frac = pos - lo
-    v_lo, v_hi = sorted_rows[:, lo], sorted_rows[:, hi]
-    return (v_lo + (v_hi - v_lo) * frac).T
+    k = len(lo)
+    v = np.take(sorted_rows, np.concatenate([lo, np.minimum(lo + 1, m - 1)]), axis=1).astype(np.float64)
+    v_lo, v_hi = v[:, :k], v[:, k:]
+    return (v_lo + (v_hi - v_lo) * (pos - lo)).T
 
 
 def summarize(values: np.ndarray) -> dict[str, np.ndarray]:
@@ -153,11 +167,14 @@ def summarize(values: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _summary(sorted_rows: np.ndarray) -> np.ndarray:
-    """(5, rows): mean, std (accumulated in float64), p15, p50, p85 of sorted rows."""
+    """(5, rows): mean, std (computed in float64), p15, p50, p85 of sorted rows."""
     q = quantiles(sorted_rows, QUANTILES)
-    mean = sorted_rows.mean(axis=1, dtype=np.float64)
-    std = sorted_rows.std(axis=1, dtype=np.float64)
-    return np.vstack([mean, std, q])
+    v = sorted_rows.astype(np.float64)
+    w = np.full(v.shape[1], 1.0 / v.shape[1])
+    mean = v @ w  # means and variances as matrix-vector products: faster than .mean() and .std()
+    v -= mean[:, None]
+    np.square(v, out=v)
+    return np.vstack([mean, np.sqrt(v @ w), q])
 
 
 _STAT_NAMES = ("mean", "std", "p15", "p50", "p85")
@@ -173,12 +190,13 @@ def _histogram(sorted_rows: np.ndarray, edges: np.ndarray) -> np.ndarray:
     """
     layers, m = sorted_rows.shape
     n = len(edges) - 1
-    edges = edges.astype(sorted_rows.dtype)
+    probes = edges.astype(sorted_rows.dtype)
+    # v <= the last edge  <=>  v < the next float after it: one search per row finds every position
+    probes[-1] = np.nextafter(probes[-1], probes.dtype.type(np.inf))
     pos = np.empty((layers, n + 3), np.int64)  # positions of: start, edges..., end
     pos[:, 0], pos[:, -1] = 0, m
     for i, row in enumerate(sorted_rows):
-        pos[i, 1:-1] = np.searchsorted(row, edges, side="left")
-        pos[i, -2] = np.searchsorted(row, edges[-1], side="right")
+        pos[i, 1:-1] = np.searchsorted(row, probes)
     return np.diff(pos, axis=1) / m
 
 
@@ -228,10 +246,10 @@ class Recorder:
         hists = {}
         saturated = None
         for names in groups.values():
-            stacked = np.stack([getattr(b, names[0])[:rows] for b in blocks]).reshape(len(blocks), -1)
-            if not np.isfinite(stacked).all():
+            v = np.stack([getattr(b, names[0])[:rows] for b in blocks]).reshape(len(blocks), -1)
+            v.sort(axis=1)
+            if not np.isfinite(v[:, [0, -1]]).all():  # sorted: -inf first, inf and NaN last
                 raise NonFinite(f"{names[0]} values at step {step}")
-            v = np.sort(stacked, axis=1)
             summary = _summary(v)
             by_edges: dict[tuple, np.ndarray] = {}  # aliases may use different bins
             for stage in names:
@@ -242,7 +260,7 @@ class Recorder:
                 stats[STAGES.index(stage)] = summary
                 hists[stage] = by_edges[key]
             if "post_activation" in names:
-                saturated = saturated_fraction(v, self.activation, axis=1)
+                saturated = _saturated_sorted(v, self.activation)
         return ("layers", (step, stats, hists)), saturated
 
     def health_part(self, step: int, saturated, grad_norm, weight_norm, update_ratio) -> tuple:
@@ -256,28 +274,23 @@ class Recorder:
         """γ and β (tracked units, and bands over all units) and batch norm's statistics."""
         if self.norm == "none":
             return None
-        units = self.units
-        gamma = np.stack([b.norm.gamma for b in blocks]).astype(np.float64)  # (depth, width)
-        beta = np.stack([b.norm.beta for b in blocks]).astype(np.float64)
+        units, depth = self.units, len(blocks)
+        # γ and β of every layer as rows of one (2 * depth, width) array: one sort for both bands
+        params = np.stack([b.norm.gamma for b in blocks] + [b.norm.beta for b in blocks]).astype(np.float64)
         running = None
         if self.norm == "batch" and blocks[0].norm.batch_mean is not None:
-            running = np.stack(
-                [
-                    np.stack([b.norm.batch_mean[units] for b in blocks]),
-                    np.stack([b.norm.batch_var[units] for b in blocks]),
-                    np.stack([b.norm.running_mean[units] for b in blocks]),
-                    np.stack([b.norm.running_var[units] for b in blocks]),
-                ]
-            )  # (4, depth, k)
-        if not (np.isfinite(gamma).all() and np.isfinite(beta).all()) or (
-            running is not None and not np.isfinite(running).all()
-        ):
+            n = [b.norm for b in blocks]
+            stats = np.stack(
+                [v for b in n for v in (b.batch_mean, b.batch_var, b.running_mean, b.running_var)]
+            )  # (depth * 4, width)
+            running = stats.reshape(depth, 4, -1)[:, :, units].transpose(1, 0, 2)  # (4, depth, k)
+        if not np.isfinite(params).all() or (running is not None and not np.isfinite(running).all()):
             raise NonFinite(f"normalization parameters at step {step}")
-        bands = []
-        for p in (gamma, beta):
-            q = quantiles(np.sort(p, axis=1), _BAND_QUANTILES)
-            bands.append(np.vstack([p.mean(axis=1)[None], q]))  # (6, depth)
-        return "norm", (step, gamma[:, units], beta[:, units], np.stack(bands), running)
+        q = quantiles(np.sort(params, axis=1), _BAND_QUANTILES)  # (5, 2 * depth)
+        # (2, 6, depth): per param, the mean then the quantiles
+        bands = np.vstack([params.mean(axis=1)[None], q]).reshape(6, 2, depth).transpose(1, 0, 2)
+        gamma, beta = params[:depth, units], params[depth:, units]
+        return "norm", (step, gamma, beta, bands, running)
 
     def commit(self, *parts) -> None:
         """Keep one snapshot's parts (None parts are skipped)."""

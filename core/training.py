@@ -621,9 +621,13 @@ def _compare_modes(net: MLP, task: _Task, X: np.ndarray, y: np.ndarray, batch_si
     blocks = net.blocks
     units = tracked_units(net.width)
     depth = len(blocks)
+    # Stages that are one array under two names (e.g. post_norm and pre_activation) are captured once.
+    first = blocks[0]
+    same = {s: next(t for t in STAGES if getattr(first, t) is getattr(first, s)) for s in STAGES}
+    captured = sorted(set(same.values()), key=STAGES.index)
 
     def capture() -> dict[str, np.ndarray]:
-        return {s: np.stack([getattr(b, s)[:, units] for b in blocks]) for s in STAGES}  # (depth, n, k)
+        return {s: np.stack([getattr(b, s)[:, units] for b in blocks]) for s in captured}  # (depth, n, k)
 
     out = net.forward(X, training=False)
     eval_loss, eval_acc = _evaluate(task, out, y)
@@ -646,7 +650,7 @@ def _compare_modes(net: MLP, task: _Task, X: np.ndarray, y: np.ndarray, batch_si
     if pieces:
         order = np.concatenate([i for i, _ in pieces])
         train_vals = {}
-        for s in STAGES:
+        for s in captured:
             v = np.concatenate([p[s] for _, p in pieces], axis=1)
             restored = np.empty_like(v)
             restored[:, order] = v  # back in X's order, to pair with eval mode
@@ -661,18 +665,22 @@ def _compare_modes(net: MLP, task: _Task, X: np.ndarray, y: np.ndarray, batch_si
 
     cols: dict[str, list] = {c: [] for c in _MODE_SCHEMA["mode_layers"]}
     layer = np.arange(1, depth + 1)
-    for s in STAGES:
-        ev = eval_vals[s].reshape(depth, -1).astype(np.float64)
+    summaries: dict[str, tuple] = {}  # captured stage -> (rms, [(mode, statistics)])
+    for s in captured:
+        ev = eval_vals[s].reshape(depth, -1)
         modes = [("eval", ev)]
-        if train_vals is not None:
-            modes.insert(0, ("train", train_vals[s].reshape(depth, -1).astype(np.float64)))
-            with np.errstate(over="ignore", invalid="ignore"):
-                rms = np.sqrt(np.mean((modes[0][1] - ev) ** 2, axis=1))
-        else:
-            rms = np.zeros(depth)
-        for mode, v in modes:
-            with np.errstate(over="ignore", invalid="ignore"):
-                st = summarize(v)
+        with np.errstate(over="ignore", invalid="ignore"):
+            if train_vals is not None:
+                modes.insert(0, ("train", train_vals[s].reshape(depth, -1)))
+                diff = np.subtract(modes[0][1], ev, dtype=np.float64)
+                rms = np.sqrt(np.mean(np.square(diff, out=diff), axis=1))
+            else:
+                rms = np.zeros(depth)
+            # sorted in their own dtype (float32 sorts faster), moments in float64
+            summaries[s] = (rms, [(mode, summarize(v)) for mode, v in modes])
+    for s in STAGES:
+        rms, stats = summaries[same[s]]
+        for mode, st in stats:
             cols["layer"].append(layer)
             cols["stage"].append(np.full(depth, s))
             cols["mode"].append(np.full(depth, mode))
