@@ -438,6 +438,9 @@ _CATEGORIES = {
     "param": ["gamma", "beta"],
     "mode": ["train", "eval"],
 }
+# Made once: building a CategoricalDtype, and matching labels against it, is most of a small frame's cost.
+_CATEGORY_DTYPES = {c: pd.CategoricalDtype(levels, ordered=False) for c, levels in _CATEGORIES.items()}
+_CATEGORY_CODES = {c: {level: i for i, level in enumerate(levels)} for c, levels in _CATEGORIES.items()}
 
 
 def typed_frame(data: dict, schema: dict[str, str]) -> pd.DataFrame:
@@ -446,12 +449,11 @@ def typed_frame(data: dict, schema: dict[str, str]) -> pd.DataFrame:
     for c, d in schema.items():
         v = data[c]
         if d == "category":
-            levels = _CATEGORIES[c]
             v = np.asarray(v)
-            if v.dtype.kind in "iu":  # codes
-                cols[c] = pd.Categorical.from_codes(v.astype(np.int8), categories=levels)
-            else:
-                cols[c] = pd.Categorical(v, categories=levels)
+            if v.dtype.kind not in "iu":  # labels -> codes; a label that is not a level is missing (-1)
+                codes = _CATEGORY_CODES[c]
+                v = np.fromiter((codes.get(x, -1) for x in v.tolist()), np.int8, len(v))
+            cols[c] = pd.Categorical.from_codes(v.astype(np.int8), dtype=_CATEGORY_DTYPES[c])
         elif d.startswith("float"):
             v = np.asarray(v, dtype=np.float64)
             if d == "float32":  # finite float64 beyond float32's range would turn into inf

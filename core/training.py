@@ -562,9 +562,10 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
             diverged_at = k
 
     # --- eval mode against training mode, on the validation subset
-    mode_metrics, mode_layers = _empty(_MODE_SCHEMA["mode_metrics"]), _empty(_MODE_SCHEMA["mode_layers"])
     if diverged_at is None:
         mode_metrics, mode_layers = _compare_modes(net, task, probe_va, probe_yva, bs)
+    else:
+        mode_metrics, mode_layers = _empty(_MODE_SCHEMA["mode_metrics"]), _empty(_MODE_SCHEMA["mode_layers"])
 
     frames = rec.frames()
     if progress is not None:
