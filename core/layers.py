@@ -368,8 +368,6 @@ class BatchNorm1d(Layer):
                 f"BatchNorm1d expected {self.num_features} features, got input of shape {x.shape}."
             )
         self._training = training
-        if n != self._n:
-            self._batch_constants(n)
         if not training:
             std = np.add(self.running_var, self._eps)
             np.sqrt(std, out=std)
@@ -384,6 +382,8 @@ class BatchNorm1d(Layer):
                 f"Expected more than 1 value per channel when training, got input size {x.shape}: "
                 "batch normalization needs a batch of at least 2 samples in training mode."
             )
+        if n != self._n:
+            self._batch_constants(n)
         # Means over the batch as matrix-vector products (faster than x.mean(0)),
         # written into the two rows of a fresh (2, d) array: [mean; biased var].
         w = self._mean_w

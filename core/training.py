@@ -342,22 +342,32 @@ def _norm(a: np.ndarray) -> float:
     return math.sqrt(sq) if sq >= 0 else float("nan")
 
 
-#: Eval-mode passes over many rows go this many rows at a time: a pass keeps every
-#: layer's values, and a few MB of fresh arrays per pass cost more in page faults
-#: (the allocator hands freed memory back to the system) than in arithmetic.
+#: Eval-mode passes over many rows go at most this many rows at a time: a pass keeps
+#: every layer's values, and a few MB of fresh arrays per pass cost more in page
+#: faults (the allocator hands freed memory back to the system) than in arithmetic.
 _PREDICT_ROWS = 256
+#: Matrix products of at most this many multiply-adds run on one thread in
+#: OpenBLAS (numpy's BLAS); bigger ones wake its other threads, which then spin.
+_ONE_THREAD_MACS = 1 << 18
 
 
-def _predict(net: MLP, X: np.ndarray) -> np.ndarray:
-    """net's eval-mode output on X (n, d) -> (n, out_features), _PREDICT_ROWS rows at a time.
+def _predict_rows(net: MLP) -> int:
+    """Rows per eval-mode pass: _PREDICT_ROWS, or fewer (at least 64) when that keeps every
+    product on one BLAS thread, as the training steps of a small network are (same speed on
+    an idle machine, half the CPU time, and no waiting for busy threads on a loaded one)."""
+    widest = max(net.in_features, net.width if net.depth else 0, net.out_features)
+    rows = _ONE_THREAD_MACS // (widest * widest)
+    return rows if 64 <= rows < _PREDICT_ROWS else _PREDICT_ROWS
+
+
+def _predict(net: MLP, X: np.ndarray, rows: int = _PREDICT_ROWS) -> np.ndarray:
+    """net's eval-mode output on X (n, d) -> (n, out_features), ``rows`` rows at a time.
 
     Eval mode treats rows independently, so this is the output of one pass.
     """
-    if len(X) <= _PREDICT_ROWS:
+    if len(X) <= rows:
         return net.forward(X, training=False)
-    return np.concatenate(
-        [net.forward(X[i : i + _PREDICT_ROWS], training=False) for i in range(0, len(X), _PREDICT_ROWS)]
-    )
+    return np.concatenate([net.forward(X[i : i + rows], training=False) for i in range(0, len(X), rows)])
 
 
 def _spread(n: int, k: int) -> np.ndarray:
@@ -477,7 +487,7 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
         layer_part, saturated = rec.layers_part(k, blocks)
         norm_part = rec.norm_part(k, blocks)
         net.backward(grad)
-        out = _predict(net, probe_and_grid if k in boundary_at else probe_va)
+        out = _predict(net, probe_and_grid if k in boundary_at else probe_va, predict_rows)
         train_loss = seen[0] / seen[2]
         # classification: the batches' mean accuracy; regression: R² of the mean loss
         train_score = seen[1] / seen[2] if task.task == "classification" else task.score(None, None, train_loss)
@@ -500,6 +510,7 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
 
     # --- training loop
     params_list = net.params()
+    predict_rows = _predict_rows(net)
     k = 0
     next_i = 0
     diverged_at: int | None = None
