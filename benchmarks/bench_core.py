@@ -20,6 +20,9 @@ classroom size, <= 1.0 at 8 x 256) and core / matmul floor, and the memory a
 
 PyTorch runs in this process with ``torch.set_num_threads`` set to the number
 of threads numpy's BLAS uses (``--threads N`` sets both); both numbers are printed.
+Each timed phase starts after a pause (``PAUSE``), so that the idle worker threads
+of the phase before (OpenBLAS spins about 0.1 s after a call, OpenMP a while too)
+have stopped spinning and do not take a core from the phase being timed.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ SIZES = {
 }
 TARGETS = {"classroom (8 x 64, batch 64)": 0.5, "wide (8 x 256, batch 256)": 1.0}
 COMMON = dict(dataset="moons", n_samples=2000, epochs=20, norm="batch", norm_position="before")
+PAUSE = 0.3  # seconds of idle time before each timed phase
 
 
 def blas_threads() -> int:
@@ -183,6 +187,7 @@ def main() -> None:
             if r % 2:
                 order.reverse()
             for what in order:
+                time.sleep(PAUSE)
                 if what == "core":
                     times[what].append(timed_train(config))
                 elif what == "core_min_telemetry":
