@@ -218,6 +218,53 @@ class MLP:
 
     __call__ = forward
 
+    def predict(self, x: np.ndarray, *, rows: int | None = None) -> np.ndarray:
+        """x: (n, in_features) -> out: (n, out_features), the eval-mode output, ``rows`` rows at a time.
+
+        The same function as ``forward(x, training=False)`` (equal up to rounding), made
+        for inference: batch norm placed before the activation is folded into the Dense
+        layer before it, ``(x @ W + b - running_mean) * s + beta = x @ (W * s) + (b -
+        running_mean) * s + beta`` with ``s = gamma / sqrt(running_var + eps)``, so such a
+        block costs one product, one bias and the activation; the blocks' recorded values
+        (``pre_norm``, ...) are left as they were. Like any forward pass it overwrites what
+        the layers keep for ``backward``. Rows are independent in eval mode, so passing
+        them in chunks (``rows``) changes nothing but the size of the temporaries.
+        """
+        x = np.asarray(x, dtype=self.dtype)
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(f"MLP expected input of shape (n, {self.in_features}), got {x.shape}.")
+        steps = []  # per block: (W, b, norm applied before the activation, norm applied after it)
+        for block in self.blocks:
+            dense, norm = block.dense, block.norm
+            W, b = dense.W, dense.b
+            if isinstance(norm, BatchNorm1d) and block.position == "before":
+                s = norm.running_var + norm.eps
+                np.sqrt(s, out=s)
+                np.divide(norm.gamma, s, out=s)
+                W = W * s
+                b = (b - norm.running_mean) * s + norm.beta
+                norm = None
+            before, after = (norm, None) if block.position == "before" else (None, norm)
+            steps.append((W, b, before, after, block.activation))
+        out = self.output
+
+        def run(h: np.ndarray) -> np.ndarray:
+            for W, b, before, after, activation in steps:
+                z = np.dot(h, W)
+                z += b
+                if before is not None:
+                    z = before.forward(z, training=False)
+                h = activation.forward(z)
+                if after is not None:
+                    h = after.forward(h, training=False)
+            z = np.dot(h, out.W)
+            z += out.b
+            return z
+
+        if rows is None or len(x) <= rows:
+            return run(x)
+        return np.concatenate([run(x[i : i + rows]) for i in range(0, len(x), rows)])
+
     def backward(self, grad_out: np.ndarray, *, input_grad: bool = False) -> np.ndarray | None:
         """grad_out: (n, out_features) -> fills every gradient.
 

@@ -342,9 +342,9 @@ def _norm(a: np.ndarray) -> float:
     return math.sqrt(sq) if sq >= 0 else float("nan")
 
 
-#: Eval-mode passes over many rows go at most this many rows at a time: a pass keeps
-#: every layer's values, and a few MB of fresh arrays per pass cost more in page
-#: faults (the allocator hands freed memory back to the system) than in arithmetic.
+#: Eval-mode passes over many rows go at most this many rows at a time: a few MB of
+#: fresh temporaries per pass cost more in page faults (the allocator hands freed
+#: memory back to the system) than in arithmetic.
 _PREDICT_ROWS = 256
 #: Matrix products of at most this many multiply-adds run on one thread in
 #: OpenBLAS (numpy's BLAS); bigger ones wake its other threads, which then spin.
@@ -358,16 +358,6 @@ def _predict_rows(net: MLP) -> int:
     widest = max(net.in_features, net.width if net.depth else 0, net.out_features)
     rows = _ONE_THREAD_MACS // (widest * widest)
     return rows if 64 <= rows < _PREDICT_ROWS else _PREDICT_ROWS
-
-
-def _predict(net: MLP, X: np.ndarray, rows: int = _PREDICT_ROWS) -> np.ndarray:
-    """net's eval-mode output on X (n, d) -> (n, out_features), ``rows`` rows at a time.
-
-    Eval mode treats rows independently, so this is the output of one pass.
-    """
-    if len(X) <= rows:
-        return net.forward(X, training=False)
-    return np.concatenate([net.forward(X[i : i + rows], training=False) for i in range(0, len(X), rows)])
 
 
 def _spread(n: int, k: int) -> np.ndarray:
@@ -479,15 +469,15 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
     def snapshot(k: int, grad: np.ndarray, update: bool) -> np.ndarray:
         """Record step k from the forward pass just made, then run its backward (and update).
 
-        Order matters: the layer values are read before the eval pass replaces
-        them, gradient norms after backward, metrics on the weights before the
-        update. Raises NonFinite (the caller stops) before committing anything.
+        Order matters: the layer values are read before the eval pass (it
+        overwrites what the layers keep for backward), gradient norms after
+        backward, metrics on the weights before the update. Raises NonFinite (the caller stops) before committing anything.
         Returns the update ratios (the previous ones when ``update`` is false).
         """
         layer_part, saturated = rec.layers_part(k, blocks)
         norm_part = rec.norm_part(k, blocks)
         net.backward(grad)
-        out = _predict(net, probe_and_grid if k in boundary_at else probe_va, predict_rows)
+        out = net.predict(probe_and_grid if k in boundary_at else probe_va, rows=predict_rows)
         train_loss = seen[0] / seen[2]
         # classification: the batches' mean accuracy; regression: R² of the mean loss
         train_score = seen[1] / seen[2] if task.task == "classification" else task.score(None, None, train_loss)
