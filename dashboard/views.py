@@ -8,7 +8,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
-from dashboard import exports
+from dashboard import chartcache, exports
 from dashboard.charts import RUN_LABELS
 
 MAX_POINTS = 600  # data points drawn over a decision boundary
@@ -24,18 +24,22 @@ def reset_chart_keys() -> None:
 
 
 def draw(container, chart: alt.TopLevelMixin, *, save: bool = True, **kw) -> None:
-    """Show an Altair chart (without re-validating its spec on every rerun),
-    with a small menu to save it as PNG or SVG.
+    """Show an Altair chart, with a small menu to save it as PNG or SVG.
 
-    Specs are validated by the chart builders' unit tests; skipping Altair's
-    JSON-schema check at run time saves a good part of a rerun.
+    The chart's Vega-Lite spec is converted once per chart object
+    (``chartcache.vega_lite_spec``), so a chart a rerun did not change (the
+    builders are memoized) costs next to nothing to send again.
     """
-    object.__setattr__(chart, "to_dict", functools.partial(type(chart).to_dict, chart, validate=False))
     kw.setdefault("width", "stretch")
     h = getattr(chart, "height", None)
     if isinstance(h, int):  # the plot's height plus room for title, axis and legend
         kw.setdefault("height", h + CHART_CHROME)
-    container.altair_chart(chart, **kw)
+    try:
+        spec = chartcache.vega_lite_spec(chart)
+    except (ImportError, AttributeError):  # a Streamlit without the converter: its own slower path
+        container.altair_chart(chart, **kw)
+    else:
+        container.vega_lite_chart(spec=spec, **kw)
     if save:
         seq = st.session_state.get(_SEQ, 0) + 1
         st.session_state[_SEQ] = seq
