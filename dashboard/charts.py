@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.chartcache import builder
-from dashboard.vegalite import nominal, quant, view
+from dashboard.vegalite import layer, nominal, quant, view
 
 MAX_ROWS = 5000
 
@@ -119,7 +119,7 @@ def strip(df: pd.DataFrame, *, title: str, x_title: str, domain: tuple[float, fl
     if rules is not None and not rules.empty:
         layers.append(view(finite(rules), mark={"type": "rule", "strokeDash": [4, 3], "color": "#333"},
                            x=quant("at"), tooltip=[nominal("what"), quant("at", format=".3f")]))
-    return alt.layer(*layers, title=title, height=60 + 40 * df["stage"].nunique())
+    return layer(*layers, title=title, height=60 + 40 * df["stage"].nunique())
 
 
 # ------------------------------------------------------------ loss landscape
@@ -169,7 +169,7 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
                                                   "stroke": "white", "strokeWidth": 2, "opacity": 1,
                                                   "clip": True},
                            x=x, y=y, tooltip=[quant("step"), quant("loss", format=".4g")]))
-    return alt.layer(*layers, title=title, width=size, height=size)
+    return layer(*layers, title=title, width=size, height=size)
 
 
 @builder
@@ -195,4 +195,4 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
         layers.append(view(pd.DataFrame({x: [current_step]}),
                            mark={"type": "rule", "color": "#ff2d55", "strokeDash": [5, 3], "strokeWidth": 2},
                            x=quant(x)))
-    return alt.layer(*layers, title=title, height=height)
+    return layer(*layers, title=title, height=height)

@@ -9,11 +9,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from dashboard.chartcache import builder
-from dashboard.charts import RUN_LABELS, _labelled, finite, run_color
-from dashboard.vegalite import nominal, ordinal, quant, view
+from dashboard.charts import MAX_ROWS, RUN_LABELS, _labelled, finite, run_color
+from dashboard.vegalite import layer, nominal, ordinal, quant, view
 
 SPLIT_DASH = {"domain": ["train", "val"], "range": [[1, 0], [6, 4]]}
 
@@ -49,7 +50,7 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
             rules, mark={"type": "rule", "strokeDash": [2, 2], "strokeWidth": 2},
             x=quant("step"), color=nominal("run", scale=run_color(runs), legend=None),
             tooltip=[nominal("run", title="diverged"), quant("step", title="at step")]))
-    return alt.layer(*layers, title=title, height=height)
+    return layer(*layers, title=title, height=height)
 
 
 @builder
@@ -81,7 +82,7 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, *, title: str, s
         x=quant("x1", **xsc), y=quant("x2", **ysc),
         color=nominal("label", title="class", scale={"range": ["#08306b", "#7f2704"]}, legend=None),
     )
-    return alt.layer(heat, dots, title={"text": title, "anchor": "middle"}, width=size, height=size)
+    return layer(heat, dots, title={"text": title, "anchor": "middle"}, width=size, height=size)
 
 
 @builder
@@ -101,7 +102,7 @@ def percentile_bands(df: pd.DataFrame, *, runs: Sequence[str], title: str, y_tit
     mid = view(mark={"type": "line", "strokeWidth": 2.5}, x=x, y=quant("p50"), color=color,
                tooltip=[nominal("run"), quant("step"), quant("p15", format=".3f"), quant("p50", format=".3f"),
                         quant("p85", format=".3f")])
-    return alt.layer(band, *edges, mid, data=df, title=title, height=height)
+    return layer(band, *edges, mid, data=df, title=title, height=height)
 
 
 @builder
@@ -153,6 +154,10 @@ def layer_step_heatmap(df: pd.DataFrame, *, value: str, title: str, legend_title
     dom = {"domain": list(domain)} if domain else {}
     scale = {"type": "log", "scheme": "viridis", **dom} if log_color else {"scheme": "orangered", **dom}
     n_layers = max(1, df["layer"].nunique())
+    steps = np.sort(df["step"].unique())
+    most = max(1, (MAX_ROWS - 1) // n_layers)  # a deep net recorded often: every k-th step, evenly
+    if len(steps) > most:
+        df = df[df["step"].isin(steps[np.linspace(0, len(steps) - 1, most).round().astype(int)])]
     return view(
         df, mark="rect",
         x=ordinal("step", title="step", axis={"labelOverlap": True, "labelAngle": 0}),
@@ -185,7 +190,7 @@ def param_band(bands: pd.DataFrame, units: pd.DataFrame, *, param: str, title: s
     lines = view(units, mark={"type": "line", "strokeWidth": 1, "opacity": 0.8, "color": "#444"},
                  x=x, y=quant("value"), detail=nominal("unit"),
                  tooltip=[nominal("unit"), quant("step"), quant("value", format=".3f")])
-    return alt.layer(outer, inner, lines, mid, title=title, height=height)
+    return layer(outer, inner, lines, mid, title=title, height=height)
 
 
 @builder

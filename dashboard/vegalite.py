@@ -28,3 +28,19 @@ def view(data=alt.Undefined, *, mark: str | dict, transform: list | None = None,
     """One single-view chart: ``mark`` ("line" or {"type": "line", ...}) and channel -> encoding dict."""
     return alt.Chart(data, mark=mark, encoding=alt.FacetedEncoding(**encoding),
                      transform=transform if transform else alt.Undefined)
+
+
+def layer(*charts: alt.Chart, **props) -> alt.LayerChart:
+    """``alt.layer``, with data that every layer shares given once at the top.
+
+    (Left to Altair, hoisting it hashes the DataFrame's printed text: milliseconds per chart.)
+    """
+    shared = charts[0].data if charts else alt.Undefined
+    if shared is not alt.Undefined and "data" not in props and all(c.data is shared for c in charts):
+        bare = []
+        for c in charts:
+            c = c.copy(deep=False)
+            c.data = alt.Undefined
+            bare.append(c)
+        return alt.layer(*bare, data=shared, **props)
+    return alt.layer(*charts, **props)
