@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard.chartcache import builder
-from dashboard.vegalite import layer, nominal, quant, view
+from dashboard.vegalite import cursor_filter, layer, nominal, quant, view, with_cursor
 
 MAX_ROWS = 5000
 
@@ -128,11 +128,14 @@ def strip(df: pd.DataFrame, *, title: str, x_title: str, domain: tuple[float, fl
 def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str, y_title: str,
             extent: tuple[float, float, float, float], optimum: tuple[float, float],
             current: pd.DataFrame | None = None, band_domain: tuple[float, float] | None = None,
-            size: int = 380) -> alt.LayerChart:
+            size: int = 380, cursor: str | None = None) -> alt.LayerChart:
     """The loss surface as a banded heatmap with the descent path on top.
 
     grid: (w_a, w_b, loss, band) on a regular grid; path: (step, w_a, w_b,
-    loss); current: one row, the iterate shown by the scrubber.
+    loss); current: one row, the iterate shown by the scrubber. With ``cursor``
+    (a Vega-Lite param name, its value set when drawn) the path is drawn up to
+    that step and the current iterate is the last one there: one chart for
+    every position of a scrubber.
     """
     grid = finite(grid)
     path = finite(path)
@@ -154,31 +157,41 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
         tooltip=[quant("w_a", title=x_title, format=".3g"), quant("w_b", title=y_title, format=".3g"),
                  quant("loss", title="loss (MSE)", format=".4g")],
     )
+    shown = cursor_filter(cursor)
     line = view(path, mark={"type": "line", "color": "white", "strokeWidth": 2.5, "clip": True},
-                x=x, y=y, order=quant("step"))
+                transform=shown, x=x, y=y, order=quant("step"))
     dots = view(path, mark={"type": "circle", "color": "#ff7f0e", "size": 22, "clip": True, "opacity": 0.9},
-                x=x, y=y, tooltip=[quant("step"), quant("w_a", format=".4g"), quant("w_b", format=".4g"),
-                                   quant("loss", format=".4g")])
+                transform=shown, x=x, y=y,
+                tooltip=[quant("step"), quant("w_a", format=".4g"), quant("w_b", format=".4g"),
+                         quant("loss", format=".4g")])
     opt = pd.DataFrame({"w_a": [optimum[0]], "w_b": [optimum[1]], "what": ["least-squares optimum"]})
     star = view(opt, mark={"type": "point", "shape": "cross", "size": 260, "color": "white", "strokeWidth": 3,
                            "filled": True},
                 x=x, y=y, tooltip=[nominal("what")])
     layers = [heat, line, dots, star]
-    if current is not None and not current.empty:
-        layers.append(view(finite(current), mark={"type": "circle", "size": 260, "color": "#ff2d55",
-                                                  "stroke": "white", "strokeWidth": 2, "opacity": 1,
-                                                  "clip": True},
-                           x=x, y=y, tooltip=[quant("step"), quant("loss", format=".4g")]))
-    return layer(*layers, title=title, width=size, height=size)
+    marker = {"type": "circle", "size": 260, "color": "#ff2d55", "stroke": "white", "strokeWidth": 2,
+              "opacity": 1, "clip": True}
+    last = [{"joinaggregate": [{"op": "max", "field": "step", "as": "last_step"}]},
+            {"filter": "datum.step == datum.last_step"}]
+    if cursor and not path.empty:
+        layers.append(view(path, mark=marker, transform=shown + last, x=x, y=y,
+                           tooltip=[quant("step"), quant("loss", format=".4g")]))
+    elif current is not None and not current.empty:
+        layers.append(view(finite(current), mark=marker, x=x, y=y,
+                           tooltip=[quant("step"), quant("loss", format=".4g")]))
+    chart = layer(*layers, title=title, width=size, height=size)
+    return with_cursor(chart, cursor, int(path["step"].max()) if not path.empty else 0)
 
 
 @builder
 def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = True,
                 runs: Sequence[str] | None = None, current_step: int | None = None,
-                height: int = 300) -> alt.LayerChart:
+                height: int = 300, cursor: str | None = None) -> alt.LayerChart:
     """Loss against step, one line per run, log-scale loss.
 
-    df: (run, step, loss); only positive finite losses are drawn.
+    df: (run, step, loss); only positive finite losses are drawn. A dashed
+    rule marks ``current_step``, or with ``cursor`` (a Vega-Lite param name)
+    the param's value.
     """
     df = finite(df)
     df = df[df["loss"] > 0]
@@ -191,8 +204,11 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
         color=nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"}),
         tooltip=[nominal("run"), quant(x), quant("loss", format=".4g")],
     )]
-    if current_step is not None:
-        layers.append(view(pd.DataFrame({x: [current_step]}),
-                           mark={"type": "rule", "color": "#ff2d55", "strokeDash": [5, 3], "strokeWidth": 2},
+    rule = {"type": "rule", "color": "#ff2d55", "strokeDash": [5, 3], "strokeWidth": 2}
+    if cursor:
+        layers.append(view(pd.DataFrame({"at": [0]}), mark=rule, transform=[{"calculate": cursor, "as": x}],
                            x=quant(x)))
-    return layer(*layers, title=title, height=height)
+    elif current_step is not None:
+        layers.append(view(pd.DataFrame({x: [current_step]}), mark=rule, x=quant(x)))
+    chart = layer(*layers, title=title, height=height)
+    return with_cursor(chart, cursor, int(df[x].max()) if len(df) else 0)

@@ -14,7 +14,7 @@ import pandas as pd
 
 from dashboard.chartcache import builder
 from dashboard.charts import MAX_ROWS, RUN_LABELS, _labelled, finite, run_color
-from dashboard.vegalite import layer, nominal, ordinal, quant, view
+from dashboard.vegalite import cursor_filter, layer, nominal, ordinal, quant, view, with_cursor
 
 SPLIT_DASH = {"domain": ["train", "val"], "range": [[1, 0], [6, 4]]}
 
@@ -22,10 +22,12 @@ SPLIT_DASH = {"domain": ["train", "val"], "range": [[1, 0], [6, 4]]}
 @builder
 def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: bool,
                   title: str, diverged: dict[str, int] | None = None, height: int = 280,
-                  x_domain: tuple[float, float] | None = None) -> alt.LayerChart:
+                  x_domain: tuple[float, float] | None = None, cursor: str | None = None) -> alt.LayerChart:
     """One metric against step: colour = run, dash = split (train solid, validation dashed).
 
     df: (run, step, split, <metric>). diverged: run -> step, drawn as a rule.
+    With ``cursor`` (a Vega-Lite param name, its value set when drawn) the
+    curves stop at that step.
     """
     df = finite(df)
     if log_y:
@@ -33,13 +35,13 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
     df = _labelled(df)
     x = quant("step", title="step", **({"scale": {"domain": list(x_domain)}} if x_domain else {}))
     layers = [view(
-        df, mark={"type": "line", "strokeWidth": 2.2},
+        df, mark={"type": "line", "strokeWidth": 2.2}, transform=cursor_filter(cursor),
         x=x,
         y=quant(metric, title=metric + (" (log scale)" if log_y else ""),
                 scale={"type": "log"} if log_y else {"zero": False}),
         color=nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"}),
         strokeDash=nominal("split", title=None, scale=SPLIT_DASH, legend={
-            "orient": "top", "symbolType": "stroke", "symbolStrokeWidth": 2,
+            "orient": "bottom", "symbolType": "stroke", "symbolStrokeWidth": 2,
             "labelExpr": "datum.label == 'val' ? 'validation' : 'training'"}),
         tooltip=[nominal("run"), nominal("split"), quant("step"), quant(metric, format=".4g")],
     )]
@@ -50,7 +52,8 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
             rules, mark={"type": "rule", "strokeDash": [2, 2], "strokeWidth": 2},
             x=quant("step"), color=nominal("run", scale=run_color(runs), legend=None),
             tooltip=[nominal("run", title="diverged"), quant("step", title="at step")]))
-    return layer(*layers, title=title, height=height)
+    chart = layer(*layers, title=title, height=height)
+    return with_cursor(chart, cursor, int(df["step"].max()) if len(df) else 0)
 
 
 @builder

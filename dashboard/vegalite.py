@@ -44,3 +44,21 @@ def layer(*charts: alt.Chart, **props) -> alt.LayerChart:
             bare.append(c)
         return alt.layer(*bare, data=shared, **props)
     return alt.layer(*charts, **props)
+
+
+def cursor_filter(cursor: str | None, field: str = "step") -> list[dict]:
+    """Transforms keeping the rows up to the cursor (a top-level param), or none without one."""
+    return [{"filter": f"datum.{field} <= {cursor}"}] if cursor else []
+
+
+def with_cursor(chart: alt.TopLevelMixin, cursor: str | None, value) -> alt.TopLevelMixin:
+    """The chart with a top-level param ``cursor`` (its value set per draw by ``with_params``)."""
+    return chart.add_params(alt.param(name=cursor, value=value)) if cursor else chart
+
+
+def with_params(spec: dict, values: dict | None) -> dict:
+    """A copy of a Vega-Lite spec with its top-level params' values replaced (the rest shared)."""
+    if not values or not spec.get("params"):
+        return spec
+    params = [{**p, "value": values[p["name"]]} if p.get("name") in values else p for p in spec["params"]]
+    return {**spec, "params": params}

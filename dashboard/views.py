@@ -10,6 +10,7 @@ import streamlit as st
 
 from dashboard import chartcache, exports
 from dashboard.charts import RUN_LABELS
+from dashboard.vegalite import with_params
 
 MAX_POINTS = 600  # data points drawn over a decision boundary
 CHART_CHROME = 120  # pixels of title, axis labels and legend around a plot
@@ -23,12 +24,15 @@ def reset_chart_keys() -> None:
     st.session_state[_SEQ] = 0
 
 
-def draw(container, chart: alt.TopLevelMixin, *, save: bool = True, **kw) -> None:
+def draw(container, chart: alt.TopLevelMixin, *, params: dict | None = None, save: bool = True,
+         **kw) -> None:
     """Show an Altair chart, with a small menu to save it as PNG or SVG.
 
     The chart's Vega-Lite spec is converted once per chart object
     (``chartcache.vega_lite_spec``), so a chart a rerun did not change (the
-    builders are memoized) costs next to nothing to send again.
+    builders are memoized) costs next to nothing to send again. ``params``
+    sets the values of the chart's top-level params (a scrubber's step): the
+    same chart serves every value.
     """
     kw.setdefault("width", "stretch")
     h = getattr(chart, "height", None)
@@ -39,16 +43,16 @@ def draw(container, chart: alt.TopLevelMixin, *, save: bool = True, **kw) -> Non
     except (ImportError, AttributeError):  # a Streamlit without the converter: its own slower path
         container.altair_chart(chart, **kw)
     else:
-        container.vega_lite_chart(spec=spec, **kw)
+        container.vega_lite_chart(spec=with_params(spec, params), **kw)
     if save:
         seq = st.session_state.get(_SEQ, 0) + 1
         st.session_state[_SEQ] = seq
         title = getattr(chart, "title", None)
         name = exports.slug(title if isinstance(title, str) else f"chart-{seq}")
         with container.popover("Save chart", icon=":material/download:", type="tertiary", key=f"save-{seq}"):
-            st.download_button("PNG", exports.chart_png(chart), file_name=f"{name}.png", mime="image/png",
+            st.download_button("PNG", exports.chart_png(chart, params), file_name=f"{name}.png", mime="image/png",
                                key=f"png-{seq}", on_click="ignore", icon=":material/image:")
-            st.download_button("SVG", exports.chart_svg(chart), file_name=f"{name}.svg",
+            st.download_button("SVG", exports.chart_svg(chart, params), file_name=f"{name}.svg",
                                mime="image/svg+xml", key=f"svg-{seq}", on_click="ignore",
                                icon=":material/polyline:")
 

@@ -26,16 +26,17 @@ if runs is not None:
     is_class = all(h.task == "classification" for h in runs.values())
     span = (0, max(recorded))
     left, right = st.columns(2)
+    upto_param = {"train_step": upto}  # the curves stop at the player's step (drawn by the browser)
     loss = metric_frame(runs, "loss")
-    loss = loss[loss["step"] <= upto]
     draw(left, netcharts.metric_curves(loss, metric="loss", runs=view.norms, log_y=True,
                                        title="Loss (solid: training batches, dashed: validation)", x_domain=span,
-                                       diverged={n: h.diverged_at for n, h in runs.items() if h.diverged}))
+                                       diverged={n: h.diverged_at for n, h in runs.items() if h.diverged},
+                                       cursor="train_step"), params=upto_param)
     acc = metric_frame(runs, "accuracy")
-    acc = acc[acc["step"] <= upto] if not acc.empty else acc
     if is_class and not acc.empty:
         draw(right, netcharts.metric_curves(acc, metric="accuracy", runs=view.norms, log_y=False,
-                                            title="Accuracy (solid: training, dashed: validation)", x_domain=span))
+                                            title="Accuracy (solid: training, dashed: validation)", x_domain=span,
+                                            cursor="train_step"), params=upto_param)
     else:
         right.info("This is a regression data set: the loss (mean squared error) is the measure.")
 

@@ -84,16 +84,14 @@ def _training_page(runs: dict, norms, view: TrainingView) -> list[Call]:
     upto = _nearest(recorded, view.train_step)
     is_class = all(h.task == "classification" for h in runs.values())
     span = (0, max(recorded))
-    loss = metric_frame(runs, "loss")
-    loss = loss[loss["step"] <= upto]
+    loss = metric_frame(runs, "loss")  # whole: the chart's cursor param stops the curves at upto
     calls = [("metric_curves", (loss,), dict(
         metric="loss", runs=norms, log_y=True, title="Loss", x_domain=span,
-        diverged={n: h.diverged_at for n, h in runs.items() if h.diverged}))]
+        diverged={n: h.diverged_at for n, h in runs.items() if h.diverged}, cursor="train_step"))]
     acc = metric_frame(runs, "accuracy")
-    acc = acc[acc["step"] <= upto] if not acc.empty else acc
     if is_class and not acc.empty:
         calls.append(("metric_curves", (acc,), dict(metric="accuracy", runs=norms, log_y=False,
-                                                    title="Accuracy", x_domain=span)))
+                                                    title="Accuracy", x_domain=span, cursor="train_step")))
     for norm, (grid, points) in boundary_frames(runs, upto).items():
         calls.append(("decision_boundary", (grid, points), dict(title=RUN_LABELS[norm],
                                                                 color=RUN_COLORS[norm])))
