@@ -5,9 +5,10 @@ sends costs 10-60 ms a chart, and a page has up to ten. Most reruns (a
 chosen layer, a step of the player) change one chart's data and leave the
 others as they were, so:
 
-* ``@builder`` memoizes a chart builder on the *content* of its arguments
-  (DataFrames by a hash of their values, index, columns and dtypes): the same
-  call returns the same chart object, across reruns and sessions;
+* ``@memo`` memoizes a chart builder (or a page's data preparation) on the
+  *content* of its arguments (DataFrames by a hash of their values, index,
+  columns and dtypes; a training run by its config, which determines it): the
+  same call returns the same object, across reruns and sessions;
 * ``vega_lite_spec(chart)`` converts a chart once (data as Arrow bytes, the
   way ``st.altair_chart`` does it) and keeps the result on the chart object,
   so a reused chart costs nothing to convert again.
@@ -30,6 +31,8 @@ from typing import Any, TypeVar
 import altair as alt
 import numpy as np
 import pandas as pd
+
+from core.training import History
 
 MAX_ENTRIES = 512
 MAX_BYTES = 96 * 2**20  # the data the cached charts hold (their frames and Arrow bytes)
@@ -65,7 +68,9 @@ def _index_bytes(index: pd.Index) -> bytes:
 
 
 def content_key(x: Any) -> Any:
-    """A hashable key equal for equal contents (frames, arrays, containers, scalars)."""
+    """A hashable key equal for equal contents (frames, arrays, containers, scalars, runs)."""
+    if isinstance(x, History):  # train() is deterministic: the config is the run
+        return ("history", x.config)
     if isinstance(x, pd.DataFrame):
         return ("frame", tuple(map(str, x.columns)), tuple(map(str, x.dtypes)), x.shape,
                 _digest(*(_column_bytes(x[c]) for c in x.columns), _index_bytes(x.index)))
@@ -140,11 +145,11 @@ class _Cache:
 CACHE = _Cache(MAX_ENTRIES, MAX_BYTES)
 
 
-def builder(fn: F) -> F:
-    """Memoize a pure chart builder on the content of its arguments.
+def memo(fn: F) -> F:
+    """Memoize a pure function of frames, runs and plain values on their content.
 
-    The returned chart is shared: callers must not modify it in place
-    (Altair's ``.properties()`` and friends return copies, which is fine).
+    The result is shared: callers must not modify it in place (Altair's
+    ``.properties()``, pandas' filters and ``assign`` return copies, which is fine).
     """
 
     @functools.wraps(fn)
@@ -153,12 +158,12 @@ def builder(fn: F) -> F:
             key = (fn.__module__, fn.__qualname__, content_key(args), content_key(sorted(kwargs.items())))
         except _Unkeyable:
             return fn(*args, **kwargs)
-        chart = CACHE.get(key)
-        if chart is None:
-            chart = fn(*args, **kwargs)
-            # the inputs' size, twice: the chart keeps its frames, its spec their Arrow bytes
-            CACHE.put(key, chart, 2 * (_nbytes(args) + _nbytes(kwargs)) + 4096)
-        return chart
+        out = CACHE.get(key)
+        if out is None:
+            out = fn(*args, **kwargs)
+            # a chart keeps its input frames and its spec their Arrow bytes: inputs counted twice
+            CACHE.put(key, out, 2 * (_nbytes(args) + _nbytes(kwargs)) + _nbytes(out) + 4096)
+        return out
 
     wrapper.uncached = fn  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]

@@ -13,7 +13,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from dashboard.chartcache import builder
+from dashboard.chartcache import memo
 from dashboard.vegalite import cursor_filter, layer, nominal, quant, view, with_cursor
 
 MAX_ROWS = 5000
@@ -56,7 +56,7 @@ def _labelled(df: pd.DataFrame, column: str = "run") -> pd.DataFrame:
 
 # ------------------------------------------------------------ standardization
 
-@builder
+@memo
 def feature_histograms(df: pd.DataFrame, *, title: str, x_title: str, shared_x: bool = True,
                        height: int = 70) -> alt.Chart:
     """Histograms, one row per feature, from pre-binned counts.
@@ -82,7 +82,7 @@ def feature_histograms(df: pd.DataFrame, *, title: str, x_title: str, shared_x: 
         resolve={"scale": {"x": "shared" if shared_x else "independent", "y": "independent"}})
 
 
-@builder
+@memo
 def batch_scatter(df: pd.DataFrame, *, x: str, y: str) -> alt.Chart:
     """Every sample as a dot, the chosen mini-batch highlighted.
 
@@ -100,7 +100,7 @@ def batch_scatter(df: pd.DataFrame, *, x: str, y: str) -> alt.Chart:
     ).properties(height=260)
 
 
-@builder
+@memo
 def strip(df: pd.DataFrame, *, title: str, x_title: str, domain: tuple[float, float] | None = None,
           rules: pd.DataFrame | None = None) -> alt.LayerChart:
     """Values as dots along one axis, one row per stage.
@@ -124,7 +124,7 @@ def strip(df: pd.DataFrame, *, title: str, x_title: str, domain: tuple[float, fl
 
 # ------------------------------------------------------------ loss landscape
 
-@builder
+@memo
 def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str, y_title: str,
             extent: tuple[float, float, float, float], optimum: tuple[float, float],
             current: pd.DataFrame | None = None, band_domain: tuple[float, float] | None = None,
@@ -183,7 +183,7 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
     return with_cursor(chart, cursor, int(path["step"].max()) if not path.empty else 0)
 
 
-@builder
+@memo
 def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = True,
                 runs: Sequence[str] | None = None, current_step: int | None = None,
                 height: int = 300, cursor: str | None = None) -> alt.LayerChart:

@@ -12,14 +12,14 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
-from dashboard.chartcache import builder
+from dashboard.chartcache import memo
 from dashboard.charts import MAX_ROWS, RUN_LABELS, _labelled, finite, run_color
 from dashboard.vegalite import cursor_filter, layer, nominal, ordinal, quant, view, with_cursor
 
 SPLIT_DASH = {"domain": ["train", "val"], "range": [[1, 0], [6, 4]]}
 
 
-@builder
+@memo
 def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: bool,
                   title: str, diverged: dict[str, int] | None = None, height: int = 280,
                   x_domain: tuple[float, float] | None = None, cursor: str | None = None) -> alt.LayerChart:
@@ -56,7 +56,7 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
     return with_cursor(chart, cursor, int(df["step"].max()) if len(df) else 0)
 
 
-@builder
+@memo
 def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, *, title: str, size: int = 260,
                       color: str = "#1f77b4") -> alt.LayerChart:
     """The model's class-1 probability over the plane, with the data on top.
@@ -88,7 +88,7 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, *, title: str, s
     return layer(heat, dots, title={"text": title, "anchor": "middle"}, width=size, height=size)
 
 
-@builder
+@memo
 def percentile_bands(df: pd.DataFrame, *, runs: Sequence[str], title: str, y_title: str,
                      height: int = 260) -> alt.LayerChart:
     """Ioffe and Szegedy's Figure 1: the 15th, 50th and 85th percentiles over training.
@@ -108,7 +108,7 @@ def percentile_bands(df: pd.DataFrame, *, runs: Sequence[str], title: str, y_tit
     return layer(band, *edges, mid, data=df, title=title, height=height)
 
 
-@builder
+@memo
 def depth_histograms(df: pd.DataFrame, *, title: str, x_title: str, height_per_layer: int = 14,
                      width: int | str = "container", color_max: float | None = None) -> alt.Chart:
     """Per-layer histograms at one step, stacked by depth, as a heatmap.
@@ -129,7 +129,7 @@ def depth_histograms(df: pd.DataFrame, *, title: str, x_title: str, height_per_l
     ).properties(title=title, height=max(120, height_per_layer * n_layers), width=width)
 
 
-@builder
+@memo
 def by_layer(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: str, y_title: str,
              log_y: bool = False, height: int = 240, y_domain=None) -> alt.Chart:
     """A per-layer quantity at one step, one line per run. df: (run, layer, <value>)."""
@@ -147,7 +147,7 @@ def by_layer(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: str, y
     ).properties(title=title, height=height)
 
 
-@builder
+@memo
 def layer_step_heatmap(df: pd.DataFrame, *, value: str, title: str, legend_title: str,
                        log_color: bool = False, domain=None, height_per_layer: int = 12) -> alt.Chart:
     """A per-layer quantity over training: x = step, y = layer. df: (step, layer, <value>)."""
@@ -171,7 +171,7 @@ def layer_step_heatmap(df: pd.DataFrame, *, value: str, title: str, legend_title
     ).properties(title=title, height=max(120, height_per_layer * n_layers))
 
 
-@builder
+@memo
 def param_band(bands: pd.DataFrame, units: pd.DataFrame, *, param: str, title: str,
                color: str = "#1f77b4", height: int = 240) -> alt.LayerChart:
     """γ or β over training: the band over all units (5–95 % and 25–75 %),
@@ -196,7 +196,7 @@ def param_band(bands: pd.DataFrame, units: pd.DataFrame, *, param: str, title: s
     return layer(outer, inner, lines, mid, title=title, height=height)
 
 
-@builder
+@memo
 def running_vs_batch(df: pd.DataFrame, *, stat: str, title: str, height: int = 240) -> alt.Chart:
     """A unit's batch statistic (noisy) against the running estimate (smooth).
 
@@ -216,7 +216,7 @@ def running_vs_batch(df: pd.DataFrame, *, stat: str, title: str, height: int = 2
     ).properties(title=title, height=height)
 
 
-@builder
+@memo
 def mode_bars(df: pd.DataFrame, *, value: str, title: str, y_title: str, height: int = 240) -> alt.Chart:
     """Train mode against eval mode, per layer. df: (layer, mode, <value>)."""
     df = finite(df)

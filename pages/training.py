@@ -6,7 +6,7 @@ from core.views import TrainingView
 from dashboard import netcharts, netconfig
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.playback import player
-from dashboard.views import boundary_frames, draw, metric_frame
+from dashboard.views import boundary_frames, draw, metric_frame, recorded_steps
 
 st.title("Training")
 st.markdown(
@@ -20,7 +20,7 @@ with st.sidebar:
     state.config(TrainingView)
 runs = netconfig.page_runs(config, view)
 if runs is not None:
-    recorded = sorted(set().union(*(set(h.metrics["step"]) for h in runs.values())))
+    recorded = recorded_steps(runs, "metrics")
     upto = player("train_step", recorded, label="Show training up to step")
 
     is_class = all(h.task == "classification" for h in runs.values())
