@@ -9,9 +9,14 @@ process and under the same conditions:
   Streamlit's caches cleared just before the view's run (``st.cache_data``
   and ``st.cache_resource``: nothing computed before); the time is the
   whole script run the server does: navigation, then the page;
-* rerun: a widget keyed by a config field is moved between two values whose
-  work is already cached (both visited once first), so the time is what a
-  user waits for when the result is reused;
+* rerun, seen: a widget that needs no new training or data (a chosen layer,
+  a step of the player, a display setting; ``MOVES``) is moved between two
+  values already shown once in this process, so their work and their charts
+  are cached: what a user waits for going back and forth;
+* rerun, new: the same widget moved to values not shown before in this
+  process (for a slider, each notch in turn): the charts that depend on it
+  are built and converted afresh, the cached runs are reused. This is the
+  figure for the issue's "a change that needs no retraining".
 
 each repeated (median of ``--repeat``, at least 5) and shown with its ratio to
 the trivial page. The largest row count of any chart's data on the page (over
@@ -22,7 +27,8 @@ every option, one at a time (slow on the network views: it trains).
     .venv/bin/python benchmarks/bench_pages.py
     .venv/bin/python benchmarks/bench_pages.py --repeat 9 --views landscape,training
 
-Targets (issue 2): rerun under 100 ms, first run under 1 s, chart data under
+Targets: rerun under 100 ms (issues 2 and 4), first run under 1 s (issue 2;
+the network views train two networks first: 2 s, issue 4), chart data under
 5,000 rows. Times are AppTest's script runs: the server's work, not the
 browser's drawing.
 """
@@ -49,16 +55,20 @@ from streamlit.testing.v1 import AppTest  # noqa: E402
 from streamlit.testing.v1.element_tree import Widget  # noqa: E402
 
 from core.params import specs  # noqa: E402
+from dashboard import chartcache  # noqa: E402
 from dashboard.registry import ALL_VIEWS, CONFIG_CLASSES  # noqa: E402
 
 APP = ROOT / "dashboard" / "app.py"
 
 RERUN_TARGET_MS = 100
 FIRST_TARGET_MS = 1000
+NETWORK_FIRST_TARGET_MS = 2000
+NETWORK_VIEWS = ("training", "activations", "gamma-beta")
 MAX_ROWS = 5000
 TIMEOUT = 600
-#: the widget a rerun moves, when the page has it (else the first config-keyed widget)
-PREFERRED = ("lr_scale", "gamma", "compare", "layer", "stage", "norm_layer", "steps", "batch_size", "lr")
+#: widgets a rerun moves, every one the page has: changes that need no new training (else the first
+#: config-keyed widget)
+MOVES = ("lr_scale", "at_step", "gamma", "train_step", "layer", "stage", "hist_step", "norm_layer")
 FIELDS = {name for cls in CONFIG_CLASSES for name in specs(cls)}
 TRIVIAL = 'import streamlit as st\nst.write("Hello")\n'
 #: the trivial page is served the way the views are: a start page, then a switch to it
@@ -76,6 +86,7 @@ def name(view) -> str:
 def clear_caches() -> None:
     st.cache_data.clear()
     st.cache_resource.clear()
+    chartcache.CACHE.clear()
 
 
 def timed_run(at: AppTest) -> tuple[float, float]:
@@ -170,6 +181,52 @@ def open_page(path: Path | None, app: Path = APP) -> tuple[AppTest, tuple[float,
     return at, timed_run(at)
 
 
+def _all_values(w: Widget) -> list:
+    """Every value the widget offers, nearest to its current value first."""
+    if w.type in ("toggle", "checkbox"):
+        values = [not w.value]
+    elif w.type in ("slider", "number_input") and _is_numeric(w) and w.max is not None and w.min is not None:
+        step = w.step or 1
+        n = int(round((w.max - w.min) / step))
+        values = [w.min + i * step for i in range(n + 1)]
+        values = [v if isinstance(w.value, int) else round(float(v), 10) for v in values]
+    else:
+        values = [v for v in _numbers(w) if v is not None]
+    numeric = all(isinstance(v, (int, float)) for v in [w.value, *values])
+    return sorted((v for v in values if v != w.value),
+                  key=lambda v: abs(v - w.value) if numeric else 0)
+
+
+def measure_moves(at: AppTest, path, key: str, repeat: int, seen: set) -> dict:
+    """Reruns after moving ``key``: between two values shown before, then to values never shown."""
+    start = config_widgets(at)[key].value
+    other = other_value(config_widgets(at)[key])
+    rows = 0
+    warm, new = [], []
+    for value in (other, start):  # show both once: their work and charts are now cached
+        config_widgets(at)[key].set_value(value)
+        at.run()
+        check(at, f"{path} {key}={value!r}")
+        seen.add((key, value))
+        rows = max(rows, chart_rows(at))
+    for _ in range(repeat):
+        for value in (other, start):
+            config_widgets(at)[key].set_value(value)
+            warm.append(timed_run(at))
+            check(at, f"{path} {key}={value!r}")
+    fresh = [v for v in _all_values(config_widgets(at)[key]) if (key, v) not in seen][:2 * repeat]
+    for value in fresh:
+        config_widgets(at)[key].set_value(value)
+        new.append(timed_run(at))
+        check(at, f"{path} {key}={value!r}")
+        seen.add((key, value))
+        rows = max(rows, chart_rows(at))
+    config_widgets(at)[key].set_value(start)
+    at.run()
+    return {"key": key, "warm": [w for w, _ in warm], "warm_cpu": [c for _, c in warm],
+            "new": [w for w, _ in new], "new_cpu": [c for _, c in new], "rows": rows}
+
+
 def measure(path: Path | None, repeat: int, *, max_settings: bool = False, app: Path = APP) -> dict:
     """First-run and rerun times (ms) of a page of ``app``, and its largest chart data."""
     firsts = []
@@ -180,27 +237,18 @@ def measure(path: Path | None, repeat: int, *, max_settings: bool = False, app: 
     rows = chart_rows(at)
 
     widgets = config_widgets(at)
-    key = next((k for k in PREFERRED if k in widgets), next(iter(widgets), None))
-    reruns = []
-    if key is None:  # a page without settings: a plain rerun
-        for _ in range(2 * repeat):
-            reruns.append(timed_run(at))
-    else:
-        a = widgets[key].value
-        b = other_value(widgets[key])
-        for value in (b, a):  # warm both: their work is now cached
-            config_widgets(at)[key].set_value(value)
-            at.run()
-            check(at, f"{path} {key}={value!r}")
-            rows = max(rows, chart_rows(at))
-        for _ in range(repeat):
-            for value in (b, a):
-                config_widgets(at)[key].set_value(value)
-                reruns.append(timed_run(at))
-                check(at, f"{path} {key}={value!r}")
-    result = {"first": [w for w, _ in firsts], "rerun": [w for w, _ in reruns],
-              "first_cpu": [c for _, c in firsts], "rerun_cpu": [c for _, c in reruns],
-              "key": key, "rows": rows, "max_rows": None}
+    keys = [k for k in MOVES if k in widgets] or list(widgets)[:1]
+    moves = []
+    seen: set = set()
+    if not keys:  # a page without settings: a plain rerun
+        plain = [timed_run(at) for _ in range(2 * repeat)]
+        moves.append({"key": None, "warm": [w for w, _ in plain], "warm_cpu": [c for _, c in plain],
+                      "new": [], "new_cpu": [], "rows": 0})
+    for key in keys:
+        moves.append(measure_moves(at, path, key, repeat, seen))
+        rows = max(rows, moves[-1]["rows"])
+    result = {"first": [w for w, _ in firsts], "first_cpu": [c for _, c in firsts],
+              "moves": moves, "rows": rows, "max_rows": None}
 
     if max_settings and widgets:
         largest = rows
@@ -262,38 +310,51 @@ def main() -> int:
             default = ALL_VIEWS.index(v) == 0  # the app's default page has no path of its own to switch to
             results.append((v, measure(None if default else v.path, repeat, max_settings=args.max_settings)))
 
-    t_first = statistics.median(trivial["first"])
-    t_rerun = statistics.median(trivial["rerun"])
+    t_rerun = statistics.median(trivial["moves"][0]["warm"])
     print()
     print(f"Server time per page, median of {repeat} (AppTest; ms, wall clock; '(cpu)': this process's CPU "
           "time, steadier on a busy machine). Trivial page: one st.write line.")
-    print(f"Targets: first run < {FIRST_TARGET_MS} ms, rerun after a widget change < {RERUN_TARGET_MS} ms, "
+    print(f"Targets: first run < {FIRST_TARGET_MS} ms ({', '.join(NETWORK_VIEWS)}: < {NETWORK_FIRST_TARGET_MS} ms, "
+          f"they train two networks), rerun after a widget change < {RERUN_TARGET_MS} ms, "
           f"chart data < {MAX_ROWS:,} rows.")
+    print("rerun seen: the widget moved between two values shown before (charts reused); "
+          "rerun new: moved to values never shown (their charts built afresh; n = how many).")
     print()
-    head = (f"{'view':<16} {'first run':>9} {'(cpu)':>7} {'x trivial':>9} {'':>5}  {'rerun':>8} {'(cpu)':>7} "
-            f"{'x trivial':>9} {'':>5}  {'moved widget':<14} {'chart rows':>10} {'':>5}")
+    head = (f"{'view':<16} {'first run':>9} {'(cpu)':>7} {'':>4}  {'moved widget':<12} {'rerun seen':>10} "
+            f"{'(cpu)':>7} {'':>4}  {'rerun new':>9} {'(cpu)':>7} {'n':>3} {'':>4}  {'chart rows':>10} {'':>3}")
     print(head)
     print("-" * len(head))
-    print(f"{'(trivial page)':<16} {fmt_ms(trivial['first']):>9} {fmt_ms(trivial['first_cpu']):>7} {1.0:>9.1f} "
-          f"{'':>5}  {fmt_ms(trivial['rerun']):>8} {fmt_ms(trivial['rerun_cpu']):>7} {1.0:>9.1f} {'':>5}  "
-          f"{'-':<14} {'-':>10}")
+    print(f"{'(trivial page)':<16} {fmt_ms(trivial['first']):>9} {fmt_ms(trivial['first_cpu']):>7} {'':>4}  "
+          f"{'-':<12} {t_rerun:>10.1f} {fmt_ms(trivial['moves'][0]['warm_cpu']):>7}")
     misses = []
     for v, r in results:
-        first, rerun = statistics.median(r["first"]), statistics.median(r["rerun"])
+        first = statistics.median(r["first"])
+        target = NETWORK_FIRST_TARGET_MS if name(v) in NETWORK_VIEWS else FIRST_TARGET_MS
         rows = r["rows"] if r["max_rows"] is None else max(r["rows"], r["max_rows"])
-        ok_first = "ok" if first < FIRST_TARGET_MS else "SLOW"
-        ok_rerun = "ok" if rerun < RERUN_TARGET_MS else "SLOW"
+        ok_first = "ok" if first < target else "SLOW"
         ok_rows = "ok" if rows < MAX_ROWS else "BIG"
-        for flag, what in ((ok_first, "first run"), (ok_rerun, "rerun"), (ok_rows, "chart rows")):
-            if flag != "ok":
-                misses.append(f"{name(v)}: {what}")
-        print(f"{name(v):<16} {first:>9.1f} {fmt_ms(r['first_cpu']):>7} {first / t_first:>9.1f} {ok_first:>5}  "
-              f"{rerun:>8.1f} {fmt_ms(r['rerun_cpu']):>7} {rerun / t_rerun:>9.1f} {ok_rerun:>5}  "
-              f"{str(r['key'] or '(none)'):<14} {rows:>10,} {ok_rows:>5}")
+        if ok_first != "ok":
+            misses.append(f"{name(v)}: first run")
+        if ok_rows != "ok":
+            misses.append(f"{name(v)}: chart rows")
+        for i, m in enumerate(r["moves"]):
+            flags = []
+            for what in ("warm", "new"):
+                ok = not m[what] or statistics.median(m[what]) < RERUN_TARGET_MS
+                flags.append("ok" if ok else "SLOW")
+                if not ok:
+                    misses.append(f"{name(v)}: rerun {'seen' if what == 'warm' else 'new'} ({m['key']})")
+            lead = (f"{name(v):<16} {first:>9.1f} {fmt_ms(r['first_cpu']):>7} {ok_first:>4}" if i == 0
+                    else f"{'':<16} {'':>9} {'':>7} {'':>4}")
+            tail = f"  {rows:>10,} {ok_rows:>3}" if i == 0 else ""
+            print(f"{lead}  {str(m['key'] or '(none)'):<12} {fmt_ms(m['warm']):>10} {fmt_ms(m['warm_cpu']):>7} "
+                  f"{flags[0]:>4}  {fmt_ms(m['new']):>9} {fmt_ms(m['new_cpu']):>7} {len(m['new']):>3} "
+                  f"{flags[1] if m['new'] else '':>4}{tail}")
     print()
-    spread = {name(v): (min(r["first"]), max(r["first"]), min(r["rerun"]), max(r["rerun"])) for v, r in results}
     print("Spread (min-max ms): " + "; ".join(
-        f"{k} first {a:.0f}-{b:.0f}, rerun {c:.0f}-{d:.0f}" for k, (a, b, c, d) in spread.items()))
+        f"{name(v)} first {min(r['first']):.0f}-{max(r['first']):.0f}, rerun "
+        f"{min(x for m in r['moves'] for x in m['warm'] + m['new']):.0f}-"
+        f"{max(x for m in r['moves'] for x in m['warm'] + m['new']):.0f}" for v, r in results))
     print("Chart rows: the largest data set of any chart over the runs above"
           + (" and each numeric widget at its largest value, each choice at every option." if args.max_settings else
              " (add --max-settings to push every numeric widget to its maximum)."))

@@ -13,6 +13,9 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from dashboard.chartcache import memo
+from dashboard.vegalite import cursor_filter, layer, nominal, quant, view, with_cursor
+
 MAX_ROWS = 5000
 
 #: one colour per run, the same on every page
@@ -42,10 +45,9 @@ def finite(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFra
     return df.loc[ok] if not ok.all() else df
 
 
-def run_color(runs: Sequence[str]) -> alt.Scale:
+def run_color(runs: Sequence[str]) -> dict:
     runs = list(runs)
-    return alt.Scale(domain=[RUN_LABELS.get(r, r) for r in runs],
-                     range=[RUN_COLORS.get(r, "#7f7f7f") for r in runs])
+    return {"domain": [RUN_LABELS.get(r, r) for r in runs], "range": [RUN_COLORS.get(r, "#7f7f7f") for r in runs]}
 
 
 def _labelled(df: pd.DataFrame, column: str = "run") -> pd.DataFrame:
@@ -54,6 +56,7 @@ def _labelled(df: pd.DataFrame, column: str = "run") -> pd.DataFrame:
 
 # ------------------------------------------------------------ standardization
 
+@memo
 def feature_histograms(df: pd.DataFrame, *, title: str, x_title: str, shared_x: bool = True,
                        height: int = 70) -> alt.Chart:
     """Histograms, one row per feature, from pre-binned counts.
@@ -62,70 +65,77 @@ def feature_histograms(df: pd.DataFrame, *, title: str, x_title: str, shared_x: 
     uses the same x axis, so different scales are the first thing you see.
     """
     df = finite(df)
-    base = alt.Chart(df).mark_bar(opacity=0.85, binSpacing=0).encode(
-        x=alt.X("bin_left:Q", title=x_title, bin="binned"),
-        x2="bin_right:Q",
-        y=alt.Y("count:Q", title="count", axis=alt.Axis(tickCount=3)),
-        color=alt.Color("feature:N", scale=alt.Scale(scheme=FEATURE_SCHEME), legend=None),
-        tooltip=[alt.Tooltip("feature:N"), alt.Tooltip("bin_left:Q", title="from", format=".3g"),
-                 alt.Tooltip("bin_right:Q", title="to", format=".3g"), alt.Tooltip("count:Q")],
+    base = view(
+        mark={"type": "bar", "opacity": 0.85, "binSpacing": 0},
+        x=quant("bin_left", title=x_title, bin="binned"),
+        x2={"field": "bin_right"},
+        y=quant("count", title="count", axis={"tickCount": 3}),
+        color=nominal("feature", scale={"scheme": FEATURE_SCHEME}, legend=None),
+        tooltip=[nominal("feature"), quant("bin_left", title="from", format=".3g"),
+                 quant("bin_right", title="to", format=".3g"), quant("count")],
     ).properties(height=height)
     # feature names above each row (a header at the left would push the plot past a fitted width)
-    chart = base.facet(row=alt.Row("feature:N", title=None, header=alt.Header(
-        labelOrient="top", labelAnchor="start", labelAngle=0, labelFontSize=13, labelFontWeight="bold")),
-        title=title)
-    return chart.resolve_scale(x="shared" if shared_x else "independent", y="independent")
+    header = {"labelOrient": "top", "labelAnchor": "start", "labelAngle": 0, "labelFontSize": 13,
+              "labelFontWeight": "bold"}
+    return alt.FacetChart(
+        data=df, spec=base, facet={"row": nominal("feature", title=None, header=header)}, title=title,
+        resolve={"scale": {"x": "shared" if shared_x else "independent", "y": "independent"}})
 
 
+@memo
 def batch_scatter(df: pd.DataFrame, *, x: str, y: str) -> alt.Chart:
     """Every sample as a dot, the chosen mini-batch highlighted.
 
     df: (x, y, in_batch: bool, index).
     """
     df = finite(df)
-    return alt.Chart(df).mark_circle(size=60).encode(
-        x=alt.X(f"{x}:Q", title=x, scale=alt.Scale(zero=False)),
-        y=alt.Y(f"{y}:Q", title=y, scale=alt.Scale(zero=False)),
-        color=alt.Color("in_batch:N", title=None,
-                        scale=alt.Scale(domain=["this batch", "other batches"],
-                                        range=["#e45756", "#c7ccd6"])),
-        opacity=alt.condition("datum.in_batch == 'this batch'", alt.value(1.0), alt.value(0.5)),
-        tooltip=["index:Q", alt.Tooltip(f"{x}:Q", format=".3g"), alt.Tooltip(f"{y}:Q", format=".3g"),
-                 "in_batch:N"],
+    return view(
+        df, mark={"type": "circle", "size": 60},
+        x=quant(x, title=x, scale={"zero": False}),
+        y=quant(y, title=y, scale={"zero": False}),
+        color=nominal("in_batch", title=None,
+                      scale={"domain": ["this batch", "other batches"], "range": ["#e45756", "#c7ccd6"]}),
+        opacity={"condition": {"test": "datum.in_batch == 'this batch'", "value": 1.0}, "value": 0.5},
+        tooltip=[quant("index"), quant(x, format=".3g"), quant(y, format=".3g"), nominal("in_batch")],
     ).properties(height=260)
 
 
+@memo
 def strip(df: pd.DataFrame, *, title: str, x_title: str, domain: tuple[float, float] | None = None,
-          rules: pd.DataFrame | None = None) -> alt.Chart:
+          rules: pd.DataFrame | None = None) -> alt.LayerChart:
     """Values as dots along one axis, one row per stage.
 
     df: (stage, value, index). rules: optional (stage, at, what) vertical marks.
     """
     df = finite(df)
-    scale = alt.Scale(domain=list(domain)) if domain else alt.Scale(zero=False)
-    dots = alt.Chart(df).mark_tick(thickness=3, size=26).encode(
-        x=alt.X("value:Q", title=x_title, scale=scale),
-        y=alt.Y("stage:N", title=None, sort=None, axis=alt.Axis(labelLimit=260)),
-        color=alt.Color("stage:N", legend=None, sort=None, scale=alt.Scale(scheme="set1")),
-        tooltip=["stage:N", "index:Q", alt.Tooltip("value:Q", format=".3f")],
-    )
-    layers = [dots]
+    scale = {"domain": list(domain)} if domain else {"zero": False}
+    layers = [view(
+        df, mark={"type": "tick", "thickness": 3, "size": 26},
+        x=quant("value", title=x_title, scale=scale),
+        y=nominal("stage", title=None, sort=None, axis={"labelLimit": 260}),
+        color=nominal("stage", legend=None, sort=None, scale={"scheme": "set1"}),
+        tooltip=[nominal("stage"), quant("index"), quant("value", format=".3f")],
+    )]
     if rules is not None and not rules.empty:
-        layers.append(alt.Chart(finite(rules)).mark_rule(strokeDash=[4, 3], color="#333").encode(
-            x="at:Q", tooltip=["what:N", alt.Tooltip("at:Q", format=".3f")]))
-    return alt.layer(*layers).properties(title=title, height=60 + 40 * df["stage"].nunique())
+        layers.append(view(finite(rules), mark={"type": "rule", "strokeDash": [4, 3], "color": "#333"},
+                           x=quant("at"), tooltip=[nominal("what"), quant("at", format=".3f")]))
+    return layer(*layers, title=title, height=60 + 40 * df["stage"].nunique())
 
 
 # ------------------------------------------------------------ loss landscape
 
+@memo
 def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str, y_title: str,
             extent: tuple[float, float, float, float], optimum: tuple[float, float],
             current: pd.DataFrame | None = None, band_domain: tuple[float, float] | None = None,
-            size: int = 380) -> alt.LayerChart:
+            size: int = 380, cursor: str | None = None) -> alt.LayerChart:
     """The loss surface as a banded heatmap with the descent path on top.
 
     grid: (w_a, w_b, loss, band) on a regular grid; path: (step, w_a, w_b,
-    loss); current: one row, the iterate shown by the scrubber.
+    loss); current: one row, the iterate shown by the scrubber. With ``cursor``
+    (a Vega-Lite param name, its value set when drawn) the path is drawn up to
+    that step and the current iterate is the last one there: one chart for
+    every position of a scrubber.
     """
     grid = finite(grid)
     path = finite(path)
@@ -134,60 +144,71 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
     da = (a[1] - a[0]) / 2 if len(a) > 1 else 0.5
     db = (b[1] - b[0]) / 2 if len(b) > 1 else 0.5
     cells = grid.assign(a0=grid["w_a"] - da, a1=grid["w_a"] + da, b0=grid["w_b"] - db, b1=grid["w_b"] + db)
-    xs = alt.Scale(domain=[extent[0], extent[1]], nice=False, zero=False)
-    ys = alt.Scale(domain=[extent[2], extent[3]], nice=False, zero=False)
-    color_scale = alt.Scale(scheme="viridis", domain=list(band_domain) if band_domain else alt.Undefined)
-    heat = alt.Chart(cells).mark_rect().encode(
-        x=alt.X("a0:Q", title=x_title, scale=xs),
-        x2="a1:Q",
-        y=alt.Y("b0:Q", title=y_title, scale=ys),
-        y2="b1:Q",
-        color=alt.Color("band:Q", title="log₁₀ loss", scale=color_scale,
-                        legend=alt.Legend(orient="bottom", gradientLength=size - 60)),
-        tooltip=[alt.Tooltip("w_a:Q", title=x_title, format=".3g"),
-                 alt.Tooltip("w_b:Q", title=y_title, format=".3g"),
-                 alt.Tooltip("loss:Q", title="loss (MSE)", format=".4g")],
+    xs = {"domain": [extent[0], extent[1]], "nice": False, "zero": False}
+    ys = {"domain": [extent[2], extent[3]], "nice": False, "zero": False}
+    color_scale = {"scheme": "viridis", **({"domain": list(band_domain)} if band_domain else {})}
+    x, y = quant("w_a", scale=xs), quant("w_b", scale=ys)
+    heat = view(
+        cells, mark="rect",
+        x=quant("a0", title=x_title, scale=xs), x2={"field": "a1"},
+        y=quant("b0", title=y_title, scale=ys), y2={"field": "b1"},
+        color=quant("band", title="log₁₀ loss", scale=color_scale,
+                    legend={"orient": "bottom", "gradientLength": size - 60}),
+        tooltip=[quant("w_a", title=x_title, format=".3g"), quant("w_b", title=y_title, format=".3g"),
+                 quant("loss", title="loss (MSE)", format=".4g")],
     )
-    line = alt.Chart(path).mark_line(color="white", strokeWidth=2.5, clip=True).encode(
-        x=alt.X("w_a:Q", scale=xs), y=alt.Y("w_b:Q", scale=ys), order="step:Q")
-    dots = alt.Chart(path).mark_circle(color="#ff7f0e", size=22, clip=True, opacity=0.9).encode(
-        x=alt.X("w_a:Q", scale=xs), y=alt.Y("w_b:Q", scale=ys),
-        tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("w_a:Q", format=".4g"),
-                 alt.Tooltip("w_b:Q", format=".4g"), alt.Tooltip("loss:Q", format=".4g")])
+    shown = cursor_filter(cursor)
+    line = view(path, mark={"type": "line", "color": "white", "strokeWidth": 2.5, "clip": True},
+                transform=shown, x=x, y=y, order=quant("step"))
+    dots = view(path, mark={"type": "circle", "color": "#ff7f0e", "size": 22, "clip": True, "opacity": 0.9},
+                transform=shown, x=x, y=y,
+                tooltip=[quant("step"), quant("w_a", format=".4g"), quant("w_b", format=".4g"),
+                         quant("loss", format=".4g")])
     opt = pd.DataFrame({"w_a": [optimum[0]], "w_b": [optimum[1]], "what": ["least-squares optimum"]})
-    star = alt.Chart(opt).mark_point(shape="cross", size=260, color="white", strokeWidth=3,
-                                     filled=True).encode(
-        x=alt.X("w_a:Q", scale=xs), y=alt.Y("w_b:Q", scale=ys), tooltip=["what:N"])
+    star = view(opt, mark={"type": "point", "shape": "cross", "size": 260, "color": "white", "strokeWidth": 3,
+                           "filled": True},
+                x=x, y=y, tooltip=[nominal("what")])
     layers = [heat, line, dots, star]
-    if current is not None and not current.empty:
-        cur = finite(current)
-        layers.append(alt.Chart(cur).mark_circle(size=260, color="#ff2d55", stroke="white",
-                                                 strokeWidth=2, opacity=1, clip=True).encode(
-            x=alt.X("w_a:Q", scale=xs), y=alt.Y("w_b:Q", scale=ys),
-            tooltip=[alt.Tooltip("step:Q"), alt.Tooltip("loss:Q", format=".4g")]))
-    return alt.layer(*layers).properties(title=title, width=size, height=size)
+    marker = {"type": "circle", "size": 260, "color": "#ff2d55", "stroke": "white", "strokeWidth": 2,
+              "opacity": 1, "clip": True}
+    last = [{"joinaggregate": [{"op": "max", "field": "step", "as": "last_step"}]},
+            {"filter": "datum.step == datum.last_step"}]
+    if cursor and not path.empty:
+        layers.append(view(path, mark=marker, transform=shown + last, x=x, y=y,
+                           tooltip=[quant("step"), quant("loss", format=".4g")]))
+    elif current is not None and not current.empty:
+        layers.append(view(finite(current), mark=marker, x=x, y=y,
+                           tooltip=[quant("step"), quant("loss", format=".4g")]))
+    chart = layer(*layers, title=title, width=size, height=size)
+    return with_cursor(chart, cursor, int(path["step"].max()) if not path.empty else 0)
 
 
+@memo
 def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = True,
                 runs: Sequence[str] | None = None, current_step: int | None = None,
-                height: int = 300) -> alt.LayerChart:
+                height: int = 300, cursor: str | None = None) -> alt.LayerChart:
     """Loss against step, one line per run, log-scale loss.
 
-    df: (run, step, loss); only positive finite losses are drawn.
+    df: (run, step, loss); only positive finite losses are drawn. A dashed
+    rule marks ``current_step``, or with ``cursor`` (a Vega-Lite param name)
+    the param's value.
     """
     df = finite(df)
     df = df[df["loss"] > 0]
     runs = list(runs or df["run"].unique())
     df = _labelled(df)
-    x_enc = alt.X(f"{x}:Q", title=x, scale=alt.Scale(type="symlog") if log_x else alt.Undefined)
-    lines = alt.Chart(df).mark_line(strokeWidth=2.5).encode(
-        x=x_enc,
-        y=alt.Y("loss:Q", title="loss (log scale)", scale=alt.Scale(type="log")),
-        color=alt.Color("run:N", title=None, scale=run_color(runs), legend=alt.Legend(orient="top")),
-        tooltip=["run:N", alt.Tooltip(f"{x}:Q"), alt.Tooltip("loss:Q", format=".4g")],
-    )
-    layers = [lines]
-    if current_step is not None:
-        layers.append(alt.Chart(pd.DataFrame({x: [current_step]})).mark_rule(
-            color="#ff2d55", strokeDash=[5, 3], strokeWidth=2).encode(x=f"{x}:Q"))
-    return alt.layer(*layers).properties(title=title, height=height)
+    layers = [view(
+        df, mark={"type": "line", "strokeWidth": 2.5},
+        x=quant(x, title=x, **({"scale": {"type": "symlog"}} if log_x else {})),
+        y=quant("loss", title="loss (log scale)", scale={"type": "log"}),
+        color=nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"}),
+        tooltip=[nominal("run"), quant(x), quant("loss", format=".4g")],
+    )]
+    rule = {"type": "rule", "color": "#ff2d55", "strokeDash": [5, 3], "strokeWidth": 2}
+    if cursor:
+        layers.append(view(pd.DataFrame({"at": [0]}), mark=rule, transform=[{"calculate": cursor, "as": x}],
+                           x=quant(x)))
+    elif current_step is not None:
+        layers.append(view(pd.DataFrame({x: [current_step]}), mark=rule, x=quant(x)))
+    chart = layer(*layers, title=title, height=height)
+    return with_cursor(chart, cursor, int(df[x].max()) if len(df) else 0)

@@ -16,6 +16,8 @@ from collections.abc import Callable
 import altair as alt
 import pandas as pd
 
+from dashboard.vegalite import with_params
+
 
 def config_json(config) -> str:
     """The config's fields as pretty JSON (its class name included)."""
@@ -39,8 +41,9 @@ def slug(text: str) -> str:
     return s[:60] or "chart"
 
 
-def _spec(chart: alt.TopLevelMixin) -> dict:
-    """The chart's Vega-Lite spec with its data inline (Altair's default transformer)."""
+def _spec(chart: alt.TopLevelMixin, params: dict | None = None) -> dict:
+    """The chart's Vega-Lite spec with its data inline (Altair's default transformer) and its
+    top-level params set to ``params``."""
     try:  # Streamlit swaps Altair's global data transformer under this lock
         from streamlit.elements.vega_charts import _altair_globals_lock as lock
     except ImportError:  # pragma: no cover - a Streamlit without it
@@ -48,22 +51,23 @@ def _spec(chart: alt.TopLevelMixin) -> dict:
 
         lock = threading.Lock()
     with lock, alt.data_transformers.enable("default"):
-        return type(chart).to_dict(chart, validate=False)
+        spec = type(chart).to_dict(chart, validate=False)
+    return with_params(spec, params)
 
 
-def chart_png(chart: alt.TopLevelMixin) -> Callable[[], bytes]:
+def chart_png(chart: alt.TopLevelMixin, params: dict | None = None) -> Callable[[], bytes]:
     def build() -> bytes:
         import vl_convert as vlc
 
-        return vlc.vegalite_to_png(_spec(chart), scale=2)
+        return vlc.vegalite_to_png(_spec(chart, params), scale=2)
 
     return build
 
 
-def chart_svg(chart: alt.TopLevelMixin) -> Callable[[], str]:
+def chart_svg(chart: alt.TopLevelMixin, params: dict | None = None) -> Callable[[], str]:
     def build() -> str:
         import vl_convert as vlc
 
-        return vlc.vegalite_to_svg(_spec(chart))
+        return vlc.vegalite_to_svg(_spec(chart, params))
 
     return build

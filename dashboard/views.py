@@ -5,11 +5,14 @@ from __future__ import annotations
 import functools
 
 import altair as alt
+import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import exports
+from dashboard import chartcache, exports
+from dashboard.chartcache import memo
 from dashboard.charts import RUN_LABELS
+from dashboard.vegalite import with_params
 
 MAX_POINTS = 600  # data points drawn over a decision boundary
 CHART_CHROME = 120  # pixels of title, axis labels and legend around a plot
@@ -23,32 +26,43 @@ def reset_chart_keys() -> None:
     st.session_state[_SEQ] = 0
 
 
-def draw(container, chart: alt.TopLevelMixin, *, save: bool = True, **kw) -> None:
-    """Show an Altair chart (without re-validating its spec on every rerun),
-    with a small menu to save it as PNG or SVG.
+def draw(container, chart: alt.TopLevelMixin, *, params: dict | None = None, save: bool = True,
+         **kw) -> None:
+    """Show an Altair chart, with a small menu to save it as PNG or SVG.
 
-    Specs are validated by the chart builders' unit tests; skipping Altair's
-    JSON-schema check at run time saves a good part of a rerun.
+    The chart's Vega-Lite spec is converted once per chart object
+    (``chartcache.vega_lite_spec``), so a chart a rerun did not change (the
+    builders are memoized) costs next to nothing to send again. ``params``
+    sets the values of the chart's top-level params (a scrubber's step): the
+    same chart serves every value.
     """
-    object.__setattr__(chart, "to_dict", functools.partial(type(chart).to_dict, chart, validate=False))
     kw.setdefault("width", "stretch")
     h = getattr(chart, "height", None)
     if isinstance(h, int):  # the plot's height plus room for title, axis and legend
         kw.setdefault("height", h + CHART_CHROME)
-    container.altair_chart(chart, **kw)
+    try:
+        spec = chartcache.vega_lite_spec(chart)
+    except (ImportError, AttributeError):  # a Streamlit without the converter: its own slower path
+        container.altair_chart(chart, **kw)
+    else:
+        container.vega_lite_chart(spec=with_params(spec, params), **kw)
     if save:
         seq = st.session_state.get(_SEQ, 0) + 1
         st.session_state[_SEQ] = seq
         title = getattr(chart, "title", None)
         name = exports.slug(title if isinstance(title, str) else f"chart-{seq}")
         with container.popover("Save chart", icon=":material/download:", type="tertiary", key=f"save-{seq}"):
-            st.download_button("PNG", exports.chart_png(chart), file_name=f"{name}.png", mime="image/png",
+            st.download_button("PNG", exports.chart_png(chart, params), file_name=f"{name}.png", mime="image/png",
                                key=f"png-{seq}", on_click="ignore", icon=":material/image:")
-            st.download_button("SVG", exports.chart_svg(chart), file_name=f"{name}.svg",
+            st.download_button("SVG", exports.chart_svg(chart, params), file_name=f"{name}.svg",
                                mime="image/svg+xml", key=f"svg-{seq}", on_click="ignore",
                                icon=":material/polyline:")
 
 
+# Frames the network views derive from their runs. Memoized (``chartcache.memo``: a run is keyed by
+# its config) so a rerun that moves a layer or a step slider redoes only what that value changes.
+
+@memo
 def metric_frame(runs: dict, metric: str) -> pd.DataFrame:
     """(run, step, split, <metric>) of every run, long format."""
     frames = []
@@ -72,6 +86,7 @@ def diverged_banner(runs: dict) -> None:
             )
 
 
+@memo
 def boundary_frames(runs: dict, step: int | None = None) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
     """Per run, (grid (x1, x2, prob), points (x1, x2, label)) at the recorded step nearest ``step``.
 
@@ -92,6 +107,7 @@ def boundary_frames(runs: dict, step: int | None = None) -> dict[str, tuple[pd.D
     return out
 
 
+@memo
 def mode_frames(runs: dict) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Train mode against eval mode: a summary table and, per run, (layer, mode, std) rows."""
     rows, per_layer = [], {}
@@ -111,6 +127,58 @@ def mode_frames(runs: dict) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
             sel = ml[ml["stage"].astype(str) == stage][["layer", "mode", "std", "rms_diff"]]
             per_layer[norm] = sel.assign(mode=sel["mode"].astype(str))
     return pd.DataFrame(rows), per_layer
+
+
+@memo
+def recorded_steps(runs: dict, frame: str) -> list[int]:
+    """Every step any run recorded in its frame ``frame`` ("metrics", "histograms", ...), ascending."""
+    steps = [getattr(h, frame)["step"].to_numpy() for h in runs.values()]
+    return np.unique(np.concatenate(steps)).tolist() if steps else []
+
+
+def _last_at(df: pd.DataFrame, step: int) -> tuple[int, pd.DataFrame]:
+    """The latest recorded step at or before ``step`` (else the first one), and its rows."""
+    steps = df["step"].to_numpy()
+    if not len(steps):
+        return 0, df
+    ok = steps <= step
+    rec = steps[ok].max() if ok.any() else steps.min()
+    return int(rec), df[steps == rec]
+
+
+@memo
+def layer_bands(runs: dict, layer: int, stage: str) -> pd.DataFrame:
+    """(run, step, p15, p50, p85, ...) of one layer's values at one stage, every run."""
+    frames = []
+    for norm, hist in runs.items():
+        s = hist.layer_stats
+        frames.append(s[(s["layer"].to_numpy() == layer) & (s["stage"] == stage).to_numpy()].assign(run=norm))
+    return pd.concat(frames, ignore_index=True)
+
+
+@memo
+def histograms_at(runs: dict, step: int, stage: str) -> dict[str, tuple[int, pd.DataFrame]]:
+    """Per run, (the step shown, its per-layer histograms at ``stage``) at the latest record <= step."""
+    out = {}
+    for norm, hist in runs.items():
+        rec, rows = _last_at(hist.histograms, step)
+        out[norm] = (rec, rows[rows["stage"] == stage])
+    return out
+
+
+@memo
+def health_at(runs: dict, step: int) -> pd.DataFrame:
+    """(run, layer, saturated, grad_norm, ...) at the latest record <= step, every run."""
+    return pd.concat([_last_at(h.layer_health, step)[1].assign(run=norm) for norm, h in runs.items()],
+                     ignore_index=True)
+
+
+@memo
+def positive_range(runs: dict, frame: str, column: str) -> tuple[float, float] | None:
+    """(min, max) of a column's positive values over every run (a shared log colour scale)."""
+    values = np.concatenate([getattr(h, frame)[column].to_numpy(dtype=float) for h in runs.values()])
+    values = values[np.isfinite(values) & (values > 0)]
+    return (float(values.min()), float(values.max())) if len(values) else None
 
 
 def export_menu(files: list[tuple[str, object, str, str]]) -> None:

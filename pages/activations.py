@@ -1,10 +1,9 @@
 """Activations: per-layer distributions over training, with and without normalization."""
 
-import pandas as pd
 import streamlit as st
 
 from core.views import ActivationsView
-from dashboard import netcharts, netconfig
+from dashboard import netcharts, netconfig, views
 from dashboard.charts import RUN_LABELS
 from dashboard.playback import player
 from dashboard.state import choice
@@ -40,35 +39,21 @@ if runs is not None:
         choice(ActivationsView, "stage", "Values", labels=STAGE_LABELS)
     layer, stage = st.session_state["layer"], st.session_state["stage"]
 
-    frames = []
-    for norm, hist in runs.items():
-        s = hist.layer_stats
-        frames.append(s[(s["layer"] == layer) & (s["stage"] == stage)].assign(run=norm))
-    bands = pd.concat(frames, ignore_index=True)
+    bands = views.layer_bands(runs, layer, stage)
     draw(st, netcharts.percentile_bands(
         bands, runs=view.norms, y_title=f"layer {layer}, {STAGE_LABELS[stage]}",
         title=f"Layer {layer}: 15th, 50th and 85th percentiles of the {STAGE_LABELS[stage]} over training"))
 
     st.subheader("Down the depth, at one step")
-    steps = sorted(set().union(*(set(h.histograms["step"]) for h in runs.values())))
-    at = player("hist_step", steps, label="Training step shown")
+    at = player("hist_step", views.recorded_steps(runs, "histograms"), label="Training step shown")
     cols = st.columns(len(runs))
-    picked = {}
-    for norm, hist in runs.items():
-        h = hist.histograms
-        rec = h[h["step"] <= at]["step"].max() if (h["step"] <= at).any() else h["step"].min()
-        picked[norm] = (rec, h[(h["step"] == rec) & (h["stage"] == stage)])
+    picked = views.histograms_at(runs, at, stage)
     top = max([float(sel["fraction"].max()) for _, sel in picked.values() if not sel.empty] or [1.0])
     for col, (norm, (rec, sel)) in zip(cols, picked.items(), strict=True):
-        draw(col, netcharts.depth_histograms(sel, title=f"{RUN_LABELS[norm]} — step {int(rec):,}",
+        draw(col, netcharts.depth_histograms(sel, title=f"{RUN_LABELS[norm]} — step {rec:,}",
                                              x_title=STAGE_LABELS[stage], color_max=top))
 
-    health = []
-    for norm, hist in runs.items():
-        lh = hist.layer_health
-        rec = lh[lh["step"] <= at]["step"].max() if (lh["step"] <= at).any() else lh["step"].min()
-        health.append(lh[lh["step"] == rec].assign(run=norm))
-    health = pd.concat(health, ignore_index=True)
+    health = views.health_at(runs, at)
     sat_name = "dead (relu: output 0)" if config.activation == "relu" else "saturated (slope < 10 % of max)"
     left, right = st.columns(2)
     draw(left, netcharts.by_layer(health, value="saturated", runs=view.norms, y_domain=(0, 1),
@@ -79,9 +64,7 @@ if runs is not None:
 
     st.subheader("Gradient norm over training")
     cols = st.columns(len(runs))
-    grads = pd.concat([h.layer_health["grad_norm"] for h in runs.values()])
-    grads = grads[grads > 0]
-    shared = (float(grads.min()), float(grads.max())) if len(grads) else None
+    shared = views.positive_range(runs, "layer_health", "grad_norm")
     for col, (norm, hist) in zip(cols, runs.items(), strict=True):
         draw(col, netcharts.layer_step_heatmap(hist.layer_health, value="grad_norm", log_color=True,
                                                title=RUN_LABELS[norm], legend_title="grad norm",

@@ -85,12 +85,12 @@ for col, run, title, names in (
     (right, std_run, "Standardized features: a round bowl", ("weight of A (standardized)",
                                                             "weight of B (standardized)")),
 ):
-    shown = run.path[run.path["step"] <= at_step]
-    current = shown.tail(1)
-    chart = charts.surface(run.surface, shown, title=title, x_title=names[0], y_title=names[1],
-                           extent=run.extent, optimum=run.optimum, current=current,
-                           band_domain=(band_lo, band_hi))
-    draw(col, chart)
+    # one chart per run for every scrubber position: the browser draws the path up to at_step
+    chart = charts.surface(run.surface, run.path, title=title, x_title=names[0], y_title=names[1],
+                           extent=run.extent, optimum=run.optimum, band_domain=(band_lo, band_hi),
+                           cursor="at_step")
+    draw(col, chart, params={"at_step": at_step})
+    current = run.path[run.path["step"] <= at_step].tail(1)
     if not current.empty:
         row = current.iloc[0]
         col.caption(f"Step {int(row.step):,}: loss {row.loss:.4g} · learning rate {run.lr:.3g} "
@@ -98,8 +98,8 @@ for col, run, title, names in (
 
 draw(st,
     charts.loss_curves(result.losses(), title="Loss against step (both axes logarithmic)",
-                       runs=["raw", "standardized"], current_step=at_step),
-    width="stretch",
+                       runs=["raw", "standardized"], cursor="at_step"),
+    params={"at_step": at_step}, width="stretch",
 )
 
 st.subheader("What you see")

@@ -6,7 +6,7 @@ from core.views import TrainingView
 from dashboard import netcharts, netconfig
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.playback import player
-from dashboard.views import boundary_frames, draw, metric_frame
+from dashboard.views import boundary_frames, draw, metric_frame, recorded_steps
 
 st.title("Training")
 st.markdown(
@@ -20,22 +20,23 @@ with st.sidebar:
     state.config(TrainingView)
 runs = netconfig.page_runs(config, view)
 if runs is not None:
-    recorded = sorted(set().union(*(set(h.metrics["step"]) for h in runs.values())))
+    recorded = recorded_steps(runs, "metrics")
     upto = player("train_step", recorded, label="Show training up to step")
 
     is_class = all(h.task == "classification" for h in runs.values())
     span = (0, max(recorded))
     left, right = st.columns(2)
+    upto_param = {"train_step": upto}  # the curves stop at the player's step (drawn by the browser)
     loss = metric_frame(runs, "loss")
-    loss = loss[loss["step"] <= upto]
     draw(left, netcharts.metric_curves(loss, metric="loss", runs=view.norms, log_y=True,
                                        title="Loss (solid: training batches, dashed: validation)", x_domain=span,
-                                       diverged={n: h.diverged_at for n, h in runs.items() if h.diverged}))
+                                       diverged={n: h.diverged_at for n, h in runs.items() if h.diverged},
+                                       cursor="train_step"), params=upto_param)
     acc = metric_frame(runs, "accuracy")
-    acc = acc[acc["step"] <= upto] if not acc.empty else acc
     if is_class and not acc.empty:
         draw(right, netcharts.metric_curves(acc, metric="accuracy", runs=view.norms, log_y=False,
-                                            title="Accuracy (solid: training, dashed: validation)", x_domain=span))
+                                            title="Accuracy (solid: training, dashed: validation)", x_domain=span,
+                                            cursor="train_step"), params=upto_param)
     else:
         right.info("This is a regression data set: the loss (mean squared error) is the measure.")
 

@@ -11,10 +11,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import inspect
-import json
-import math
 
-import altair as alt
 import numpy as np
 import pandas as pd
 import pytest
@@ -24,56 +21,15 @@ from core.experiment import LandscapeConfig, run_landscape
 from core.params import specs
 from core.standardize import STANDARDIZE_DATASETS, StandardizeConfig, batch_demo, histogram_frame
 from dashboard import charts
-
-MAX_ROWS = 5000
-
-
-# ------------------------------------------------------------------ reading a spec
-
-def _spec(chart) -> dict:
-    """The chart's Vega-Lite dict, validated against Altair's own schema."""
-    assert isinstance(chart, alt.TopLevelMixin), type(chart)
-    spec = chart.to_dict(validate=True)
-    json.dumps(spec, allow_nan=False)  # NaN/inf are not JSON: a browser would choke
-    return spec
-
-
-def _datasets(spec) -> list[list[dict]]:
-    """Every inline data set in the spec: top-level ``datasets`` and any ``values``."""
-    found = [rows for rows in spec.get("datasets", {}).values()]
-
-    def walk(node):
-        if isinstance(node, dict):
-            data = node.get("data")
-            if isinstance(data, dict) and isinstance(data.get("values"), list):
-                found.append(data["values"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk({k: v for k, v in spec.items() if k != "datasets"})
-    return found
-
-
-def _rows(spec) -> int:
-    return sum(len(rows) for rows in _datasets(spec))
-
-
-def _bad_cells(spec) -> list:
-    """(column, value) of every null or non-finite number in the chart's data.
-
-    Altair turns NaN and inf into null when it serializes a DataFrame.
-    """
-    bad = []
-    for rows in _datasets(spec):
-        for row in rows:
-            for col, v in row.items():
-                if v is None or (isinstance(v, float) and not math.isfinite(v)):
-                    bad.append((col, v))
-    return bad
-
+from tests.dashboard.chartspec import (
+    MAX_ROWS,
+    bad_cells,
+    chart_spec,
+    datasets,
+    encoded_fields,
+    poison,
+    row_count,
+)
 
 # ------------------------------------------------------------------ example frames, as the pages build them
 
@@ -195,23 +151,6 @@ def _builders() -> dict:
 BUILDERS = sorted(_builders())
 
 
-def _poison(df: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, int]:
-    """A copy with NaN, inf and -inf in a few rows of every numeric column; returns (frame, clean rows)."""
-    df = df.copy()
-    numeric = [c for c in df.columns if pd.api.types.is_numeric_dtype(df[c]) and not pd.api.types.is_bool_dtype(df[c])]
-    if df.empty or not numeric:
-        return df, len(df)
-    for c in numeric:
-        df[c] = df[c].astype(float)
-    hit = np.zeros(len(df), dtype=bool)
-    for c in numeric:
-        rows = rng.choice(len(df), size=min(3, len(df)), replace=False)
-        for r, v in zip(rows, (np.nan, np.inf, -np.inf), strict=False):
-            df.iloc[r, df.columns.get_loc(c)] = v
-            hit[r] = True
-    return df, int((~hit).sum())
-
-
 # ------------------------------------------------------------------ tests
 
 def test_every_builder_has_an_example_here():
@@ -223,62 +162,44 @@ def test_every_builder_has_an_example_here():
 @pytest.mark.parametrize("name", BUILDERS)
 def test_builder_spec_validates_against_altairs_schema(name):
     args, kwargs = EXAMPLES[name]()
-    spec = _spec(getattr(charts, name)(*args, **kwargs))
+    spec = chart_spec(getattr(charts, name)(*args, **kwargs))
     assert "$schema" in spec and "vega-lite" in spec["$schema"]
-    assert _rows(spec) > 0
-    assert _bad_cells(spec) == []
-
-
-def _fields(spec) -> set[str]:
-    """Every column the spec encodes (axes, colours, tooltips ...)."""
-    out = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("field"), str):
-                out.add(node["field"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk({k: v for k, v in spec.items() if k != "datasets"})
-    return out
+    assert row_count(spec) > 0
+    assert bad_cells(spec) == []
 
 
 def _poisoned_call(name, only_drawn: bool):
     rng = np.random.default_rng(7)
     args, kwargs = EXAMPLES[name]()
-    drawn = _fields(_spec(getattr(charts, name)(*args, **kwargs)))
+    drawn = encoded_fields(chart_spec(getattr(charts, name)(*args, **kwargs)))
 
-    def poison(df):
+    def spoil(df):
         if not only_drawn:
-            return _poison(df, rng)[0]
+            return poison(df, rng)[0]
         keep = [c for c in df.columns if c not in drawn]
-        return _poison(df.drop(columns=keep), rng)[0].join(df[keep])[list(df.columns)]
+        return poison(df.drop(columns=keep), rng)[0].join(df[keep])[list(df.columns)]
 
-    args = [poison(a) if isinstance(a, pd.DataFrame) else a for a in args]
-    kwargs = {k: poison(v) if isinstance(v, pd.DataFrame) and k != "current" else v
+    args = [spoil(a) if isinstance(a, pd.DataFrame) else a for a in args]
+    kwargs = {k: spoil(v) if isinstance(v, pd.DataFrame) and k != "current" else v
               for k, v in kwargs.items()}
-    return _spec(getattr(charts, name)(*args, **kwargs))
+    return chart_spec(getattr(charts, name)(*args, **kwargs))
 
 
 @pytest.mark.parametrize("name", BUILDERS)
 def test_builder_drops_rows_with_nan_or_inf_in_the_columns_it_draws(name):
     spec = _poisoned_call(name, only_drawn=True)
-    bad = _bad_cells(spec)
+    bad = bad_cells(spec)
     assert bad == [], f"{name} let NaN/inf reach its data in {sorted({c for c, _ in bad})}"
-    assert _rows(spec) > 0, f"{name} dropped everything, not just the bad rows"
+    assert row_count(spec) > 0, f"{name} dropped everything, not just the bad rows"
 
 
 @pytest.mark.parametrize("name", BUILDERS)
 def test_builder_lets_no_nan_or_inf_reach_the_spec_in_any_column(name):
     """The house rule is absolute: a NaN in a column the chart does not draw still ships as null."""
     spec = _poisoned_call(name, only_drawn=False)
-    bad = _bad_cells(spec)
+    bad = bad_cells(spec)
     assert bad == [], f"{name} let NaN/inf reach its data in {sorted({c for c, _ in bad})}"
-    assert _rows(spec) > 0
+    assert row_count(spec) > 0
 
 
 @pytest.mark.parametrize("name", BUILDERS)
@@ -292,21 +213,21 @@ def test_builder_with_only_bad_rows_still_gives_a_valid_empty_chart(name):
                 if pd.api.types.is_numeric_dtype(a[c]) and not pd.api.types.is_bool_dtype(a[c]):
                     a[c] = np.nan
         blank.append(a)
-    spec = _spec(getattr(charts, name)(*blank, **kwargs))
-    assert _bad_cells(spec) == []
+    spec = chart_spec(getattr(charts, name)(*blank, **kwargs))
+    assert bad_cells(spec) == []
 
 
 def test_surface_current_marker_with_nan_is_dropped():
     args, kwargs = EXAMPLES["surface"]()
     kwargs["current"] = pd.DataFrame({"step": [5], "w_a": [np.nan], "w_b": [np.inf], "loss": [np.inf]})
-    spec = _spec(charts.surface(*args, **kwargs))
-    assert _bad_cells(spec) == []
+    spec = chart_spec(charts.surface(*args, **kwargs))
+    assert bad_cells(spec) == []
 
 
 def test_loss_curves_drop_zero_and_negative_losses_for_the_log_scale():
     df = pd.DataFrame({"run": ["raw"] * 4, "step": [0, 1, 2, 3], "loss": [1.0, 0.0, -1.0, 0.5]})
-    spec = _spec(charts.loss_curves(df, title="t", runs=["raw"]))
-    losses = sorted(r["loss"] for rows in _datasets(spec) for r in rows if "loss" in r)
+    spec = chart_spec(charts.loss_curves(df, title="t", runs=["raw"]))
+    losses = sorted(r["loss"] for rows in datasets(spec) for r in rows if "loss" in r)
     assert losses == [0.5, 1.0]
 
 
@@ -314,10 +235,10 @@ def test_loss_curves_drop_zero_and_negative_losses_for_the_log_scale():
 def test_chart_data_stays_under_5000_rows_at_the_largest_settings(label):
     name, make = LARGEST[label]
     args, kwargs = make()
-    spec = _spec(getattr(charts, name)(*args, **kwargs))
-    rows = _rows(spec)
+    spec = chart_spec(getattr(charts, name)(*args, **kwargs))
+    rows = row_count(spec)
     assert 0 < rows < MAX_ROWS, f"{label}: {rows} rows"
-    assert _bad_cells(spec) == []
+    assert bad_cells(spec) == []
 
 
 def test_the_diverging_landscape_still_gives_finite_chart_data():
@@ -325,7 +246,7 @@ def test_the_diverging_landscape_still_gives_finite_chart_data():
     assert all(r.diverged_at is not None for r in result.runs.values())
     for run in ("raw", "standardized"):
         args, kwargs = _surface_args(result, run)
-        spec = _spec(charts.surface(*args, **kwargs))
-        assert _bad_cells(spec) == [] and _rows(spec) > 0
+        spec = chart_spec(charts.surface(*args, **kwargs))
+        assert bad_cells(spec) == [] and row_count(spec) > 0
     args, kwargs = _loss_args(result)
-    assert _bad_cells(_spec(charts.loss_curves(*args, **kwargs))) == []
+    assert bad_cells(chart_spec(charts.loss_curves(*args, **kwargs))) == []

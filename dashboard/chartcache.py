@@ -1,0 +1,225 @@
+"""Reuse built charts across reruns: a chart is a pure function of its inputs.
+
+Building an Altair chart and converting it to the Vega-Lite spec Streamlit
+sends costs 10-60 ms a chart, and a page has up to ten. Most reruns (a
+chosen layer, a step of the player) change one chart's data and leave the
+others as they were, so:
+
+* ``@memo`` memoizes a chart builder (or a page's data preparation) on the
+  *content* of its arguments (DataFrames by a hash of their values, index,
+  columns and dtypes; a training run by its config, which determines it): the
+  same call returns the same object, across reruns and sessions;
+* ``vega_lite_spec(chart)`` converts a chart once (data as Arrow bytes, the
+  way ``st.altair_chart`` does it) and keeps the result on the chart object,
+  so a reused chart costs nothing to convert again.
+
+The cache is bounded (entries and bytes, least recently used first out) and
+thread-safe; it holds only immutable results of pure functions, like
+``st.cache_data``, so sessions never see each other's state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from core.training import History
+
+MAX_ENTRIES = 512
+MAX_BYTES = 96 * 2**20  # the data the cached charts hold (their frames and Arrow bytes)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class _Unkeyable(Exception):
+    """An argument with no content key: the call is built, not cached."""
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.blake2b(digest_size=16)
+    for p in parts:
+        h.update(p)
+    return h.hexdigest()
+
+
+def _column_bytes(col: pd.Series) -> bytes:
+    """A column's values as bytes: raw for numbers, codes and categories for categoricals."""
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        return col.cat.codes.to_numpy().tobytes() + repr(tuple(col.cat.categories)).encode()
+    values = col.to_numpy()
+    if values.dtype.kind in "biufcmM":
+        return np.ascontiguousarray(values).tobytes()
+    return pd.util.hash_pandas_object(col, index=False).to_numpy().tobytes()
+
+
+def _index_bytes(index: pd.Index) -> bytes:
+    if isinstance(index, pd.RangeIndex):
+        return repr((index.start, index.stop, index.step)).encode()
+    return _column_bytes(index.to_series(index=pd.RangeIndex(len(index))))
+
+
+def content_key(x: Any) -> Any:
+    """A hashable key equal for equal contents (frames, arrays, containers, scalars, runs)."""
+    if isinstance(x, History):  # train() is deterministic: the config is the run
+        return ("history", x.config)
+    if isinstance(x, pd.DataFrame):
+        return ("frame", tuple(map(str, x.columns)), tuple(map(str, x.dtypes)), x.shape,
+                _digest(*(_column_bytes(x[c]) for c in x.columns), _index_bytes(x.index)))
+    if isinstance(x, pd.Series):
+        return ("series", str(x.name), str(x.dtype), len(x), _digest(_column_bytes(x), _index_bytes(x.index)))
+    if isinstance(x, np.ndarray):
+        return ("array", x.shape, str(x.dtype), _digest(np.ascontiguousarray(x).tobytes()))
+    if isinstance(x, (list, tuple)):
+        return (type(x).__name__, tuple(content_key(v) for v in x))
+    if isinstance(x, dict):
+        return ("dict", tuple((content_key(k), content_key(v)) for k, v in x.items()))
+    if x is None or isinstance(x, (str, bool, int, float, np.generic)):
+        return (type(x).__name__, x)
+    raise _Unkeyable(type(x).__name__)
+
+
+def _nbytes(x: Any) -> int:
+    if isinstance(x, (pd.DataFrame, pd.Series)):
+        return int(x.memory_usage(index=True, deep=False).sum()) if isinstance(x, pd.DataFrame) else x.nbytes
+    if isinstance(x, np.ndarray):
+        return x.nbytes
+    if isinstance(x, (list, tuple)):
+        return sum(_nbytes(v) for v in x)
+    if isinstance(x, dict):
+        return sum(_nbytes(v) for v in x.values())
+    return 0
+
+
+class _Cache:
+    """A bounded, thread-safe LRU map of key -> (chart, bytes)."""
+
+    def __init__(self, max_entries: int, max_bytes: int):
+        self.max_entries, self.max_bytes = max_entries, max_bytes
+        self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
+        self._bytes = 0
+        self._lock = threading.Lock()
+        self.hits = self.misses = 0
+
+    def get(self, key):
+        with self._lock:
+            item = self._items.get(key)
+            if item is None:
+                self.misses += 1
+                return None
+            self._items.move_to_end(key)
+            self.hits += 1
+            return item[0]
+
+    def put(self, key, value, size: int) -> None:
+        with self._lock:
+            if key in self._items:
+                self._bytes -= self._items.pop(key)[1]
+            self._items[key] = (value, size)
+            self._bytes += size
+            while self._items and (len(self._items) > self.max_entries or self._bytes > self.max_bytes):
+                self._bytes -= self._items.popitem(last=False)[1][1]
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+            self._bytes = 0
+            self.hits = self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    @property
+    def nbytes(self) -> int:
+        return self._bytes
+
+
+CACHE = _Cache(MAX_ENTRIES, MAX_BYTES)
+
+
+def memo(fn: F) -> F:
+    """Memoize a pure function of frames, runs and plain values on their content.
+
+    The result is shared: callers must not modify it in place (Altair's
+    ``.properties()``, pandas' filters and ``assign`` return copies, which is fine).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            key = (fn.__module__, fn.__qualname__, content_key(args), content_key(sorted(kwargs.items())))
+        except _Unkeyable:
+            return fn(*args, **kwargs)
+        out = CACHE.get(key)
+        if out is None:
+            out = fn(*args, **kwargs)
+            # a chart keeps its input frames and its spec their Arrow bytes: inputs counted twice
+            CACHE.put(key, out, 2 * (_nbytes(args) + _nbytes(kwargs)) + _nbytes(out) + 4096)
+        return out
+
+    wrapper.uncached = fn  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+_SPEC = "_dashboard_vega_lite_spec"
+#: Arrow bytes of chart data by content: a frame shared by many charts (a loss surface's grid
+#: under every position of the scrubber) is serialized once
+ARROW = _Cache(4 * MAX_ENTRIES, 32 * 2**20)
+_TRANSFORMER = "dashboard_arrow"
+
+
+def _arrow_dataset(data: Any, datasets: dict[str, Any]) -> dict[str, str]:
+    """Altair data transformer: the data as Arrow bytes under a content-derived name (cached)."""
+    from streamlit import dataframe_util
+
+    try:
+        key = content_key(data)
+    except _Unkeyable:
+        key = None
+    blob = ARROW.get(key) if key is not None else None
+    if blob is None:
+        blob = dataframe_util.convert_anything_to_arrow_bytes(data)
+        if key is not None:
+            ARROW.put(key, blob, len(blob))
+    name = "data-" + _digest(blob)[:20]
+    datasets[name] = blob
+    return {"name": name}
+
+
+def _convert(chart: alt.TopLevelMixin) -> dict:
+    """The spec ``st.altair_chart`` would send: data as named Arrow datasets, no Altair theme.
+
+    The same steps as Streamlit's own conversion, under Streamlit's lock for Altair's global
+    settings, with an Arrow cache in front of the serialization.
+    """
+    from streamlit.elements import vega_charts
+
+    datasets: dict[str, Any] = {}
+    alt.data_transformers.register(_TRANSFORMER, _arrow_dataset)
+    with vega_charts._altair_globals_lock:
+        theme = alt.theme.enable("none") if alt.theme.active == "default" else contextlib.nullcontext()
+        with theme, alt.data_transformers.enable(_TRANSFORMER, datasets=datasets):
+            spec = type(chart).to_dict(chart, validate=False)
+    spec["datasets"] = {**spec.get("datasets", {}), **datasets}
+    vega_charts._patch_null_legend_titles(spec)  # done once here, not on every draw
+    return spec
+
+
+def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
+    """The chart's Vega-Lite spec for ``st.vega_lite_chart``, converted once per chart object.
+
+    Skips Altair's JSON-schema validation: the builders' specs are validated by their unit tests.
+    """
+    spec = getattr(chart, _SPEC, None)
+    if spec is None:
+        spec = _convert(chart)
+        object.__setattr__(chart, _SPEC, spec)
+    return spec
