@@ -24,6 +24,7 @@ import contextlib
 import functools
 import hashlib
 import threading
+import weakref
 from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -67,11 +68,40 @@ def _index_bytes(index: pd.Index) -> bytes:
     return _column_bytes(index.to_series(index=pd.RangeIndex(len(index))))
 
 
+# Frames a memoized function returned, by id: (weak reference, the key of the call that made them).
+# They are shared and never modified, so that key stands for their content: a rerun passing them on
+# to a chart builder does not hash them again.
+_DERIVED: dict[int, tuple[weakref.ref, Any]] = {}
+_DERIVED_LOCK = threading.Lock()
+
+
+def _remember(out: Any, key: Any) -> None:
+    if isinstance(out, pd.DataFrame):
+        i = id(out)
+
+        def forget(ref, i=i):
+            with _DERIVED_LOCK:
+                if _DERIVED.get(i, (None,))[0] is ref:
+                    del _DERIVED[i]
+
+        with _DERIVED_LOCK:
+            _DERIVED[i] = (weakref.ref(out, forget), key)
+    elif isinstance(out, (list, tuple)):
+        for j, v in enumerate(out):
+            _remember(v, (key, j))
+    elif isinstance(out, dict):
+        for k, v in out.items():
+            _remember(v, (key, k))
+
+
 def content_key(x: Any) -> Any:
     """A hashable key equal for equal contents (frames, arrays, containers, scalars, runs)."""
     if isinstance(x, History):  # train() is deterministic: the config is the run
         return ("history", x.config)
     if isinstance(x, pd.DataFrame):
+        known = _DERIVED.get(id(x))
+        if known is not None and known[0]() is x:
+            return ("derived", known[1])
         return ("frame", tuple(map(str, x.columns)), tuple(map(str, x.dtypes)), x.shape,
                 _digest(*(_column_bytes(x[c]) for c in x.columns), _index_bytes(x.index)))
     if isinstance(x, pd.Series):
@@ -163,6 +193,7 @@ def memo(fn: F) -> F:
             out = fn(*args, **kwargs)
             # a chart keeps its input frames and its spec their Arrow bytes: inputs counted twice
             CACHE.put(key, out, 2 * (_nbytes(args) + _nbytes(kwargs)) + _nbytes(out) + 4096)
+            _remember(out, key)
         return out
 
     wrapper.uncached = fn  # type: ignore[attr-defined]
@@ -213,6 +244,68 @@ def _convert(chart: alt.TopLevelMixin) -> dict:
     return spec
 
 
+class _NotPlain(Exception):
+    """The chart holds an Altair object the direct conversion does not know."""
+
+
+_CHARTS = (alt.Chart, alt.LayerChart, alt.FacetChart)
+
+
+def _plain(value: Any) -> Any:
+    """A Vega-Lite value from plain Python (dicts, lists, numbers, strings), Undefined dropped."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items() if v is not alt.Undefined}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, alt.VariableParameter):  # a chart's param (``with_cursor``)
+        return value.to_dict(validate=False)
+    if isinstance(value, alt.SchemaBase):  # a channel or mark object may need the chart's context
+        raise _NotPlain(type(value).__name__)
+    return value
+
+
+def _view_dict(chart: alt.TopLevelMixin, datasets: dict[str, Any]) -> dict:
+    """One chart, layer or facet spec as Vega-Lite, its data moved into ``datasets``."""
+    if not isinstance(chart, _CHARTS):
+        raise _NotPlain(type(chart).__name__)
+    out: dict[str, Any] = {}
+    for key, value in chart._kwds.items():
+        if value is alt.Undefined or key.startswith("_"):  # Altair's own bookkeeping ("_cached_hash")
+            continue
+        if key == "data":
+            if not isinstance(value, pd.DataFrame):
+                raise _NotPlain("data")
+            out["data"] = _arrow_dataset(value, datasets)
+        elif key == "mark":
+            out["mark"] = {"type": value} if isinstance(value, str) else _plain(value)
+        elif key == "encoding":
+            if isinstance(value, alt.SchemaBase):
+                value = {k: v for k, v in value._kwds.items() if v is not alt.Undefined}
+            out["encoding"] = _plain(value)
+        elif key == "layer":
+            out["layer"] = [_view_dict(c, datasets) for c in value]
+        elif key == "spec":
+            out["spec"] = _view_dict(value, datasets)
+        else:
+            out[key] = _plain(value)
+    return out
+
+
+def _direct(chart: alt.TopLevelMixin) -> dict:
+    """The spec of a chart built from plain Vega-Lite dicts (``dashboard.vegalite``), without
+    Altair's conversion, which deep-copies every schema object it meets: the same dict as
+    ``_convert`` (tested builder by builder), a fraction of the time. Raises ``_NotPlain`` for
+    anything else."""
+    datasets: dict[str, Any] = {}
+    spec = _view_dict(chart, datasets)
+    spec["$schema"] = alt.SCHEMA_URL
+    if datasets:
+        spec["datasets"] = datasets
+    return spec
+
+
 def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
     """The chart's Vega-Lite spec for ``st.vega_lite_chart``, converted once per chart object.
 
@@ -220,6 +313,13 @@ def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
     """
     spec = getattr(chart, _SPEC, None)
     if spec is None:
-        spec = _convert(chart)
+        try:
+            spec = _direct(chart)
+        except _NotPlain:
+            spec = _convert(chart)
+        else:
+            from streamlit.elements import vega_charts
+
+            vega_charts._patch_null_legend_titles(spec)
         object.__setattr__(chart, _SPEC, spec)
     return spec

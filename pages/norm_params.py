@@ -1,10 +1,9 @@
 """γ and β: what the normalization layers learn, and train mode against eval mode."""
 
-import pandas as pd
 import streamlit as st
 
 from core.views import NormParamsView
-from dashboard import netcharts, netconfig
+from dashboard import netcharts, netconfig, views
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.views import draw, mode_frames
 
@@ -40,32 +39,22 @@ if runs is not None:
         layer = st.session_state["norm_layer"]
         for norm, hist in normed.items():
             st.subheader(f"{RUN_LABELS[norm].capitalize()} — layer {layer}")
-            bands = hist.norm_param_bands
-            units = hist.norm_params[hist.norm_params["layer"] == layer]
-            shown = sorted(units["unit"].unique())[:4]
+            frames = views.norm_layer_frames(hist, layer)
+            shown = frames["units"]
             cols = st.columns(2)
             for col, p in zip(cols, ("gamma", "beta"), strict=True):
-                b = bands[(bands["layer"] == layer) & (bands["param"] == p)]
-                u = units[units["unit"].isin(shown)][["step", "unit", p]].rename(columns={p: "value"})
+                b, u = frames[p]
                 sym = "γ" if p == "gamma" else "β"
                 draw(col, netcharts.param_band(b, u, param=sym, color=RUN_COLORS[norm],
                                                title=f"{sym} over training: all units (bands), "
                                                      f"{len(shown)} single units (lines)"))
             st.caption("Dark band: the middle half of the units (25th–75th percentile); light band: 5th–95th; "
                        "thick line: the median unit; thin grey lines: single units.")
-            rs = getattr(hist, "running_stats", None)
-            if norm == "batch" and rs is not None and not rs.empty:
-                r = rs[(rs["layer"] == layer) & (rs["unit"].isin(shown[:2]))]
+            if norm == "batch" and "mean" in frames:
                 cols = st.columns(2)
-                for col, (stat, bcol, rcol) in zip(cols, (("mean", "batch_mean", "running_mean"),
-                                                          ("variance", "batch_var", "running_var")),
-                                                   strict=True):
-                    long = pd.concat([
-                        r[["step", "unit", bcol]].rename(columns={bcol: "value"}).assign(series="batch"),
-                        r[["step", "unit", rcol]].rename(columns={rcol: "value"}).assign(series="running"),
-                    ], ignore_index=True)
+                for col, stat in zip(cols, ("mean", "variance"), strict=True):
                     draw(col, netcharts.running_vs_batch(
-                        long, stat=stat, title=f"Batch {stat} (each batch) against the running {stat}"))
+                        frames[stat], stat=stat, title=f"Batch {stat} (each batch) against the running {stat}"))
                 st.caption("Light: the statistic of each training batch; dark: batch norm's running average "
                            "of it. Solid and dashed lines are two different units.")
         st.subheader("Training mode against evaluation mode")

@@ -24,8 +24,8 @@ import pytest
 from core.params import specs
 from core.training import History, TrainConfig, train
 from core.views import ActivationsView, CompareView, NormParamsView, TrainingView
-from dashboard import netcharts
-from dashboard.chartcache import vega_lite_spec
+from dashboard import netcharts, views
+from dashboard.chartcache import content_key, vega_lite_spec
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.runs import variants
 from dashboard.views import boundary_frames, metric_frame, mode_frames
@@ -101,34 +101,21 @@ def _training_page(runs: dict, norms, view: TrainingView) -> list[Call]:
 def _activations_page(runs: dict, norms, config: TrainConfig, view: ActivationsView) -> list[Call]:
     """pages/activations.py: a layer's percentile band, histograms down the depth, per-layer health."""
     layer, stage = min(view.layer, config.depth), view.stage
-    bands = pd.concat([h.layer_stats[(h.layer_stats["layer"] == layer) & (h.layer_stats["stage"] == stage)]
-                       .assign(run=n) for n, h in runs.items()], ignore_index=True)
+    bands = views.layer_bands(runs, layer, stage)
     calls = [("percentile_bands", (bands,), dict(runs=norms, y_title=f"layer {layer}",
                                                  title=f"Layer {layer}: percentiles"))]
-    steps = sorted(set().union(*(set(h.histograms["step"]) for h in runs.values())))
-    at = _nearest(steps, view.hist_step)
-    picked = {}
-    for norm, hist in runs.items():
-        h = hist.histograms
-        rec = h[h["step"] <= at]["step"].max() if (h["step"] <= at).any() else h["step"].min()
-        picked[norm] = (rec, h[(h["step"] == rec) & (h["stage"] == stage)])
+    at = _nearest(views.recorded_steps(runs, "histograms"), view.hist_step)
+    picked = views.histograms_at(runs, at, stage)
     top = max([float(sel["fraction"].max()) for _, sel in picked.values() if not sel.empty] or [1.0])
     for norm, (rec, sel) in picked.items():
-        calls.append(("depth_histograms", (sel,), dict(title=f"{RUN_LABELS[norm]} — step {int(rec):,}",
+        calls.append(("depth_histograms", (sel,), dict(title=f"{RUN_LABELS[norm]} — step {rec:,}",
                                                         x_title=stage, color_max=top)))
-    health = []
-    for norm, hist in runs.items():
-        lh = hist.layer_health
-        rec = lh[lh["step"] <= at]["step"].max() if (lh["step"] <= at).any() else lh["step"].min()
-        health.append(lh[lh["step"] == rec].assign(run=norm))
-    health = pd.concat(health, ignore_index=True)
+    health = views.health_at(runs, at)
     calls.append(("by_layer", (health,), dict(value="saturated", runs=norms, y_domain=(0, 1),
                                               title="Saturated", y_title="share")))
     calls.append(("by_layer", (health,), dict(value="grad_norm", runs=norms, log_y=True,
                                               title="Gradient norm", y_title="‖∂loss/∂W‖")))
-    grads = pd.concat([h.layer_health["grad_norm"] for h in runs.values()])
-    grads = grads[grads > 0]
-    shared = (float(grads.min()), float(grads.max())) if len(grads) else None
+    shared = views.positive_range(runs, "layer_health", "grad_norm")
     for norm, hist in runs.items():
         calls.append(("layer_step_heatmap", (hist.layer_health,), dict(
             value="grad_norm", log_color=True, title=RUN_LABELS[norm], legend_title="grad norm",
@@ -142,24 +129,15 @@ def _norm_params_page(runs: dict, config: TrainConfig, view: NormParamsView) -> 
     layer = min(view.norm_layer, config.depth)
     calls = []
     for norm, hist in normed.items():
-        bands = hist.norm_param_bands
-        units = hist.norm_params[hist.norm_params["layer"] == layer]
-        shown = sorted(units["unit"].unique())[:4]
+        frames = views.norm_layer_frames(hist, layer)
         for p in ("gamma", "beta"):
-            b = bands[(bands["layer"] == layer) & (bands["param"] == p)]
-            u = units[units["unit"].isin(shown)][["step", "unit", p]].rename(columns={p: "value"})
+            b, u = frames[p]
             sym = "γ" if p == "gamma" else "β"
             calls.append(("param_band", (b, u), dict(param=sym, color=RUN_COLORS[norm],
                                                      title=f"{sym} over training")))
-        rs = hist.running_stats
-        if norm == "batch" and rs is not None and not rs.empty:
-            r = rs[(rs["layer"] == layer) & (rs["unit"].isin(shown[:2]))]
-            for stat, bcol, rcol in (("mean", "batch_mean", "running_mean"), ("variance", "batch_var", "running_var")):
-                long = pd.concat([
-                    r[["step", "unit", bcol]].rename(columns={bcol: "value"}).assign(series="batch"),
-                    r[["step", "unit", rcol]].rename(columns={rcol: "value"}).assign(series="running"),
-                ], ignore_index=True)
-                calls.append(("running_vs_batch", (long,), dict(stat=stat, title=f"Batch {stat}")))
+        if norm == "batch" and "mean" in frames:
+            for stat in ("mean", "variance"):
+                calls.append(("running_vs_batch", (frames[stat],), dict(stat=stat, title=f"Batch {stat}")))
     _, per_layer = mode_frames(normed)
     for norm, df in per_layer.items():
         calls.append(("mode_bars", (df,), dict(value="std", y_title="std", title=RUN_LABELS[norm])))
@@ -300,10 +278,22 @@ def test_metric_curves_mark_the_step_where_a_run_diverged():
 
 
 def test_builder_returns_the_same_chart_for_equal_inputs():
+    """Frames built apart with equal contents are keyed by a hash of their values."""
     name, args, kwargs = _calls("default", "metric_curves")[0]
-    first = getattr(netcharts, name)(*args, **kwargs)
+    first = getattr(netcharts, name)(*copy.deepcopy(args), **kwargs)
     again = getattr(netcharts, name)(*copy.deepcopy(args), **dict(reversed(copy.deepcopy(kwargs).items())))
     assert again is first
+
+
+def test_a_frame_a_memoized_function_returned_is_keyed_by_that_call_without_hashing_it():
+    runs = _runs("default")
+    df = views.metric_frame(runs, "loss")
+    assert views.metric_frame(runs, "loss") is df
+    key = content_key(df)
+    assert key[0] == "derived"
+    assert content_key(df.copy())[0] == "frame"  # a copy (which could be changed) is hashed
+    kwargs = dict(metric="loss", runs=["none", "batch"], log_y=True, title="t")
+    assert netcharts.metric_curves(df, **kwargs) is netcharts.metric_curves(df, **kwargs)
 
 
 def test_builder_gives_a_new_chart_when_a_frames_content_changes():
