@@ -217,6 +217,13 @@ def norm_layer_frames(hist, layer: int) -> dict:
     return out
 
 
+def three_digits(df: pd.DataFrame) -> dict:
+    """``st.dataframe`` column settings showing every numeric column to 3 significant digits
+    (pandas' Styler does the same at ~20 ms a table)."""
+    return {c: st.column_config.NumberColumn(format="%.3g") for c in df.columns
+            if pd.api.types.is_numeric_dtype(df[c])}
+
+
 def export_menu(files: list[tuple[str, object, str, str]]) -> None:
     """A sidebar expander of download buttons: (label, data or callable, file name, mime)."""
     with st.sidebar.expander("Export", icon=":material/download:"):

@@ -15,7 +15,7 @@ from core.standardize import (
 )
 from dashboard import cached, charts
 from dashboard.state import PageState, choice, slider
-from dashboard.views import draw
+from dashboard.views import draw, three_digits
 
 st.title("Standardization")
 st.markdown(
@@ -59,7 +59,7 @@ draw(right, charts.feature_histograms(histogram_frame(Z, names, shared=True),
                                              x_title="value (standard deviations)"))
 
 st.markdown("**Mean, std, min and max per feature, before and after** (scikit-learn's `StandardScaler`)")
-st.dataframe(table.style.format("{:.3g}"), width="stretch")
+st.dataframe(table, width="stretch", column_config=three_digits(table))
 ratio = table["std"].max() / max(table["std"].min(), 1e-300)
 st.caption(f"The largest standard deviation is **{ratio:,.0f}×** the smallest before; after, all are 1.")
 
@@ -101,7 +101,7 @@ with s1:
 with s2:
     st.markdown("**2 · Standardize with the batch's own mean and std**")
     stats = demo.stats
-    st.dataframe(stats.style.format("{:.3g}"), width="stretch")
+    st.dataframe(stats, width="stretch", column_config=three_digits(stats))
     gap = (stats["batch mean"] - stats["full-data mean"]).abs() / stats["full-data std"]
     st.caption(f"This batch's means sit up to {gap.max():.2f} standard deviations from the full data's: "
                "each batch is standardized a little differently — batch norm's noise.")
