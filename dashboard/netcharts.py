@@ -131,20 +131,29 @@ def depth_histograms(df: pd.DataFrame, *, title: str, x_title: str, height_per_l
 
 @memo
 def by_layer(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: str, y_title: str,
-             log_y: bool = False, height: int = 240, y_domain=None) -> alt.Chart:
-    """A per-layer quantity at one step, one line per run. df: (run, layer, <value>)."""
+             log_y: bool = False, height: int = 240, y_domain=None, cursor: str | None = None) -> alt.Chart:
+    """A per-layer quantity at one step, one line per run. df: (run, layer, <value>).
+
+    With ``cursor`` (a Vega-Lite param name, its value set when drawn) df holds
+    every recorded step (a ``step`` column) and each run shows its latest
+    record at or before the cursor: one chart for every step of a player.
+    """
     df = finite(df)
     if log_y:
         df = df[df[value] > 0]
     df = _labelled(df)
     scale = {"type": "log"} if log_y else ({"domain": list(y_domain)} if y_domain else {})
-    return view(
+    latest = [{"joinaggregate": [{"op": "max", "field": "step", "as": "shown_step"}], "groupby": ["run"]},
+              {"filter": "datum.step == datum.shown_step"}]
+    chart = view(
         df, mark={"type": "line", "point": True, "strokeWidth": 2.2},
+        transform=cursor_filter(cursor) + latest if cursor else None,
         x=quant("layer", title="layer (1 = first hidden)", axis={"tickMinStep": 1}),
         y=quant(value, title=y_title, scale=scale),
         color=nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"}),
         tooltip=[nominal("run"), quant("layer"), quant(value, format=".3g")],
     ).properties(title=title, height=height)
+    return with_cursor(chart, cursor, int(df["step"].max()) if cursor and len(df) else 0)
 
 
 @memo

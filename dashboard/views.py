@@ -177,6 +177,12 @@ def health_at(runs: dict, step: int) -> pd.DataFrame:
 
 
 @memo
+def health_all(runs: dict) -> pd.DataFrame:
+    """(run, step, layer, saturated, grad_norm, ...) of every run at every recorded step."""
+    return pd.concat([h.layer_health.assign(run=norm) for norm, h in runs.items()], ignore_index=True)
+
+
+@memo
 def positive_range(runs: dict, frame: str, column: str) -> tuple[float, float] | None:
     """(min, max) of a column's positive values over every run (a shared log colour scale)."""
     values = np.concatenate([getattr(h, frame)[column].to_numpy(dtype=float) for h in runs.values()])

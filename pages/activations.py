@@ -4,7 +4,7 @@ import streamlit as st
 
 from core.views import ActivationsView
 from dashboard import netcharts, netconfig, views
-from dashboard.charts import RUN_LABELS
+from dashboard.charts import MAX_ROWS, RUN_LABELS
 from dashboard.playback import player
 from dashboard.state import choice
 from dashboard.views import draw
@@ -54,13 +54,19 @@ if runs is not None:
                                              x_title=STAGE_LABELS[stage], color_max=top))
 
     health = views.health_at(runs, at)
+    every = views.health_all(runs)
+    if len(every) < MAX_ROWS:  # one chart for every step: the browser picks the step shown
+        per_layer, step_param, params = every, {"cursor": "hist_step"}, {"hist_step": at}
+    else:  # a deep net recorded often: only the step shown
+        per_layer, step_param, params = health, {}, None
     sat_name = "dead (relu: output 0)" if config.activation == "relu" else "saturated (slope < 10 % of max)"
     left, right = st.columns(2)
-    draw(left, netcharts.by_layer(health, value="saturated", runs=view.norms, y_domain=(0, 1),
-                               title=f"Share of units {sat_name}, per layer", y_title="share"))
-    draw(right, netcharts.by_layer(health, value="grad_norm", runs=view.norms, log_y=True,
-                               title="Gradient norm of each layer's weights (log scale)",
-                               y_title="‖∂loss/∂W‖"))
+    draw(left, netcharts.by_layer(per_layer, value="saturated", runs=view.norms, y_domain=(0, 1),
+                                  title=f"Share of units {sat_name}, per layer", y_title="share",
+                                  **step_param), params=params)
+    draw(right, netcharts.by_layer(per_layer, value="grad_norm", runs=view.norms, log_y=True,
+                                   title="Gradient norm of each layer's weights (log scale)",
+                                   y_title="‖∂loss/∂W‖", **step_param), params=params)
 
     st.subheader("Gradient norm over training")
     cols = st.columns(len(runs))

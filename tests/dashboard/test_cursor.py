@@ -16,7 +16,7 @@ import vl_convert as vlc
 
 from core.experiment import LandscapeConfig, run_landscape
 from core.training import TrainConfig, train
-from dashboard import charts, netcharts
+from dashboard import charts, netcharts, views
 from dashboard.exports import _spec
 from dashboard.vegalite import with_params
 from dashboard.views import metric_frame
@@ -93,3 +93,19 @@ def test_with_params_sets_only_the_named_params_and_leaves_the_spec_alone():
     assert spec["params"][0]["value"] == 0, "the cached spec must not change"
     assert out["layer"] is spec["layer"]
     assert with_params(spec, None) is spec
+
+
+@pytest.mark.parametrize("value,log_y", [("saturated", False), ("grad_norm", True)])
+def test_per_layer_lines_at_each_player_step_draw_what_the_health_at_that_step_draws(value, log_y):
+    runs = _runs()
+    every = views.health_all(runs)
+    common = dict(value=value, runs=["none", "batch"], title="t", y_title="y", log_y=log_y)
+    scrubbed = netcharts.by_layer(every, cursor="hist_step", **common)
+    steps = sorted(every["step"].unique())
+    pictures = set()
+    for k in (steps[0], steps[len(steps) // 2] + 1, steps[-1]):  # +1: between two records
+        picture = _svg(scrubbed, {"hist_step": int(k)})
+        assert picture == _svg(netcharts.by_layer(views.health_at(runs, int(k)), **common)), f"step {k}"
+        pictures.add(picture)
+    if value == "grad_norm":  # (no unit saturates in this short run: that picture stays the same)
+        assert len(pictures) == 3

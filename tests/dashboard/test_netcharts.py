@@ -110,11 +110,13 @@ def _activations_page(runs: dict, norms, config: TrainConfig, view: ActivationsV
     for norm, (rec, sel) in picked.items():
         calls.append(("depth_histograms", (sel,), dict(title=f"{RUN_LABELS[norm]} — step {rec:,}",
                                                         x_title=stage, color_max=top)))
-    health = views.health_at(runs, at)
-    calls.append(("by_layer", (health,), dict(value="saturated", runs=norms, y_domain=(0, 1),
-                                              title="Saturated", y_title="share")))
-    calls.append(("by_layer", (health,), dict(value="grad_norm", runs=norms, log_y=True,
-                                              title="Gradient norm", y_title="‖∂loss/∂W‖")))
+    every = views.health_all(runs)  # as the page: every step with a cursor param when it fits
+    per_layer, step_param = (every, {"cursor": "hist_step"}) if len(every) < MAX_ROWS else (
+        views.health_at(runs, at), {})
+    calls.append(("by_layer", (per_layer,), dict(value="saturated", runs=norms, y_domain=(0, 1),
+                                                 title="Saturated", y_title="share", **step_param)))
+    calls.append(("by_layer", (per_layer,), dict(value="grad_norm", runs=norms, log_y=True,
+                                                 title="Gradient norm", y_title="‖∂loss/∂W‖", **step_param)))
     shared = views.positive_range(runs, "layer_health", "grad_norm")
     for norm, hist in runs.items():
         calls.append(("layer_step_heatmap", (hist.layer_health,), dict(
