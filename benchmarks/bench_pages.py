@@ -29,8 +29,12 @@ every option, one at a time (slow on the network views: it trains).
 
 Targets: rerun under 100 ms (issues 2 and 4), first run under 1 s (issue 2;
 the network views train two networks first: 2 s, issue 4), chart data under
-5,000 rows. Times are AppTest's script runs: the server's work, not the
-browser's drawing.
+5,000 rows. Two times per run: AppTest's wall clock for ``at.run()``, which
+also counts AppTest turning the run's messages into its element tree (a
+client's work: ~20 ms on a page of many elements), and "script", the time the
+script runner spent running the page script (navigation and page): the
+server's work, which the targets are judged on. Neither counts the browser's
+drawing.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ sys.path.insert(0, str(ROOT))
 
 import streamlit as st  # noqa: E402
 from streamlit import dataframe_util  # noqa: E402
+from streamlit.runtime.scriptrunner import script_runner  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 from streamlit.testing.v1.element_tree import Widget  # noqa: E402
 
@@ -89,12 +94,30 @@ def clear_caches() -> None:
     chartcache.CACHE.clear()
 
 
-def timed_run(at: AppTest) -> tuple[float, float]:
-    """(wall-clock ms, process CPU ms) of one script run. The script runs in a thread of this
-    process, so the CPU time is its own work: a steadier figure on a shared, busy machine."""
+_SCRIPT_MS: list[float] = []
+_exec = script_runner.exec_func_with_error_handling
+
+
+def _timed_exec(func, ctx):
+    """The script runner's call of the page script, timed: the server's own work for a run."""
+    t0 = time.perf_counter()
+    try:
+        return _exec(func, ctx)
+    finally:
+        _SCRIPT_MS.append((time.perf_counter() - t0) * 1000)
+
+
+script_runner.exec_func_with_error_handling = _timed_exec
+
+
+def timed_run(at: AppTest) -> tuple[float, float, float]:
+    """(wall-clock ms, process CPU ms, script ms) of one run. Wall and CPU include AppTest's own
+    work of turning the run's messages into its element tree (a client's job, ~20 ms on a page
+    of many elements); script is the time the server spent running the page script."""
+    _SCRIPT_MS.clear()
     t0, c0 = time.perf_counter(), time.process_time()
     at.run()
-    return (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000
+    return (time.perf_counter() - t0) * 1000, (time.process_time() - c0) * 1000, sum(_SCRIPT_MS)
 
 
 def check(at: AppTest, what: str) -> None:
@@ -169,7 +192,7 @@ def chart_rows(at: AppTest) -> int:
     return largest
 
 
-def open_page(path: Path | None, app: Path = APP) -> tuple[AppTest, tuple[float, float]]:
+def open_page(path: Path | None, app: Path = APP) -> tuple[AppTest, tuple[float, float, float]]:
     """An AppTest on the page at ``path`` as the server runs it: ``app``'s navigation, then the page
     (caches cleared just before the page's run); returns it and that run's time. ``None`` = the
     app's default page, run again with its caches cleared (the session is started alike)."""
@@ -223,8 +246,8 @@ def measure_moves(at: AppTest, path, key: str, repeat: int, seen: set) -> dict:
         rows = max(rows, chart_rows(at))
     config_widgets(at)[key].set_value(start)
     at.run()
-    return {"key": key, "warm": [w for w, _ in warm], "warm_cpu": [c for _, c in warm],
-            "new": [w for w, _ in new], "new_cpu": [c for _, c in new], "rows": rows}
+    return {"key": key, "warm": [w for w, _, _ in warm], "warm_script": [x for _, _, x in warm],
+            "new": [w for w, _, _ in new], "new_script": [x for _, _, x in new], "rows": rows}
 
 
 def measure(path: Path | None, repeat: int, *, max_settings: bool = False, app: Path = APP) -> dict:
@@ -242,12 +265,12 @@ def measure(path: Path | None, repeat: int, *, max_settings: bool = False, app: 
     seen: set = set()
     if not keys:  # a page without settings: a plain rerun
         plain = [timed_run(at) for _ in range(2 * repeat)]
-        moves.append({"key": None, "warm": [w for w, _ in plain], "warm_cpu": [c for _, c in plain],
-                      "new": [], "new_cpu": [], "rows": 0})
+        moves.append({"key": None, "warm": [w for w, _, _ in plain], "warm_script": [x for _, _, x in plain],
+                      "new": [], "new_script": [], "rows": 0})
     for key in keys:
         moves.append(measure_moves(at, path, key, repeat, seen))
         rows = max(rows, moves[-1]["rows"])
-    result = {"first": [w for w, _ in firsts], "first_cpu": [c for _, c in firsts],
+    result = {"first": [w for w, _, _ in firsts], "first_script": [x for _, _, x in firsts],
               "moves": moves, "rows": rows, "max_rows": None}
 
     if max_settings and widgets:
@@ -312,26 +335,28 @@ def main() -> int:
 
     t_rerun = statistics.median(trivial["moves"][0]["warm"])
     print()
-    print(f"Server time per page, median of {repeat} (AppTest; ms, wall clock; '(cpu)': this process's CPU "
-          "time, steadier on a busy machine). Trivial page: one st.write line.")
+    print(f"Time per page, median of {repeat} (ms): AppTest's wall clock (which includes AppTest building its "
+          "element tree from the messages, a client's work), and '(script)': the server running the page "
+          "script; the flags judge the script time. Trivial page: one st.write line.")
     print(f"Targets: first run < {FIRST_TARGET_MS} ms ({', '.join(NETWORK_VIEWS)}: < {NETWORK_FIRST_TARGET_MS} ms, "
           f"they train two networks), rerun after a widget change < {RERUN_TARGET_MS} ms, "
           f"chart data < {MAX_ROWS:,} rows.")
     print("rerun seen: the widget moved between two values shown before (charts reused); "
           "rerun new: moved to values never shown (their charts built afresh; n = how many).")
     print()
-    head = (f"{'view':<16} {'first run':>9} {'(cpu)':>7} {'':>4}  {'moved widget':<12} {'rerun seen':>10} "
-            f"{'(cpu)':>7} {'':>4}  {'rerun new':>9} {'(cpu)':>7} {'n':>3} {'':>4}  {'chart rows':>10} {'':>3}")
+    head = (f"{'view':<16} {'first run':>9} {'(script)':>8} {'':>4}  {'moved widget':<12} {'rerun seen':>10} "
+            f"{'(script)':>8} {'':>4}  {'rerun new':>9} {'(script)':>8} {'n':>3} {'':>4}  {'chart rows':>10} {'':>3}")
     print(head)
     print("-" * len(head))
-    print(f"{'(trivial page)':<16} {fmt_ms(trivial['first']):>9} {fmt_ms(trivial['first_cpu']):>7} {'':>4}  "
-          f"{'-':<12} {t_rerun:>10.1f} {fmt_ms(trivial['moves'][0]['warm_cpu']):>7}")
+    print(f"{'(trivial page)':<16} {fmt_ms(trivial['first']):>9} {fmt_ms(trivial['first_script']):>8} {'':>4}  "
+          f"{'-':<12} {t_rerun:>10.1f} {fmt_ms(trivial['moves'][0]['warm_script']):>8}")
     misses = []
     for v, r in results:
         first = statistics.median(r["first"])
+        first_script = statistics.median(r["first_script"])
         target = NETWORK_FIRST_TARGET_MS if name(v) in NETWORK_VIEWS else FIRST_TARGET_MS
         rows = r["rows"] if r["max_rows"] is None else max(r["rows"], r["max_rows"])
-        ok_first = "ok" if first < target else "SLOW"
+        ok_first = "ok" if first_script < target else "SLOW"
         ok_rows = "ok" if rows < MAX_ROWS else "BIG"
         if ok_first != "ok":
             misses.append(f"{name(v)}: first run")
@@ -340,15 +365,15 @@ def main() -> int:
         for i, m in enumerate(r["moves"]):
             flags = []
             for what in ("warm", "new"):
-                ok = not m[what] or statistics.median(m[what]) < RERUN_TARGET_MS
+                ok = not m[what] or statistics.median(m[f"{what}_script"]) < RERUN_TARGET_MS
                 flags.append("ok" if ok else "SLOW")
                 if not ok:
                     misses.append(f"{name(v)}: rerun {'seen' if what == 'warm' else 'new'} ({m['key']})")
-            lead = (f"{name(v):<16} {first:>9.1f} {fmt_ms(r['first_cpu']):>7} {ok_first:>4}" if i == 0
-                    else f"{'':<16} {'':>9} {'':>7} {'':>4}")
+            lead = (f"{name(v):<16} {first:>9.1f} {fmt_ms(r['first_script']):>8} {ok_first:>4}" if i == 0
+                    else f"{'':<16} {'':>9} {'':>8} {'':>4}")
             tail = f"  {rows:>10,} {ok_rows:>3}" if i == 0 else ""
-            print(f"{lead}  {str(m['key'] or '(none)'):<12} {fmt_ms(m['warm']):>10} {fmt_ms(m['warm_cpu']):>7} "
-                  f"{flags[0]:>4}  {fmt_ms(m['new']):>9} {fmt_ms(m['new_cpu']):>7} {len(m['new']):>3} "
+            print(f"{lead}  {str(m['key'] or '(none)'):<12} {fmt_ms(m['warm']):>10} {fmt_ms(m['warm_script']):>8} "
+                  f"{flags[0]:>4}  {fmt_ms(m['new']):>9} {fmt_ms(m['new_script']):>8} {len(m['new']):>3} "
                   f"{flags[1] if m['new'] else '':>4}{tail}")
     print()
     print("Spread (min-max ms): " + "; ".join(
