@@ -141,16 +141,13 @@ class _Cache:
         self._items: OrderedDict[Any, tuple[Any, int]] = OrderedDict()
         self._bytes = 0
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
 
     def get(self, key):
         with self._lock:
             item = self._items.get(key)
             if item is None:
-                self.misses += 1
                 return None
             self._items.move_to_end(key)
-            self.hits += 1
             return item[0]
 
     def put(self, key, value, size: int) -> None:
@@ -166,14 +163,6 @@ class _Cache:
         with self._lock:
             self._items.clear()
             self._bytes = 0
-            self.hits = self.misses = 0
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    @property
-    def nbytes(self) -> int:
-        return self._bytes
 
 
 CACHE = _Cache(MAX_ENTRIES, MAX_BYTES)
@@ -244,7 +233,6 @@ def _convert(chart: alt.TopLevelMixin) -> dict:
         with theme, alt.data_transformers.enable(_TRANSFORMER, datasets=datasets):
             spec = type(chart).to_dict(chart, validate=False)
     spec["datasets"] = {**spec.get("datasets", {}), **datasets}
-    vega_charts._patch_null_legend_titles(spec)  # done once here, not on every draw
     return spec
 
 
@@ -317,13 +305,12 @@ def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
     """
     spec = getattr(chart, _SPEC, None)
     if spec is None:
+        from streamlit.elements import vega_charts
+
         try:
             spec = _direct(chart)
         except _NotPlain:
             spec = _convert(chart)
-        else:
-            from streamlit.elements import vega_charts
-
-            vega_charts._patch_null_legend_titles(spec)
+        vega_charts._patch_null_legend_titles(spec)  # once here, not by Streamlit on every draw
         object.__setattr__(chart, _SPEC, spec)
     return spec

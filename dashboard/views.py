@@ -201,8 +201,7 @@ def norm_layer_frames(hist, layer: int) -> dict:
     ~15 ms here."""
     bands = hist.norm_param_bands
     in_layer = bands["layer"].to_numpy() == layer
-    np_units = hist.norm_params
-    cols = {c: np_units[c].to_numpy() for c in ("step", "layer", "unit", "gamma", "beta")}
+    cols = {c: hist.norm_params[c].to_numpy() for c in ("step", "layer", "unit", "gamma", "beta")}
     sel = cols["layer"] == layer
     shown = np.unique(cols["unit"][sel])[:4]
     lines = sel & np.isin(cols["unit"], shown)

@@ -25,22 +25,25 @@ def chart_spec(chart) -> dict:
     return spec
 
 
+def _dicts(spec):
+    """Every dict nested in the spec, outside its top-level ``datasets``."""
+    stack = [{k: v for k, v in spec.items() if k != "datasets"}]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            yield node
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 def datasets(spec) -> list[list[dict]]:
     """Every inline data set in the spec: top-level ``datasets`` and any ``values``."""
     found = [rows for rows in spec.get("datasets", {}).values()]
-
-    def walk(node):
-        if isinstance(node, dict):
-            data = node.get("data")
-            if isinstance(data, dict) and isinstance(data.get("values"), list):
-                found.append(data["values"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk({k: v for k, v in spec.items() if k != "datasets"})
+    for node in _dicts(spec):
+        data = node.get("data")
+        if isinstance(data, dict) and isinstance(data.get("values"), list):
+            found.append(data["values"])
     return found
 
 
@@ -65,20 +68,7 @@ def bad_cells(spec) -> list:
 
 def encoded_fields(spec) -> set[str]:
     """Every column the spec encodes (axes, colours, tooltips ...)."""
-    out = set()
-
-    def walk(node):
-        if isinstance(node, dict):
-            if isinstance(node.get("field"), str):
-                out.add(node["field"])
-            for v in node.values():
-                walk(v)
-        elif isinstance(node, list):
-            for v in node:
-                walk(v)
-
-    walk({k: v for k, v in spec.items() if k != "datasets"})
-    return out
+    return {node["field"] for node in _dicts(spec) if isinstance(node.get("field"), str)}
 
 
 def numeric_columns(df: pd.DataFrame) -> list[str]:
