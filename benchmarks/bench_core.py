@@ -18,6 +18,13 @@ It prints median wall times, the ratios core / torch (targets: <= 0.5 at
 classroom size, <= 1.0 at 8 x 256) and core / matmul floor, and the memory a
 50-layer, 512-wide, 50,000-sample run's telemetry keeps.
 
+Where the time goes, for each size: the share of core's run spent in the
+eval-mode passes of its telemetry (the validation probe at every snapshot and
+the decision-boundary grid), and the activation on one (batch, width) array --
+core's numpy layer against ``torch.sigmoid`` (or the size's activation) at
+torch's thread count and at one thread: numpy's elementwise work runs on one
+thread, PyTorch's on all of them.
+
 PyTorch runs in this process with ``torch.set_num_threads`` set to the number
 of threads numpy's BLAS uses (``--threads N`` sets both); both numbers are printed.
 Each timed phase starts after a pause (``PAUSE``), so that the idle worker threads
@@ -40,6 +47,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
 from core.data import load_dataset, minibatches, train_val_split  # noqa: E402
+from core.layers import make_activation  # noqa: E402
 from core.network import MLP  # noqa: E402
 from core.training import TrainConfig, train  # noqa: E402
 
@@ -138,6 +146,71 @@ def matmul_floor(config: TrainConfig, n_train: int) -> float:
     return _since(t)
 
 
+# ---------------------------------------------------------------- where the time goes
+
+
+def eval_pass_time(config: TrainConfig) -> tuple[float, float]:
+    """(seconds in MLP.predict, seconds of the whole run) for one ``train(config)``.
+
+    ``MLP.predict`` is the eval-mode pass the telemetry makes: the validation
+    probe at every snapshot and, at the boundary snapshots, the decision-boundary grid.
+    """
+    spent = [0.0]
+    original = MLP.predict
+
+    def timed(self, *args, **kwargs):
+        t = time.perf_counter()
+        try:
+            return original(self, *args, **kwargs)
+        finally:
+            spent[0] += time.perf_counter() - t
+
+    MLP.predict = timed
+    try:
+        t = time.perf_counter()
+        train(config)
+        total = time.perf_counter() - t
+    finally:
+        MLP.predict = original
+    return spent[0], total
+
+
+def activation_ns(config: TrainConfig, repeats: int = 200) -> dict[str, float]:
+    """Nanoseconds per element of the activation's forward on one (batch, width) float32 array:
+    core's layer, and torch at its thread count and at one thread (best of 3 rounds)."""
+    import torch
+
+    n, d = config.batch_size, config.width
+    x = np.random.default_rng(0).standard_normal((n, d)).astype(np.float32)
+    layer = make_activation(config.activation)
+    tx = torch.from_numpy(x)
+    fn = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda v: v}[
+        config.activation
+    ]
+    threads = torch.get_num_threads()
+
+    def best(f, torch_threads=None) -> float:
+        if torch_threads is not None:
+            torch.set_num_threads(torch_threads)
+        try:
+            f()
+            rounds = []
+            for _ in range(3):
+                t = time.perf_counter()
+                for _ in range(repeats):
+                    f()
+                rounds.append((time.perf_counter() - t) / repeats)
+            return min(rounds) / x.size * 1e9
+        finally:
+            torch.set_num_threads(threads)
+
+    return {
+        "core": best(lambda: layer.forward(x)),
+        f"torch ({threads} threads)": best(lambda: fn(tx)),
+        "torch (1 thread)": best(lambda: fn(tx), 1),
+    }
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -212,7 +285,16 @@ def main() -> None:
               f"(target <= {TARGETS[name]}: {verdict}); with 2 snapshots: "
               f"{med['core_min_telemetry'] / med['torch']:.2f} wall")
         print(f"  core / matmul floor = {med['core'] / med['matmul']:.1f} wall; "
-              f"torch / matmul floor = {med['torch'] / med['matmul']:.1f} wall\n")
+              f"torch / matmul floor = {med['torch'] / med['matmul']:.1f} wall")
+        time.sleep(PAUSE)
+        spent, total = eval_pass_time(config)
+        print(f"  where core's time goes: eval-mode passes of the telemetry (validation probe x "
+              f"{len(hist.record_steps)}, boundary grid x {len(hist.boundary_steps)}) {spent:.3f}s "
+              f"of {total:.3f}s ({spent / total:.0%})")
+        time.sleep(PAUSE)
+        ns = activation_ns(config)
+        print(f"  {config.activation} forward on one {config.batch_size} x {config.width} array, ns per element: "
+              + ", ".join(f"{k} {v:.2f}" for k, v in ns.items()) + "\n")
 
     if not args.skip_memory:
         big = TrainConfig(depth=50, width=512, n_samples=50_000, epochs=1, batch_size=500, activation="relu",
