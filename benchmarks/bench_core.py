@@ -204,11 +204,12 @@ def activation_ns(config: TrainConfig, repeats: int = 200) -> dict[str, float]:
         finally:
             torch.set_num_threads(threads)
 
-    return {
-        "core": best(lambda: layer.forward(x)),
-        f"torch ({threads} threads)": best(lambda: fn(tx)),
-        "torch (1 thread)": best(lambda: fn(tx), 1),
-    }
+    times = {"core": best(lambda: layer.forward(x)), f"torch ({threads} threads)": best(lambda: fn(tx))}
+    if threads > 1:
+        times["torch (1 thread)"] = best(lambda: fn(tx), 1)
+    else:
+        times = {"core": times["core"], "torch (1 thread)": times["torch (1 threads)"]}
+    return times
 
 
 # ---------------------------------------------------------------- main
