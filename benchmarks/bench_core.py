@@ -21,8 +21,8 @@ classroom size, <= 1.0 at 8 x 256) and core / matmul floor, and the memory a
 Where the time goes, for each size: the share of core's run spent in the
 eval-mode passes of its telemetry (the validation probe at every snapshot and
 the decision-boundary grid), and the activation on one (batch, width) array --
-core's numpy layer against ``torch.sigmoid`` (or the size's activation) at
-torch's thread count and at one thread: numpy's elementwise work runs on one
+core's numpy layer against its torch.nn twin (``nn.Sigmoid``) at torch's
+thread count and at one thread: numpy's elementwise work runs on one
 thread, PyTorch's on all of them.
 
 PyTorch runs in this process with ``torch.set_num_threads`` set to the number
@@ -67,6 +67,13 @@ def blas_threads() -> int:
 # ---------------------------------------------------------------- the PyTorch twin
 
 
+def torch_activation(name: str):
+    """The torch.nn module class of core's activation ``name``."""
+    from torch import nn
+
+    return {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh, "identity": nn.Identity}[name]
+
+
 def torch_twin(config: TrainConfig):
     """The twin of ``train(config)``'s network, data and batches: (model, opt, X, y, epoch batches)."""
     import torch
@@ -82,7 +89,7 @@ def torch_twin(config: TrainConfig):
     y = ds.y[tr]
     net = MLP(2, 2, depth=config.depth, width=config.width, activation=config.activation, norm=config.norm,
               norm_position=config.norm_position, init=config.init, init_scale=config.init_scale, rng=rng_init)
-    act = {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh, "identity": nn.Identity}[config.activation]
+    act = torch_activation(config.activation)
     mods = []
     for block in net.blocks:
         lin = nn.Linear(block.dense.in_features, block.dense.out_features)
@@ -182,11 +189,8 @@ def activation_ns(config: TrainConfig, repeats: int = 200) -> dict[str, float]:
 
     n, d = config.batch_size, config.width
     x = np.random.default_rng(0).standard_normal((n, d)).astype(np.float32)
-    layer = make_activation(config.activation)
+    layer, twin = make_activation(config.activation), torch_activation(config.activation)()
     tx = torch.from_numpy(x)
-    fn = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu, "identity": lambda v: v}[
-        config.activation
-    ]
     threads = torch.get_num_threads()
 
     def best(f, torch_threads=None) -> float:
@@ -204,11 +208,12 @@ def activation_ns(config: TrainConfig, repeats: int = 200) -> dict[str, float]:
         finally:
             torch.set_num_threads(threads)
 
-    times = {"core": best(lambda: layer.forward(x)), f"torch ({threads} threads)": best(lambda: fn(tx))}
+    def label(k: int) -> str:
+        return f"torch ({k} thread{'s' if k > 1 else ''})"
+
+    times = {"core": best(lambda: layer.forward(x)), label(threads): best(lambda: twin(tx))}
     if threads > 1:
-        times["torch (1 thread)"] = best(lambda: fn(tx), 1)
-    else:
-        times = {"core": times["core"], "torch (1 thread)": times["torch (1 threads)"]}
+        times[label(1)] = best(lambda: twin(tx), 1)
     return times
 
 
