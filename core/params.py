@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Spec", "param", "specs", "validate", "to_query", "from_query", "clamp"]
+__all__ = ["Spec", "Notice", "param", "specs", "validate", "to_query", "from_query", "clamp"]
 
 
 @dataclass(frozen=True)
@@ -70,6 +70,19 @@ class Spec:
         ):
             return False
         return True
+
+
+class Notice(str):
+    """One problem found in a link: ``subject`` is the text the link held (untrusted: a caller shows it
+    as text, never as markup), ``problem`` what was done about it. As a string: "'subject' problem"."""
+
+    subject: str
+    problem: str
+
+    def __new__(cls, subject: str, problem: str) -> Notice:
+        self = super().__new__(cls, f"'{subject}' {problem}" if subject else problem)
+        self.subject, self.problem = subject, problem
+        return self
 
 
 def _is_integral(value: Any) -> bool:
@@ -194,7 +207,7 @@ def parse_value(spec: Spec, text: str) -> tuple[Any, str | None]:
     return value, note
 
 
-def from_query(cls, query: Mapping[str, Any], *, base=None, ignore_unknown=()) -> tuple[Any, list[str]]:
+def from_query(cls, query: Mapping[str, Any], *, base=None, ignore_unknown=()) -> tuple[Any, list[Notice]]:
     """Build ``cls`` from query parameters, never raising on bad input.
 
     Returns ``(config, notices)``. Fields missing from ``query`` keep the value
@@ -206,27 +219,27 @@ def from_query(cls, query: Mapping[str, Any], *, base=None, ignore_unknown=()) -
     base = base if base is not None else cls()
     table = specs(cls)
     values: dict[str, Any] = {}
-    notices: list[str] = []
+    notices: list[Notice] = []
     for key, raw in query.items():
         if key not in table:
             if key not in ignore_unknown:
-                notices.append(f"'{_short(key)}' is not a setting here; ignored")
+                notices.append(Notice(_short(key), "is not a setting here; ignored"))
             continue
         if isinstance(raw, (list, tuple)):
             raw = raw[-1] if raw else ""
         value, note = parse_value(table[key], raw)
         if value is None:
-            notices.append(f"'{key}={_short(raw)}' is {note}; kept {getattr(base, key)!r}")
+            notices.append(Notice(f"{key}={_short(raw)}", f"is {note}; kept {getattr(base, key)!r}"))
             continue
         if note:
-            notices.append(f"'{key}={_short(raw)}' {note}")
+            notices.append(Notice(f"{key}={_short(raw)}", note))
         values[key] = value
     try:
         config = dataclasses.replace(base, **values)
         check = getattr(config, "validate", None)
         check() if callable(check) else validate(config)
     except ValueError as exc:  # a cross-field rule of the config class
-        notices.append(f"{exc} Kept the previous settings.")
+        notices.append(Notice("", f"{exc} Kept the previous settings."))
         config = base
     return config, notices
 

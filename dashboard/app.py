@@ -28,7 +28,7 @@ gc.set_threshold(50_000, 50, 100)
 
 from dashboard.guard import run_guarded  # noqa: E402
 from dashboard.registry import ALL_VIEWS  # noqa: E402
-from dashboard.state import keep_settings  # noqa: E402
+from dashboard.state import capture_link, keep_settings  # noqa: E402
 from dashboard.teach import after_page, before_page, presenter_from_url  # noqa: E402
 from dashboard.views import reset_chart_keys  # noqa: E402
 
@@ -44,7 +44,8 @@ pages = [
     for i, v in enumerate(ALL_VIEWS)
 ]
 current = st.navigation(pages)
-keep_settings()  # settings survive page switches (a widget's state is dropped when it is not drawn)
+capture_link()  # the link the session was opened with, read once by the view it opens
+keep_settings()  # app-wide switches survive page switches (a widget's state is dropped when not drawn)
 presenter_from_url()
 reset_chart_keys()
 run_guarded(lambda: before_page(current.url_path))

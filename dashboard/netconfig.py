@@ -106,8 +106,6 @@ def sidebar(owner: str) -> tuple[PageState, TrainConfig, CompareView]:
         for name in fields:
             if name not in placed:
                 _widget(name)
-    state.note_unknown()
-    state.show_notices()
     return state, config, view
 
 
@@ -135,11 +133,13 @@ def page_runs(config: TrainConfig, view: CompareView) -> dict | None:
     """The compared runs of a network view (trained or fetched), with the divergence banner and the
     export menu; None, after a message, when the settings are over the live-demo budget."""
     from dashboard.runs import get_runs
+    from dashboard.teach import measured
     from dashboard.views import diverged_banner, export_runs
 
     if not check_budget(config, len(view.norms)):
         return None
     runs = get_runs(config, view.norms)
+    measured(runs)
     diverged_banner(runs)
     export_runs(runs, config)
     return runs

@@ -21,6 +21,8 @@ class View:
     icon: str
     url_path: str
     lesson: str  # one line for the home page: what the view teaches
+    family: str = ""  # views of one family share their settings; "" = the view has none
+
 
     @property
     def path(self) -> Path:
@@ -32,19 +34,46 @@ HOME = View("pages/home.py", "Home", ":material/home:", "",  # the default page 
 
 VIEWS: tuple[View, ...] = (
     View("pages/standardization.py", "Standardization", ":material/equalizer:", "standardization",
-         "Features on wildly different scales, before and after standardizing; batch norm's three steps on real batches."),
+         "Features on wildly different scales, before and after standardizing; batch norm's three steps on real batches.",
+         "standardization"),
     View("pages/landscape.py", "Loss landscape", ":material/landscape:", "landscape",
-         "The article's picture: a long valley for raw features, a round bowl for standardized ones, and the descent paths on each."),
+         "The article's picture: a long valley for raw features, a round bowl for standardized ones, and the descent paths on each.",
+         "landscape"),
     View("pages/training.py", "Training", ":material/show_chart:", "training",
-         "A deep network with and without normalization: loss, accuracy and decision boundary side by side."),
+         "A deep network with and without normalization: loss, accuracy and decision boundary side by side.",
+         "network"),
     View("pages/activations.py", "Activations", ":material/stacked_bar_chart:", "activations",
-         "Per-layer distributions over training: drifting, saturating and vanishing without normalization, steady with it."),
+         "Per-layer distributions over training: drifting, saturating and vanishing without normalization, steady with it.",
+         "network"),
     View("pages/norm_params.py", "γ and β", ":material/tune:", "gamma-beta",
-         "What batch norm learns: γ and β per unit, running statistics, and training mode against evaluation mode."),
+         "What batch norm learns: γ and β per unit, running statistics, and training mode against evaluation mode.",
+         "network"),
 )
 
 ALL_VIEWS: tuple[View, ...] = (HOME, *VIEWS)
 
+#: each family's settings: the config classes whose fields its views set and its links carry. The
+#: network views share one configuration (switching between them keeps it); the article's two views
+#: each keep their own, so no view changes what another shows.
+FAMILIES: dict[str, tuple[type, ...]] = {
+    "standardization": (StandardizeConfig,),
+    "landscape": (LandscapeConfig,),
+    "network": (TrainConfig, CompareView, TrainingView, ActivationsView, NormParamsView),
+}
+#: the classes in a family that only choose what to draw (a layer, a step), not what is computed
+VIEW_ONLY = (TrainingView, ActivationsView, NormParamsView)
+
 #: every config whose fields can appear in a link
 CONFIG_CLASSES = (LandscapeConfig, StandardizeConfig, TrainConfig, ActivationsView, NormParamsView,
                   CompareView, TrainingView)
+assert set(CONFIG_CLASSES) == {cls for classes in FAMILIES.values() for cls in classes}
+
+
+def view_by_path(url_path: str) -> View | None:
+    return next((v for v in ALL_VIEWS if v.url_path == url_path), None)
+
+
+def family_of(url_path: str) -> str:
+    """The settings family of the view at ``url_path`` ("" for home or an unknown path)."""
+    view = view_by_path(url_path)
+    return view.family if view else ""

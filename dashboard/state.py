@@ -1,16 +1,22 @@
 """Page state: config dataclasses <-> session state <-> the page URL.
 
 The config dataclasses in ``core`` declare their fields with a Spec (kind,
-range, choices); this module drives everything from that one table:
+range, choices); this module drives everything from that one table.
 
-* on a page's first run in a session the URL's query parameters are read
-  (``core.params.from_query``): bad values fall back to the nearest valid
-  setting, and one short notice says what was ignored;
-* every widget carries ``key=<field name>`` and no value of its own: its
-  value lives in ``st.session_state`` under the field's name, so it survives
-  page switches and the URL and tests can name it;
-* after the widgets, the page's settings are written back to the URL, so
-  the address bar always reproduces the view.
+* Each view belongs to a settings *family* (``dashboard.registry.FAMILIES``):
+  the network views share one configuration; Standardization and Loss
+  landscape each keep their own. A family's settings live in one dict in
+  session state, so moving between views never changes what a view shows,
+  whatever was opened before.
+* Widgets carry ``key=<field name>`` and no value of its own. On entering a
+  view its family's settings are put under those keys before the widgets are
+  drawn; on a rerun of the same view the widgets' values are read back.
+* The link a session was opened with is read once, by the family of the
+  view it points at (or of the lesson it names): bad values fall back to the
+  nearest valid setting and one short notice, shown as text, says what was
+  ignored.
+* After the widgets, the view's own settings (and nothing else) are written
+  back to the URL, so the address bar always reproduces the view.
 """
 
 from __future__ import annotations
@@ -22,11 +28,17 @@ from typing import Any
 
 import streamlit as st
 
-from core.params import Spec, from_query, specs, to_query
+from core.params import Notice, Spec, from_query, specs, to_query
+from dashboard.registry import FAMILIES, family_of
+from dashboard.safe import literal, plain
 
-_READ = "_url_read::"
-_NOTICES = "_url_notices::"
-_PAGE_KEYS = "_url_keys::"
+LINK = "_link"  # the query string the session was opened with, until a view reads it
+STORE = "_settings::"  # + family: field -> value
+NOTICES = "_notices::"  # + family: the link's problems, shown while on the family's views
+ON_VIEW = "_on_view"  # the view of the previous run: another one means "entering"
+#: link parameters that are not config fields: a lesson to open, presenter mode
+APP_KEYS = ("lesson", "presenter")
+MAX_LISTED = 6  # problems listed in a notice; the rest are counted
 
 
 def _nearest_option(value: Any, options: Sequence[Any]) -> Any:
@@ -41,131 +53,237 @@ def _nearest_option(value: Any, options: Sequence[Any]) -> Any:
         return options[0]
 
 
-class PageState:
-    """Settings of one page: read the URL once, keep them in session state.
+# ---------------------------------------------------------------- the link
 
-    ``owner`` names the page (a URL is read once per page per session).
+def _current_query() -> dict[str, list[str]]:
+    return {str(k): [str(v) for v in st.query_params.get_all(k)] for k in st.query_params.keys()}
+
+
+def capture_link() -> None:
+    """Keep the query string the session was opened with, until a view reads it."""
+    ss = st.session_state
+    if LINK not in ss:
+        ss[LINK] = {"query": _current_query(), "read": False}
+
+
+def link_query() -> dict[str, list[str]]:
+    """The query string the session was opened with (empty when it was opened without one)."""
+    return dict(st.session_state.get(LINK, {}).get("query", {}))
+
+
+def _settings_part(query: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: v for k, v in query.items() if k not in APP_KEYS}
+
+
+def _take_link() -> dict[str, list[str]] | None:
+    """The link's settings, once, for the first view that runs while the address still holds them.
+
+    A link to home that a click on a view then leaves (the address loses its query) reaches no view,
+    as a fresh link to that view would not; a lesson link opens its view with the address kept.
+    """
+    link = st.session_state.get(LINK)
+    if link is None or link["read"]:
+        return None
+    if _settings_part(_current_query()) != _settings_part(link["query"]):
+        return None
+    link["read"] = True
+    return _settings_part(link["query"])
+
+
+def family_defaults(family: str) -> dict[str, Any]:
+    """Every setting of a family at its default."""
+    return {f: getattr(cls(), f) for cls in FAMILIES.get(family, ()) for f in specs(cls)}
+
+
+def set_family(family: str, values: dict[str, Any]) -> None:
+    """Replace a family's settings (defaults, then ``values``); its views show them when next drawn."""
+    ss = st.session_state
+    ss[STORE + family] = {**family_defaults(family), **values}
+    ss[ON_VIEW] = None  # the next run enters its view afresh, whichever it is
+
+
+def family_settings(family: str) -> dict[str, Any]:
+    """A family's current settings (its defaults where nothing was set yet)."""
+    return {**family_defaults(family), **st.session_state.get(STORE + family, {})}
+
+
+# ---------------------------------------------------------------- notices
+
+def notice_markdown(notices: Sequence[Notice]) -> str:
+    """One short notice: the problems first, each link text shown literally, the rest counted."""
+    unknown = [n.subject for n in notices if n.problem == UNKNOWN]
+    problems = [n for n in notices if n.problem != UNKNOWN]
+    parts = [f"{literal(n.subject)} {plain(n.problem)}" if n.subject else plain(n.problem)
+             for n in problems[:MAX_LISTED]]
+    if len(problems) > MAX_LISTED:
+        parts.append(f"{len(problems) - MAX_LISTED} more problem(s)")
+    if unknown:
+        names = ", ".join(literal(u, 24) for u in unknown[:3])
+        more = f" and {len(unknown) - 3} more" if len(unknown) > 3 else ""
+        parts.append(f"{len(unknown)} unknown setting(s) ignored: {names}{more}")
+    return "**The link was adjusted:** " + " · ".join(parts) + "."
+
+
+UNKNOWN = "is not a setting of this view; ignored"
+
+
+def show_link_notices(notices: Sequence[Notice], container=st) -> None:
+    if notices:
+        container.warning(notice_markdown(notices), icon=":material/link_off:")
+
+
+class PageState:
+    """Settings of one view: its family's settings in session state, its link read once.
+
+    ``owner`` is the view's url path (the registry's ``url_path``).
     """
 
     def __init__(self, owner: str):
-        self.owner = owner
         from dashboard.views import reset_chart_keys
 
         reset_chart_keys()
+        ss = st.session_state
+        capture_link()  # a page file run on its own (no app.py) reads its own link
+        self.owner, self.family = owner, family_of(owner) or owner
+        self._store = ss.setdefault(STORE + self.family, {})
+        self._entering = ss.get(ON_VIEW) != owner
+        ss[ON_VIEW] = owner
+        self._query = _take_link()
+        if self._query is not None or self._entering:
+            ss[NOTICES + self.family] = []
         self._classes: list[tuple[type, tuple[str, ...]]] = []
         self._options: dict[str, Sequence[Any]] = {}
+        self._box = st.empty()  # the notice goes here, at the top, once every config has been read
+        if self._query:
+            self._note_repeated()
+
+    # -- reading
+    def _note_repeated(self) -> None:
+        for key, values in self._query.items():
+            if len(values) > 1:
+                self.notice(key, f"appears {len(values)} times; the last one is used")
+
+    def notice(self, subject: str, problem: str) -> None:
+        st.session_state[NOTICES + self.family].append(Notice(subject, problem))
+
+    def from_link(self, field: str) -> bool:
+        """Whether the link this view was opened with set ``field``."""
+        return bool(self._query) and field in self._query
+
+    def link_value(self, field: str) -> str | None:
+        values = (self._query or {}).get(field)
+        return values[-1] if values else None
+
+    def _stored(self, cls, fields: Sequence[str]) -> dict[str, Any]:
+        """The family's values for ``fields`` (on a rerun of this view, the widgets' values)."""
         ss = st.session_state
-        self._first_run = _READ + owner not in ss
-        ss[_READ + owner] = True
-        if self._first_run:
-            ss[_NOTICES + owner] = []
+        table = specs(cls)
+        values = {f: self._store[f] for f in fields if f in self._store}
+        if not self._entering:
+            values.update({f: ss[f] for f in fields if f in ss})
+        return {f: v for f, v in values.items() if table[f].admits(v)}
 
     def config(self, cls, *, fields: Sequence[str] | None = None,
                options: dict[str, Sequence[Any]] | None = None, base=None):
-        """The current ``cls`` config built from session state.
+        """The current ``cls`` config, put in session state under its field names.
 
-        fields: the fields this page sets (default: all declared ones); the
+        fields: the fields this view sets (default: all declared ones); the
         others keep ``base``'s (or the class default) value. options: for
         fields shown as a list of choices (select sliders), the allowed
         values; a stored value is snapped to the nearest one.
         """
         ss = st.session_state
-        table = specs(cls)
-        fields = tuple(fields or table)
+        fields = tuple(fields or specs(cls))
         options = options or {}
         self._options.update(options)
         base = base if base is not None else cls()
-        current = {f: ss[f] for f in fields if f in ss}
         try:
-            start = dataclasses.replace(base, **current)
-        except (TypeError, ValueError):
-            start = base
-        if self._first_run:
-            query = {k: st.query_params.get_all(k) for k in st.query_params.keys()}
-            mine = {k: v for k, v in query.items() if k in fields}
-            config, notices = from_query(cls, mine, base=start)
-            ss[_NOTICES + self.owner].extend(notices)
-        else:
-            config = start
-        values = {}
-        for f in fields:
-            v = getattr(config, f)
-            if f in options:
-                snapped = _nearest_option(v, options[f])
-                if snapped != v and self._first_run and f in st.query_params:
-                    notes = ss[_NOTICES + self.owner]
-                    notes[:] = [n for n in notes if not n.startswith(f"'{f}=")]  # one notice a field
-                    raw = st.query_params.get(f)
-                    notes.append(f"'{f}={raw}' set to the nearest choice, {snapped}")
-                v = snapped
-            values[f] = v
+            config = dataclasses.replace(base, **self._stored(cls, fields))
+            config.validate()
+        except (TypeError, ValueError):  # a cross-field rule: start from the defaults
+            config = base
+        if self._query:
+            mine = {k: v for k, v in self._query.items() if k in fields}
+            config, notices = from_query(cls, mine, base=config)
+            ss[NOTICES + self.family].extend(notices)
+        values = {f: self._snap(f, getattr(config, f), options) for f in fields}
+        for f, v in values.items():
             if ss.get(f) != v or f not in ss:
                 ss[f] = v
+            self._store[f] = v
         self._classes.append((cls, fields))
         return dataclasses.replace(config, **values)
 
+    def _snap(self, field: str, value: Any, options: dict[str, Sequence[Any]]) -> Any:
+        if field not in options:
+            return value
+        snapped = _nearest_option(value, options[field])
+        if snapped != value and self.from_link(field):
+            notes = st.session_state[NOTICES + self.family]
+            notes[:] = [n for n in notes if not n.subject.startswith(f"{field}=")]  # one notice a field
+            self.notice(f"{field}={self.link_value(field)}", f"set to the nearest choice, {snapped:g}"
+                        if isinstance(snapped, (int, float)) else f"set to the nearest choice, {snapped}")
+        return snapped
+
     def note_unknown(self, known: Sequence[str] = ()) -> None:
-        """After all configs: report URL keys that no config of the page owns."""
-        if not self._first_run:
+        """Report link keys that no config of this view owns (kept for pages that call it early)."""
+
+    def _note_unknown(self) -> None:
+        if not self._query:
             return
-        owned = {f for _, fields in self._classes for f in fields} | set(known) | known_keys()
-        extra = [k for k in st.query_params.keys() if k not in owned]
-        if extra:
-            names = ", ".join(str(k) for k in extra[:5])
-            st.session_state[_NOTICES + self.owner].append(f"unknown setting(s) ignored: {names}")
+        owned = {f for _, fields in self._classes for f in fields}
+        reported = {n.subject for n in st.session_state[NOTICES + self.family]}
+        for key in self._query:
+            if key not in owned and key not in reported:
+                self.notice(key, UNKNOWN)
 
     def show_notices(self) -> None:
-        """One short warning listing what the URL asked for that could not be used."""
-        notices = st.session_state.get(_NOTICES + self.owner) or []
-        if notices:
-            text = "; ".join(_clean(n, 120) for n in notices[:6])
-            more = f" (+{len(notices) - 6} more)" if len(notices) > 6 else ""
-            st.warning(f"Some settings in the link were not usable and were adjusted: {text}{more}.",
-                       icon=":material/link_off:")
+        """The one notice of what the link asked for that could not be used (drawn at the top)."""
+        with self._box.container():
+            show_link_notices(st.session_state.get(NOTICES + self.family) or [])
 
+    # -- writing
     def write_url(self, extra: dict[str, Any] | None = None) -> str:
-        """Write the page's settings to the URL; returns the query string."""
+        """Write the view's own settings to the URL and show the link's notice; returns the query."""
         ss = st.session_state
+        self._note_unknown()
+        self.show_notices()
         params: dict[str, str] = {}
         for cls, fields in self._classes:
-            cfg = cls(**{f: ss[f] for f in fields if f in ss})
+            table = specs(cls)
+            for f in fields:
+                if f in ss and table[f].admits(ss[f]):
+                    self._store[f] = ss[f]
+            try:
+                cfg = cls(**{f: self._store[f] for f in fields if f in self._store})
+            except (TypeError, ValueError):
+                cfg = cls()
             q = to_query(cfg)
             params.update({f: q[f] for f in fields})
+        from dashboard.teach import lesson_params  # the open lesson's key, while its settings hold
+
+        params.update(lesson_params(self.owner))
         for k, v in (extra or {}).items():
             params[k] = str(v)
+        if ss.get("presenter"):
+            params["presenter"] = "1"
         if dict(st.query_params.to_dict()) != params:
             st.query_params.from_dict(params)
         return "&".join(f"{k}={v}" for k, v in params.items())
 
 
 def keep_settings() -> None:
-    """Re-assign every setting in session state so Streamlit keeps it when the
-    page that draws its widget is not the one running (its documented idiom)."""
+    """Re-assign the app-wide switches so Streamlit keeps them when no widget draws them (its
+    documented idiom); view settings are kept in their family's store instead."""
     ss = st.session_state
-    for key in known_keys():
+    for key in ("presenter",):
         if key in ss and ss[key] is not None:
             ss[key] = ss[key]
 
 
-#: link parameters that are not config fields: a lesson to open, presenter mode
-APP_KEYS = ("lesson", "presenter")
-
-
 def known_keys() -> set[str]:
-    """Every field name of every page's config (a link may carry another page's) and APP_KEYS."""
-    from dashboard.registry import CONFIG_CLASSES
-
-    return {name for cls in CONFIG_CLASSES for name in specs(cls)} | set(APP_KEYS)
-
-
-def _clean(text: Any, n: int = 40) -> str:
-    """Safe to show: printable, short, markdown escaped (Streamlit never renders raw HTML here)."""
-    s = "".join(ch if ch.isprintable() else "?" for ch in str(text))
-    s = s if len(s) <= n else s[: n - 1] + "…"
-    s = s.replace("<", "‹").replace(">", "›")  # shown as text, never as a tag
-    for ch in "\\`*_{}[]()#+-!|$~":
-        s = s.replace(ch, "\\" + ch)
-    return s
+    """Every field name of every family, and APP_KEYS."""
+    return {f for classes in FAMILIES.values() for cls in classes for f in specs(cls)} | set(APP_KEYS)
 
 
 # ---------------------------------------------------------------- widgets

@@ -8,16 +8,26 @@ switch, added below the view's own controls).
 
 from __future__ import annotations
 
-import dataclasses
-
 import streamlit as st
 
 from core.lessons import LESSONS, Lesson, lesson
-from dashboard.registry import ALL_VIEWS, CONFIG_CLASSES
-from dashboard.state import _clean
+from core.params import Notice, specs
+from dashboard.registry import ALL_VIEWS, FAMILIES, VIEW_ONLY, family_of
+from dashboard.safe import literal
+from dashboard.state import (
+    LINK,
+    UNKNOWN,
+    family_defaults,
+    family_settings,
+    link_query,
+    set_family,
+    show_link_notices,
+)
 
 _ACTIVE = "_lesson_active"
 _GOTO = "_lesson_goto"
+_MEASURED = "_lesson_measured"  # what the view drew this run, for the lesson's verdict
+_BOX = "_lesson_box"  # this run's lesson box (a container), filled with the verdict after the view
 PRESENTER_CSS = """
 <style>
 html { font-size: 21px; }
@@ -29,51 +39,124 @@ h1 { font-size: 2.6rem !important; }
 
 
 def apply(item: Lesson) -> None:
-    """Put the lesson's settings (and every other setting back to its default) in session state."""
+    """Open a lesson: its view's family gets the lesson's settings (every other one its default)."""
     ss = st.session_state
-    for cls in CONFIG_CLASSES:
-        defaults = cls()
-        for f in dataclasses.fields(cls):
-            if "spec" in f.metadata:
-                ss[f.name] = getattr(defaults, f.name)
-    for name, value in item.settings.items():
-        ss[name] = value
-    # each page reads its link once per session; a lesson replaces that reading
-    for key in [k for k in ss if str(k).startswith("_url_read::")]:
-        ss[key] = True
+    set_family(family_of(item.view), item.settings)
     ss[_ACTIVE] = item.key
     ss[_GOTO] = item.view
+
+
+def lesson_fields(family: str) -> set[str]:
+    """The settings that decide what a family's views compute (not which layer or step they show)."""
+    return {f for cls in FAMILIES.get(family, ()) if cls not in VIEW_ONLY for f in specs(cls)} - {"at_step"}
+
+
+def departures(item: Lesson) -> list[str]:
+    """The settings that now differ from the lesson's, as "name: now (lesson: was)"."""
+    family = family_of(item.view)
+    want = {**family_defaults(family), **item.settings}
+    have = family_settings(family)
+    return [f"{name} is {have[name]!r} (the lesson's: {want[name]!r})"
+            for name in sorted(lesson_fields(family)) if have.get(name) != want.get(name)]
+
+
+def active_lesson() -> Lesson | None:
+    return lesson(st.session_state.get(_ACTIVE, ""))
+
+
+def lesson_params(url_path: str) -> dict[str, str]:
+    """``lesson=<key>`` for the open lesson's view, so its link opens the lesson as it is."""
+    item = active_lesson()
+    return {"lesson": item.key} if item and item.view == url_path else {}
+
+
+def measured(what) -> None:
+    """A view hands over what it drew (its runs, its landscape): the lesson's verdict is measured on it."""
+    st.session_state[_MEASURED] = what
 
 
 def _view_path(url_path: str) -> str:
     return next(str(v.path) for v in ALL_VIEWS if v.url_path == url_path)
 
 
+def _open_link_lesson() -> None:
+    """A link's ``lesson=`` opens that lesson once; the link's other settings then apply on top."""
+    ss = st.session_state
+    link = ss.get(LINK)
+    if link is None or link.get("lesson_done"):
+        return
+    link["lesson_done"] = True
+    asked = link["query"].get("lesson")
+    if not asked:
+        return
+    item = lesson(asked[-1])
+    if item is None:
+        st.warning(f"There is no lesson called {literal(asked[-1])}; showing the view as it is.",
+                   icon=":material/school:")
+        return
+    if len(asked) > 1:
+        st.warning(f"The link names {len(asked)} lessons; opened the last one, {item.title}.",
+                   icon=":material/school:")
+    apply(item)
+
+
+def _home_notices(current_url_path: str) -> None:
+    """A link to a view without settings (home): say which of its keys were ignored."""
+    link = st.session_state.get(LINK)
+    if family_of(current_url_path) or link is None or link["read"] or "lesson" in link["query"]:
+        return  # (not marked read: home uses none of it, and a view opened next leaves the address)
+    show_link_notices([Notice(k, UNKNOWN) for k in link_query() if k not in ("lesson", "presenter")])
+
+
 def before_page(current_url_path: str) -> None:
     ss = st.session_state
-    asked = st.query_params.get("lesson")
-    if asked and not ss.get("_lesson_link_done"):
-        ss["_lesson_link_done"] = True
-        item = lesson(asked)
-        if item is None:
-            st.warning(f"There is no lesson called '{_clean(asked)}'; showing the view as it is.")
-        else:
-            apply(item)
+    ss.pop(_MEASURED, None)
+    ss.pop(_BOX, None)
+    _open_link_lesson()
     goto = ss.pop(_GOTO, None)
-    if goto and goto != current_url_path:
-        st.switch_page(_view_path(goto))
-    item = lesson(ss.get(_ACTIVE, ""))
+    if goto is not None and goto != current_url_path:
+        link = ss.get(LINK) or {}
+        keep = link.get("query") if not link.get("read") else None  # a lesson link's own settings
+        st.switch_page(_view_path(goto), query_params=keep or None)
+    _home_notices(current_url_path)
+    item = active_lesson()
     if item and item.view == current_url_path:
-        box = st.container(border=True)
-        c1, c2 = box.columns([12, 1])
+        _lesson_box(item)
+
+
+def _lesson_box(item: Lesson) -> None:
+    ss = st.session_state
+    box = st.container(border=True)
+    c1, c2 = box.columns([12, 1])
+    off = departures(item)
+    if not off:
         c1.markdown(f"**Lesson: {item.title}**  \n{item.look_for}")
-        if c2.button(":material/close:", key="lesson_close", help="Close the lesson note"):
-            ss.pop(_ACTIVE, None)
-            st.rerun()
+    else:
+        c1.markdown(f"**Lesson: {item.title}** — the settings have changed since the lesson "
+                    f"opened: {'; '.join(off[:3])}{' …' if len(off) > 3 else ''}.")
+        c1.button("Back to the lesson's settings", key="lesson_back", on_click=apply, args=(item,),
+                  icon=":material/undo:")
+    if c2.button(":material/close:", key="lesson_close", help="Close the lesson note"):
+        ss.pop(_ACTIVE, None)
+        st.rerun()
+    ss[_BOX] = c1
+
+
+def _show_verdict() -> None:
+    """The lesson's claim, measured on what the view drew."""
+    ss = st.session_state
+    box, what, item = ss.pop(_BOX, None), ss.pop(_MEASURED, None), active_lesson()
+    check = getattr(item, "check", None)
+    if box is None or what is None or check is None:
+        return
+    verdict = check(what)
+    (box.success if verdict.holds else box.warning)(
+        verdict.text, icon=":material/check_circle:" if verdict.holds else ":material/help:")
 
 
 def after_page() -> None:
     ss = st.session_state
+    _show_verdict()
     with st.sidebar:
         st.divider()
         with st.expander("Lessons", icon=":material/school:"):
@@ -90,6 +173,8 @@ def after_page() -> None:
         st.html(PRESENTER_CSS)
         if st.query_params.get("presenter") != "1":
             st.query_params["presenter"] = "1"
+    elif "presenter" in st.query_params:
+        del st.query_params["presenter"]
 
 
 def share_url() -> str:

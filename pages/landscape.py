@@ -6,7 +6,7 @@ import numpy as np
 import streamlit as st
 
 from core.experiment import LandscapeConfig
-from dashboard import cached, charts, exports
+from dashboard import cached, charts, exports, teach
 from dashboard.playback import player
 from dashboard.state import PageState, select_slider, slider, toggle
 from dashboard.views import draw, export_menu
@@ -36,10 +36,9 @@ with st.sidebar:
         slider(LandscapeConfig, "noise", "Noise (std)", step=0.1)
         st.number_input("Data seed", min_value=0, max_value=2**31 - 1, step=1, key="data_seed",
                         help="default_rng seed; 42 is the article's.")
-state.note_unknown()
-state.show_notices()
 
 result = cached.landscape(cfg)
+teach.measured(result)
 raw, std_run = result.runs["raw"], result.runs["standardized"]
 
 # scrub along the path (or play it): the choices are the recorded steps, the same for both runs

@@ -14,7 +14,7 @@ st.markdown(
     "and offset it wants, rather than the one the data happened to have."
 )
 
-state, config, view = netconfig.sidebar("norm_params")
+state, config, view = netconfig.sidebar("gamma-beta")
 with st.sidebar:
     state.config(NormParamsView)
 

@@ -30,8 +30,6 @@ with st.sidebar:
     cfg = state.config(StandardizeConfig)
     choice(StandardizeConfig, "dataset", "Data set", horizontal=False,
            labels={n: f"{n} — {DATASET_INFO[n][2]}" for n in STANDARDIZE_DATASETS})
-state.note_unknown()
-state.show_notices()
 
 data = cached.dataset(cfg.dataset, n_samples=100 if cfg.dataset == "seed" else 100_000, noise=0.1,
                       seed=42 if cfg.dataset == "seed" else 0)
