@@ -36,6 +36,7 @@ LINK = "_link"  # the query string the session was opened with, until a view rea
 STORE = "_settings::"  # + family: field -> value
 NOTICES = "_notices::"  # + family: the link's problems, shown while on the family's views
 ON_VIEW = "_on_view"  # the view of the previous run: another one means "entering"
+WRITTEN = "_url_written"  # the query the app last wrote: an address that differs is a link
 #: link parameters that are not config fields: a lesson to open, presenter mode
 APP_KEYS = ("lesson", "presenter")
 MAX_LISTED = 6  # problems listed in a notice; the rest are counted
@@ -59,15 +60,36 @@ def _current_query() -> dict[str, list[str]]:
     return {str(k): [str(v) for v in st.query_params.get_all(k)] for k in st.query_params.keys()}
 
 
+def _link_part(query: dict[str, list[str]]) -> dict[str, list[str]]:
+    return {k: v for k, v in query.items() if k != "presenter"}
+
+
 def capture_link() -> None:
-    """Keep the query string the session was opened with, until a view reads it."""
+    """An address holding settings the app did not write is a link (the session's first, a lesson's):
+    keep it until a view reads it."""
     ss = st.session_state
-    if LINK not in ss:
-        ss[LINK] = {"query": _current_query(), "read": False}
+    query = _link_part(_current_query())
+    if not query or query == _link_part(ss.get(WRITTEN) or {}):
+        return
+    if LINK in ss and ss[LINK]["query"] == query:
+        return
+    ss[LINK] = {"query": query, "read": False}
+
+
+def _wrote(params: dict[str, str]) -> None:
+    st.session_state[WRITTEN] = {k: [v] for k, v in params.items()}
+
+
+def write_no_settings() -> None:
+    """A view without settings (home): its address holds none."""
+    params = {"presenter": "1"} if st.session_state.get("presenter") else {}
+    _wrote(params)
+    if dict(st.query_params.to_dict()) != params:
+        st.query_params.from_dict(params)
 
 
 def link_query() -> dict[str, list[str]]:
-    """The query string the session was opened with (empty when it was opened without one)."""
+    """The link being opened (empty when there is none)."""
     return dict(st.session_state.get(LINK, {}).get("query", {}))
 
 
@@ -82,9 +104,7 @@ def _take_link() -> dict[str, list[str]] | None:
     as a fresh link to that view would not; a lesson link opens its view with the address kept.
     """
     link = st.session_state.get(LINK)
-    if link is None or link["read"]:
-        return None
-    if _settings_part(_current_query()) != _settings_part(link["query"]):
+    if link is None or link["read"] or _link_part(_current_query()) != link["query"]:
         return None
     link["read"] = True
     return _settings_part(link["query"])
@@ -208,8 +228,9 @@ class PageState:
             ss[NOTICES + self.family].extend(notices)
         values = {f: self._snap(f, getattr(config, f), options) for f in fields}
         for f, v in values.items():
-            if ss.get(f) != v or f not in ss:
-                ss[f] = v
+            # assigned on every run, equal or not: a widget keyed f on another view (or none drawn
+            # last run) would otherwise start from its own default (Streamlit's documented idiom)
+            ss[f] = v
             self._store[f] = v
         self._classes.append((cls, fields))
         return dataclasses.replace(config, **values)
@@ -267,6 +288,7 @@ class PageState:
             params[k] = str(v)
         if ss.get("presenter"):
             params["presenter"] = "1"
+        _wrote(params)
         if dict(st.query_params.to_dict()) != params:
             st.query_params.from_dict(params)
         return "&".join(f"{k}={v}" for k, v in params.items())

@@ -17,11 +17,13 @@ from dashboard.safe import literal
 from dashboard.state import (
     LINK,
     UNKNOWN,
+    WRITTEN,
     family_defaults,
     family_settings,
     link_query,
     set_family,
     show_link_notices,
+    write_no_settings,
 )
 
 _ACTIVE = "_lesson_active"
@@ -104,7 +106,8 @@ def _home_notices(current_url_path: str) -> None:
     """A link to a view without settings (home): say which of its keys were ignored."""
     link = st.session_state.get(LINK)
     if family_of(current_url_path) or link is None or link["read"] or "lesson" in link["query"]:
-        return  # (not marked read: home uses none of it, and a view opened next leaves the address)
+        return
+    link["read"] = True
     show_link_notices([Notice(k, UNKNOWN) for k in link_query() if k not in ("lesson", "presenter")])
 
 
@@ -154,9 +157,11 @@ def _show_verdict() -> None:
         verdict.text, icon=":material/check_circle:" if verdict.holds else ":material/help:")
 
 
-def after_page() -> None:
+def after_page(current_url_path: str) -> None:
     ss = st.session_state
     _show_verdict()
+    if not family_of(current_url_path):
+        write_no_settings()
     with st.sidebar:
         st.divider()
         with st.expander("Lessons", icon=":material/school:"):
@@ -175,6 +180,10 @@ def after_page() -> None:
             st.query_params["presenter"] = "1"
     elif "presenter" in st.query_params:
         del st.query_params["presenter"]
+    written = ss.get(WRITTEN)
+    if written is not None:  # the presenter switch is part of what the app wrote
+        ss[WRITTEN] = {**{k: v for k, v in written.items() if k != "presenter"},
+                       **({"presenter": ["1"]} if ss.get("presenter") else {})}
 
 
 def share_url() -> str:

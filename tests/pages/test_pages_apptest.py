@@ -67,12 +67,16 @@ def open_view(view, *, query: dict[str, str] | None = None, direct: bool = False
         at.query_params.update(query or {})
         return at.run()
     at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.query_params.update(query or {})
+    if view is HOME:
+        at.query_params.update(query or {})
+        return at.run()
+    # a deep link: AppTest's first run is always the default page, so the link's address appears
+    # with the view's first run, as it does when a browser opens the view's URL
     at.run()
-    if view is not HOME:
-        at.switch_page(os.path.relpath(view.path, APP.parent))  # "../pages/x.py"
-        at.run()
-    return at
+    at.query_params.clear()
+    at.query_params.update(query or {})
+    at.switch_page(os.path.relpath(view.path, APP.parent))  # "../pages/x.py"
+    return at.run()
 
 
 def outside_code(markdown: str) -> str:
