@@ -36,6 +36,7 @@ LINK = "_link"  # the query string the session was opened with, until a view rea
 STORE = "_settings::"  # + family: field -> value
 NOTICES = "_notices::"  # + family: the link's problems, shown while on the family's views
 ON_VIEW = "_on_view"  # the view of the previous run: another one means "entering"
+PENDING = "_notices_pending"  # notices about the link found before its view ran (its lesson)
 WRITTEN = "_url_written"  # the query the app last wrote: an address that differs is a link
 #: link parameters that are not config fields: a lesson to open, presenter mode
 APP_KEYS = ("lesson", "presenter")
@@ -147,6 +148,15 @@ def notice_markdown(notices: Sequence[Notice]) -> str:
 UNKNOWN = "is not a setting of this view; ignored"
 
 
+def pend_notice(subject: str, problem: str) -> None:
+    """A notice for the view the link opens (it may be another page, after a switch)."""
+    st.session_state.setdefault(PENDING, []).append(Notice(subject, problem))
+
+
+def take_pending() -> list[Notice]:
+    return st.session_state.pop(PENDING, [])
+
+
 def show_link_notices(notices: Sequence[Notice], container=st) -> None:
     if notices:
         container.warning(notice_markdown(notices), icon=":material/link_off:")
@@ -171,6 +181,7 @@ class PageState:
         self._query = _take_link()
         if self._query is not None or self._entering:
             ss[NOTICES + self.family] = []
+        ss[NOTICES + self.family].extend(ss.pop(PENDING, []))
         self._classes: list[tuple[type, tuple[str, ...]]] = []
         self._options: dict[str, Sequence[Any]] = {}
         self._box = st.empty()  # the notice goes here, at the top, once every config has been read
@@ -189,6 +200,14 @@ class PageState:
     def from_link(self, field: str) -> bool:
         """Whether the link this view was opened with set ``field``."""
         return bool(self._query) and field in self._query
+
+    def limit(self, field: str, high: int, why: str) -> None:
+        """Cap a setting at ``high`` (e.g. a layer at the depth); a link that asked for more is told."""
+        ss = st.session_state
+        if ss[field] > high:
+            if self.from_link(field):
+                self.notice(f"{field}={self.link_value(field)}", f"{why}; showing {high}")
+            ss[field] = high
 
     def link_value(self, field: str) -> str | None:
         values = (self._query or {}).get(field)

@@ -13,7 +13,6 @@ import streamlit as st
 from core.lessons import LESSONS, Lesson, lesson
 from core.params import Notice, specs
 from dashboard.registry import ALL_VIEWS, FAMILIES, VIEW_ONLY, family_of
-from dashboard.safe import literal
 from dashboard.state import (
     LINK,
     UNKNOWN,
@@ -21,8 +20,10 @@ from dashboard.state import (
     family_defaults,
     family_settings,
     link_query,
+    pend_notice,
     set_family,
     show_link_notices,
+    take_pending,
     write_no_settings,
 )
 
@@ -93,22 +94,23 @@ def _open_link_lesson() -> None:
         return
     item = lesson(asked[-1])
     if item is None:
-        st.warning(f"There is no lesson called {literal(asked[-1])}; showing the view as it is.",
-                   icon=":material/school:")
+        pend_notice(f"lesson={asked[-1]}", "is no lesson here; showing the view as it is")
         return
     if len(asked) > 1:
-        st.warning(f"The link names {len(asked)} lessons; opened the last one, {item.title}.",
-                   icon=":material/school:")
+        pend_notice("lesson", f"names {len(asked)} lessons; opened the last one, {item.key}")
     apply(item)
 
 
 def _home_notices(current_url_path: str) -> None:
     """A link to a view without settings (home): say which of its keys were ignored."""
-    link = st.session_state.get(LINK)
-    if family_of(current_url_path) or link is None or link["read"] or "lesson" in link["query"]:
+    if family_of(current_url_path):
         return
-    link["read"] = True
-    show_link_notices([Notice(k, UNKNOWN) for k in link_query() if k not in ("lesson", "presenter")])
+    link = st.session_state.get(LINK)
+    notices = take_pending()
+    if link is not None and not link["read"] and "lesson" not in link["query"]:
+        link["read"] = True
+        notices += [Notice(k, UNKNOWN) for k in link_query() if k not in ("lesson", "presenter")]
+    show_link_notices(notices)
 
 
 def before_page(current_url_path: str) -> None:
@@ -124,12 +126,17 @@ def before_page(current_url_path: str) -> None:
     _home_notices(current_url_path)
     item = active_lesson()
     if item and item.view == current_url_path:
-        _lesson_box(item)
+        ss[_BOX] = st.container()  # filled after the view: its settings (and a link's) are read by then
 
 
-def _lesson_box(item: Lesson) -> None:
+def _lesson_box() -> None:
+    """The open lesson's note over its view: what to look for and the claim measured on the view's
+    runs; once the settings leave the lesson's, which ones, and one click back."""
     ss = st.session_state
-    box = st.container(border=True)
+    holder, what, item = ss.pop(_BOX, None), ss.pop(_MEASURED, None), active_lesson()
+    if holder is None or item is None:
+        return
+    box = holder.container(border=True)
     c1, c2 = box.columns([12, 1])
     off = departures(item)
     if not off:
@@ -139,27 +146,21 @@ def _lesson_box(item: Lesson) -> None:
                     f"opened: {'; '.join(off[:3])}{' …' if len(off) > 3 else ''}.")
         c1.button("Back to the lesson's settings", key="lesson_back", on_click=apply, args=(item,),
                   icon=":material/undo:")
-    if c2.button(":material/close:", key="lesson_close", help="Close the lesson note"):
-        ss.pop(_ACTIVE, None)
-        st.rerun()
-    ss[_BOX] = c1
-
-
-def _show_verdict() -> None:
-    """The lesson's claim, measured on what the view drew."""
-    ss = st.session_state
-    box, what, item = ss.pop(_BOX, None), ss.pop(_MEASURED, None), active_lesson()
+    c2.button(":material/close:", key="lesson_close", help="Close the lesson note", on_click=close_lesson)
     check = getattr(item, "check", None)
-    if box is None or what is None or check is None:
-        return
-    verdict = check(what)
-    (box.success if verdict.holds else box.warning)(
-        verdict.text, icon=":material/check_circle:" if verdict.holds else ":material/help:")
+    if what is not None and check is not None:
+        verdict = check(what)
+        (c1.success if verdict.holds else c1.warning)(
+            verdict.text, icon=":material/check_circle:" if verdict.holds else ":material/help:")
+
+
+def close_lesson() -> None:
+    st.session_state.pop(_ACTIVE, None)
 
 
 def after_page(current_url_path: str) -> None:
     ss = st.session_state
-    _show_verdict()
+    _lesson_box()
     if not family_of(current_url_path):
         write_no_settings()
     with st.sidebar:

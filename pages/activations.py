@@ -30,8 +30,7 @@ with st.sidebar:
 runs = netconfig.page_runs(config, view)
 if runs is not None:
     depth = config.depth
-    if st.session_state["layer"] > depth:
-        st.session_state["layer"] = depth
+    state.limit("layer", depth, f"the network has {depth} hidden layers")
     c1, c2 = st.columns([1, 2])
     c1.slider("Layer", 1, max(depth, 2), key="layer", disabled=depth < 2,
               help="1 is the first hidden layer; the deepest is nearest the output.")

@@ -32,8 +32,7 @@ if runs is not None:
             st.rerun()
     else:
         depth = config.depth
-        if st.session_state["norm_layer"] > depth:
-            st.session_state["norm_layer"] = depth
+        state.limit("norm_layer", depth, f"the network has {depth} normalization layers")
         st.slider("Normalization layer", 1, max(depth, 2), key="norm_layer", disabled=depth < 2,
                   help="1 normalizes the first hidden layer.")
         layer = st.session_state["norm_layer"]

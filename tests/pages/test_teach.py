@@ -65,7 +65,7 @@ def test_a_lesson_link_opens_the_lesson_and_an_unknown_one_says_so():
     assert _title(at) == "Loss landscape"
     at = _app({"lesson": "<b>nope</b>"})
     _clean(at)
-    assert any("no lesson called" in w.value for w in at.warning)
+    assert any("is no lesson here" in w.value for w in at.warning)
     from tests.pages.test_pages_apptest import outside_code
 
     assert "<b>" not in outside_code(" ".join(w.value for w in at.warning)), "markup outside a code span"
@@ -113,3 +113,27 @@ def test_lessons_are_listed_in_the_sidebar_on_every_view():
     keys = {b.key for b in at.sidebar.button}
     assert {f"side-lesson-{x.key}" for x in LESSONS} <= keys
     assert lesson("valley") is not None
+
+
+def test_a_lesson_link_with_other_settings_says_they_differ_and_one_click_goes_back():
+    at = _app({"lesson": "deep_sigmoid", "depth": "3"})
+    _clean(at)
+    assert _title(at) == "Training" and at.session_state["depth"] == 3
+    notes = [m.value for m in at.markdown if m.value.startswith("**Lesson:")]
+    assert notes and "settings have changed" in notes[0] and "depth is 3" in notes[0], notes
+    assert lesson("deep_sigmoid").look_for not in notes[0], "the lesson's text shown over other settings"
+    assert at.query_params.get("lesson") == "deep_sigmoid", "the link of an open lesson lost lesson="
+    at.button(key="lesson_back").click().run()
+    _clean(at)
+    assert at.session_state["depth"] == lesson("deep_sigmoid").settings["depth"]
+    notes = [m.value for m in at.markdown if m.value.startswith("**Lesson:")]
+    assert notes and lesson("deep_sigmoid").look_for in notes[0]
+
+
+def test_closing_the_lesson_removes_it_from_the_link():
+    at = _app({"lesson": "high_lr"})
+    assert at.query_params.get("lesson") == "high_lr"
+    at.button(key="lesson_close").click().run()
+    _clean(at)
+    assert "lesson" not in at.query_params
+    assert not [m for m in at.markdown if m.value.startswith("**Lesson:")]
