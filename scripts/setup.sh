@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Create .venv (once) and install the requirements into it.
-#   scripts/setup.sh            runtime only (the dashboard)
-#   scripts/setup.sh --dev      plus tests, benchmarks, Chromium for browser tests
+# Create .venv (once) and install the locked requirements into it.
+#   scripts/setup.sh            runtime only (the dashboard): requirements.txt
+#   scripts/setup.sh --dev      the dev lock requirements-dev.txt (runtime + tests, benchmarks),
+#                               plus Chromium for browser tests
+# The locks pin every package exactly (regenerate them with scripts/lock.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
+# pip itself is pinned too (the version the locks were tested with), not "latest".
+PIP_VERSION=26.3
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet "pip==$PIP_VERSION"
 if [ "${1:-}" = "--dev" ]; then
   .venv/bin/python -m pip install --quiet -r requirements-dev.txt
   # Browser tests drive Debian's Chromium; Playwright cannot download a browser here.
