@@ -12,7 +12,7 @@ import dataclasses
 
 import streamlit as st
 
-from core.lessons import LESSONS, Lesson, lesson
+from dashboard.lessons import LESSONS, Lesson, lesson
 from dashboard.registry import ALL_VIEWS, CONFIG_CLASSES
 from dashboard.state import _clean
 

@@ -1,0 +1,212 @@
+"""What the runs on screen show, measured: recorded frames in, numbers and plain sentences out.
+
+Pure functions of ``core.training.History`` objects (and of the landscape
+result): no Streamlit, no chart. Lessons (``dashboard.checks``) judge their
+claims with them, and the pages' "What you see" paragraphs are built from
+them, so every sentence on screen states what these runs measured.
+
+Plain text only (no Markdown): a caller may render it as it likes.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from dashboard.charts import RUN_LABELS
+
+#: "stayed at chance": the validation loss within this share of a uniform guess's loss (ln K)
+CHANCE_BAND = 0.10
+#: "learned": validation accuracy at least this, and the loss at most half a uniform guess's
+LEARNED_ACCURACY = 0.80
+#: a band "drifts" when its median moves by more than this share of its starting width, and
+#: "narrows" / "widens" when its width changes by more than this factor
+DRIFT_SHARE, WIDTH_FACTOR = 0.5, 1.5
+#: saturation is mentioned only from this share of saturated units on
+SATURATION_SHOWN = 0.05
+
+
+def with_label(norm: str) -> str:
+    """'without normalization' / 'with batch norm' / 'with layer norm'."""
+    return "without normalization" if norm == "none" else f"with {RUN_LABELS.get(norm, norm)}"
+
+
+def pct(x: float) -> str:
+    return f"{100 * x:.0f} %"
+
+
+def num(x: float) -> str:
+    """A measured number to 3 significant digits, in plain text (1.6e+05 -> 1.6e5)."""
+    if x == 0 or not math.isfinite(x):
+        return "0" if x == 0 else str(x)
+    if 1e-3 <= abs(x) < 1e5:
+        return f"{x:.3g}"
+    mant, exp = f"{x:.2g}".split("e")
+    return f"{mant}e{int(exp)}"
+
+
+# ---------------------------------------------------------------- outcomes of a run
+
+
+def chance_loss(hist) -> float:
+    """The loss of a uniform guess: ln K for K classes (regression: 1, predicting the mean)."""
+    return math.log(max(hist.n_classes, 2)) if hist.task == "classification" else 1.0
+
+
+def outcome(hist) -> str:
+    """'diverged', 'learned', 'chance' (the loss stayed at a uniform guess's) or 'partial'."""
+    if hist.diverged:
+        return "diverged"
+    final = hist.final("val")
+    if not final:
+        return "partial"
+    base = chance_loss(hist)
+    if hist.task == "classification":
+        if final["accuracy"] >= LEARNED_ACCURACY and final["loss"] <= 0.5 * base:
+            return "learned"
+        chance_acc = 1.0 / max(hist.n_classes, 2)
+        if abs(final["loss"] - base) <= CHANCE_BAND * base and final["accuracy"] < chance_acc + 0.15:
+            return "chance"
+        return "partial"
+    if final["accuracy"] >= LEARNED_ACCURACY:  # R²
+        return "learned"
+    return "chance" if final["accuracy"] <= CHANCE_BAND else "partial"
+
+
+def result_sentence(norm: str, hist) -> str:
+    """How one run ended, in words and numbers."""
+    who = with_label(norm)
+    if hist.diverged:
+        return f"{who} the run diverged at step {hist.diverged_at:,} (its loss or weights became infinite)"
+    final = hist.final("val")
+    if not final:
+        return f"{who} nothing was recorded"
+    loss, score = num(final["loss"]), final["accuracy"]
+    base = chance_loss(hist)
+    score_txt = f"validation accuracy {pct(score)}" if hist.task == "classification" else f"R² {score:.2f}"
+    kind = outcome(hist)
+    if kind == "chance":
+        ref = f"ln {max(hist.n_classes, 2)} = {base:.2f}, a uniform guess's loss" if hist.task == "classification" \
+            else "1, predicting the mean"
+        return f"{who} the validation loss stayed at {loss} ({ref}), {score_txt}"
+    verb = "fell to" if final["loss"] < base else "ended at"
+    return f"{who} the validation loss {verb} {loss}, {score_txt}"
+
+
+# ---------------------------------------------------------------- layers
+
+
+def layer_stat(hist, step: int, stage: str, column: str = "std") -> pd.Series:
+    """One statistic of every layer at the recorded step nearest ``step``: layer -> value."""
+    s = hist.layer_stats
+    if s.empty:
+        return pd.Series(dtype=float)
+    steps = s["step"].to_numpy()
+    at = steps[np.argmin(np.abs(steps - step))]
+    sel = s[(steps == at) & (s["stage"] == stage).to_numpy()]
+    return sel.set_index(sel["layer"].astype(int))[column].astype(float).sort_index()
+
+
+def health_at(hist, step: int) -> pd.DataFrame:
+    """layer_health rows at the latest recorded step <= ``step`` (the first one if none)."""
+    h = hist.layer_health
+    steps = h["step"].to_numpy()
+    if not len(steps):
+        return h
+    ok = steps <= step
+    at = steps[ok].max() if ok.any() else steps.min()
+    return h[steps == at].sort_values("layer")
+
+
+def gradient_shrink(hist, step: int) -> float | None:
+    """How many times smaller the weight gradient is at layer 1 than at the deepest layer (at
+    ``step``): above 1 it shrinks on its way back, below 1 it grows. None when not measurable."""
+    h = health_at(hist, step)
+    if len(h) < 2:
+        return None
+    first, last = float(h["grad_norm"].iloc[0]), float(h["grad_norm"].iloc[-1])
+    if first <= 0 and last <= 0:
+        return None
+    if first <= 0:
+        return math.inf
+    return last / first
+
+
+def band_change(hist, layer: int, stage: str) -> dict | None:
+    """How a layer's band (15th to 85th percentile) moved from the first to the last record.
+
+    Returns start/end width and median, and ``drift`` ("up" | "down" | None),
+    ``width`` ("narrows" | "widens" | None) by :data:`DRIFT_SHARE` and :data:`WIDTH_FACTOR`.
+    """
+    s = hist.layer_stats
+    sel = s[(s["layer"].to_numpy() == layer) & (s["stage"] == stage).to_numpy()].sort_values("step")
+    if len(sel) < 2:
+        return None
+    a, b = sel.iloc[0], sel.iloc[-1]
+    w0, w1 = float(a["p85"] - a["p15"]), float(b["p85"] - b["p15"])
+    m0, m1 = float(a["p50"]), float(b["p50"])
+    scale = max(w0, w1, 1e-12)
+    drift = None
+    if abs(m1 - m0) > DRIFT_SHARE * scale:
+        drift = "up" if m1 > m0 else "down"
+    width = None
+    if w1 > WIDTH_FACTOR * w0:
+        width = "widens"
+    elif w1 * WIDTH_FACTOR < w0:
+        width = "narrows"
+    return {"w0": w0, "w1": w1, "m0": m0, "m1": m1, "drift": drift, "width": width,
+            "step0": int(a["step"]), "step1": int(b["step"])}
+
+
+def saturation(hist, step: int) -> float:
+    """Mean share of saturated (relu: dead) units over the layers at ``step``."""
+    h = health_at(hist, step)
+    return float(h["saturated"].mean()) if len(h) else 0.0
+
+
+# ---------------------------------------------------------------- batch norm's statistics
+
+
+def normalized_magnitude(hist, eps: float = 1e-5) -> np.ndarray:
+    """|x̂| of a sample in a batch of two, per recorded (step, layer, unit): sqrt(var / (var + eps)).
+
+    With two samples the batch mean sits halfway between them, so both are
+    standardized to ±sqrt(var / (var + eps)): this is their |x̂| exactly. Empty
+    without batch norm's recorded statistics.
+    """
+    rs = hist.running_stats
+    if rs.empty:
+        return np.zeros(0)
+    var = rs["batch_var"].to_numpy(dtype=np.float64)
+    return np.sqrt(var / (var + eps))
+
+
+def batch_var_factor(hist, eps: float = 1e-5) -> float | None:
+    """The typical factor between a batch's variance and the running variance: exp(median |log ratio|)."""
+    rs = hist.running_stats
+    if rs.empty:
+        return None
+    ratio = (rs["batch_var"].to_numpy(np.float64) + eps) / (rs["running_var"].to_numpy(np.float64) + eps)
+    return float(np.exp(np.median(np.abs(np.log(ratio)))))
+
+
+def mode_gap(hist, stage: str = "post_norm") -> float | None:
+    """Train mode against eval mode: the rms difference of the layers' values over their eval-mode
+    spread (median over layers); 0 when both modes agree. None when not measured."""
+    ml = hist.mode_layers
+    if ml.empty or not (ml["mode"] == "train").any():
+        return None
+    sel = ml[(ml["stage"] == stage).to_numpy() & (ml["mode"] == "eval").to_numpy()]
+    if sel.empty:
+        return None
+    spread = sel["std"].to_numpy(np.float64)
+    rel = sel["rms_diff"].to_numpy(np.float64) / np.maximum(spread, 1e-12)
+    return float(np.median(rel))
+
+
+def mode_losses(hist) -> dict[str, float]:
+    """Validation loss of the final network in each mode: {'train': ..., 'eval': ...}."""
+    mm = hist.mode_metrics
+    return {str(m): float(v) for m, v in zip(mm["mode"], mm["loss"], strict=True)}
