@@ -23,8 +23,6 @@ SLOWER_FACTOR = 100
 #: train mode and eval mode "differ" when their values differ by this share of their spread (rms);
 #: batch norm's differ by 20-80 % at every batch size from 32 down to 4, and by over 100 % at 2
 MODE_GAP = 0.1
-#: layer norm "agrees" in both modes: its values differ by less than this share of their spread
-SAME_MODES = 1e-3
 #: batches of two: |x̂| at least this counts as ±1, on at least this share of the unit-steps
 PM1, PM1_SHARE = 0.99, 0.9
 #: bad initialisation: the deepest layer's spread is below this share of the first layer's
@@ -135,12 +133,12 @@ def tiny_batches(runs: dict) -> Verdict:
     if gap_bn is None or gap_ln is None or factor is None:
         return Verdict(False, "Not measured: a run diverged before the two modes could be compared.")
     n = min(bn.config.batch_size, bn.n_train)
-    holds = gap_bn >= MODE_GAP and gap_ln <= SAME_MODES
-    ln_txt = (f"layer norm's were the same in both modes (they differed by less than {pct_of(SAME_MODES)})"
-              if gap_ln <= SAME_MODES else f"layer norm's differed by {pct_of(gap_ln)}")
+    holds = gap_bn >= MODE_GAP and gap_ln <= ob.SAME_MODES
+    ln_txt = (f"layer norm's were the same in both modes (they differed by less than {ob.share(ob.SAME_MODES)})"
+              if gap_ln <= ob.SAME_MODES else f"layer norm's differed by {ob.share(gap_ln)}")
     facts = (f"with batches of {n}, a batch's variance was typically {factor:.2f}× off batch norm's "
              f"running estimate, and its layers' outputs in training mode differed from those in "
-             f"evaluation mode by {pct_of(gap_bn)} of their spread (rms); {ln_txt}")
+             f"evaluation mode by {ob.share(gap_bn)} of their spread (rms); {ln_txt}")
     return _say(holds, facts)
 
 
@@ -159,16 +157,11 @@ def train_eval(runs: dict) -> Verdict:
     share = float((mags >= PM1).mean())
     losses = ob.mode_losses(bn)
     holds = share >= PM1_SHARE and gap >= MODE_GAP
-    facts = (f"with two samples per batch, {pct_of(share)} of the recorded batch-normalized values were "
+    facts = (f"with two samples per batch, {ob.share(share)} of the recorded batch-normalized values were "
              f"±1 (|x̂| ≥ {PM1}) before γ and β, so in training mode each unit only tells which of the two "
              f"samples is larger; with the running statistics of evaluation mode the layers' outputs "
-             f"differed from training mode's by {pct_of(gap)} of their spread (rms)")
+             f"differed from training mode's by {ob.share(gap)} of their spread (rms)")
     if {"train", "eval"} <= losses.keys():
         facts += (f"; validation loss {ob.num(losses['train'])} in training mode and "
                   f"{ob.num(losses['eval'])} in evaluation mode")
     return _say(holds, facts)
-
-
-def pct_of(x: float) -> str:
-    """A share as a percentage, small ones kept visible (0.04 %)."""
-    return f"{100 * x:.0f} %" if x >= 0.01 or x == 0 else f"{100 * x:.2g} %"

@@ -26,6 +26,8 @@ LEARNED_ACCURACY = 0.80
 DRIFT_SHARE, WIDTH_FACTOR = 0.5, 1.5
 #: saturation is mentioned only from this share of saturated units on
 SATURATION_SHOWN = 0.05
+#: two modes "agree" when their values differ by less than this share of their spread (rms)
+SAME_MODES = 1e-3
 
 
 def with_label(norm: str) -> str:
@@ -37,13 +39,23 @@ def pct(x: float) -> str:
     return f"{100 * x:.0f} %"
 
 
+def share(x: float) -> str:
+    """A share as a percentage, small ones kept visible (0.0093 %)."""
+    return f"{100 * x:.0f} %" if x >= 0.01 or x == 0 else f"{100 * x:.2g} %"
+
+
 def num(x: float) -> str:
     """A measured number to 3 significant digits, in plain text (1.6e+05 -> 1.6e5)."""
     if x == 0 or not math.isfinite(x):
         return "0" if x == 0 else str(x)
-    if 1e-3 <= abs(x) < 1e5:
+    if 1000 <= abs(x) < 1e5:
+        return f"{x:,.0f}"
+    if 1e-3 <= abs(x) < 1000:
         return f"{x:.3g}"
-    mant, exp = f"{x:.2g}".split("e")
+    text = f"{x:.2g}"
+    if "e" not in text:
+        return text
+    mant, exp = text.split("e")
     return f"{mant}e{int(exp)}"
 
 
@@ -56,7 +68,8 @@ def chance_loss(hist) -> float:
 
 
 def outcome(hist) -> str:
-    """'diverged', 'learned', 'chance' (the loss stayed at a uniform guess's) or 'partial'."""
+    """'diverged', 'learned', 'chance' (the loss stayed at a uniform guess's), 'worse' (accuracy at
+    chance and the loss above a uniform guess's) or 'partial' (anything between)."""
     if hist.diverged:
         return "diverged"
     final = hist.final("val")
@@ -67,8 +80,11 @@ def outcome(hist) -> str:
         if final["accuracy"] >= LEARNED_ACCURACY and final["loss"] <= 0.5 * base:
             return "learned"
         chance_acc = 1.0 / max(hist.n_classes, 2)
-        if abs(final["loss"] - base) <= CHANCE_BAND * base and final["accuracy"] < chance_acc + 0.15:
-            return "chance"
+        if final["accuracy"] < chance_acc + 0.15:
+            if abs(final["loss"] - base) <= CHANCE_BAND * base:
+                return "chance"
+            if final["loss"] > base:
+                return "worse"
         return "partial"
     if final["accuracy"] >= LEARNED_ACCURACY:  # R²
         return "learned"
