@@ -117,8 +117,8 @@ def bad_init(runs: dict) -> Verdict:
     holds = shrank and restored and ob.outcome(plain) == "chance" and ob.outcome(bn) == "learned"
     facts = (f"at step 0, without normalization the spread (std) of layer {deep}'s inputs was "
              f"{ob.num(spread.iloc[-1])} against {ob.num(spread.iloc[0])} at layer 1, "
-             f"and with batch norm the activations' inputs had a std between {normed.min():.2f} and "
-             f"{normed.max():.2f} at every layer; {ob.result_sentence('none', plain)}; "
+             f"and with batch norm the activations' inputs had a std {ob.between(normed.min(), normed.max())} "
+             f"at every layer; {ob.result_sentence('none', plain)}; "
              f"{ob.result_sentence('batch', bn)}")
     return _say(holds, facts)
 

@@ -44,6 +44,12 @@ def share(x: float) -> str:
     return f"{100 * x:.0f} %" if x >= 0.01 or x == 0 else f"{100 * x:.2g} %"
 
 
+def between(lo: float, hi: float) -> str:
+    """'of 1.00' when both round alike, else 'between 0.92 and 0.99'."""
+    a, b = f"{lo:.2f}", f"{hi:.2f}"
+    return f"of {a}" if a == b else f"between {a} and {b}"
+
+
 def num(x: float) -> str:
     """A measured number to 3 significant digits, in plain text (1.6e+05 -> 1.6e5)."""
     if x == 0 or not math.isfinite(x):

@@ -96,8 +96,7 @@ def activations(runs: dict, *, layer: int, stage: str, step: int) -> list[str]:
                f"{STAGE_WORDS.get(stage, stage)}"
         lo, hi = float(spread.min()), float(spread.max())
         if lo > 0 and hi / lo < 1.05:
-            value = f"{lo:.2f}" if f"{lo:.2f}" == f"{hi:.2f}" else f"between {lo:.2f} and {hi:.2f}"
-            lines.append(f"{what} was {value} at every layer.")
+            lines.append(f"{what} was {ob.between(lo, hi).removeprefix('of ')} at every layer.")
         else:
             lines.append(f"{what} ranged from {ob.num(lo)} (layer {int(spread.idxmin())}) to "
                          f"{ob.num(hi)} (layer {int(spread.idxmax())}).")

@@ -149,3 +149,24 @@ def test_lesson_configs_keep_the_lesson_settings_and_only_change_the_seed():
     config = train_config(item, seed=7)
     assert (config.batch_size, config.depth, config.seed) == (4, 4, 7)
     assert compare_view(item).norms == ("none", "batch", "layer")
+
+
+ODD = {
+    "one_layer": {"depth": 1, "epochs": 1},
+    "regression": {"dataset": "seed", "n_samples": 100, "depth": 2, "epochs": 1},
+    "diverging": {"depth": 6, "activation": "relu", "init": "he", "optimizer": "sgd", "lr": 10.0, "epochs": 1},
+}
+
+
+@pytest.mark.parametrize("odd", ODD, ids=str)
+def test_every_check_gives_a_verdict_on_runs_unlike_its_lessons(odd):
+    """A user may change any setting: a check still answers (in words), it never raises."""
+    base = lesson("tiny_batches")
+    runs = measure(dataclasses.replace(base, settings={**ODD[odd], "compare": "both"}))
+    for item in LESSONS:
+        if item.view == "landscape":
+            continue
+        v = item.check(runs)
+        assert isinstance(v.holds, bool) and len(v.text) > 20 and "nan" not in v.text.lower()
+    if odd == "diverging":
+        assert runs["none"].diverged and not lesson("deep_sigmoid").check(runs).holds
