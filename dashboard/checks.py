@@ -2,7 +2,8 @@
 
 A check reads only what was recorded (the runs' History frames, or the
 landscape result), so a page can judge the runs already on screen at no
-training cost. The verdict's text gives the measured numbers in plain words
+training cost; the network checks are memoized on the runs (a rerun that
+changes nothing costs nothing). The verdict's text gives the measured numbers in plain words
 (no Markdown); when the claim does not hold for these settings it says so,
 with the same numbers.
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from dashboard import observe as ob
+from dashboard.chartcache import memo
 
 #: "a few steps" of gradient descent
 FEW_STEPS = 20
@@ -81,6 +83,7 @@ def valley(result) -> Verdict:
 # ---------------------------------------------------------------- network lessons
 
 
+@memo
 def deep_sigmoid(runs: dict) -> Verdict:
     """Without normalization the loss stays at a coin flip's; with batch norm the network learns."""
     if (miss := _missing(runs, ("none", "batch"))) is not None:
@@ -91,6 +94,7 @@ def deep_sigmoid(runs: dict) -> Verdict:
     return _say(holds, facts)
 
 
+@memo
 def high_lr(runs: dict) -> Verdict:
     """At this rate the plain network diverges; with batch norm it trains."""
     if (miss := _missing(runs, ("none", "batch"))) is not None:
@@ -101,6 +105,7 @@ def high_lr(runs: dict) -> Verdict:
     return _say(holds, facts)
 
 
+@memo
 def bad_init(runs: dict) -> Verdict:
     """Tiny initial weights shrink the signal layer by layer; batch norm restores its spread."""
     if (miss := _missing(runs, ("none", "batch"))) is not None:
@@ -123,6 +128,7 @@ def bad_init(runs: dict) -> Verdict:
     return _say(holds, facts)
 
 
+@memo
 def tiny_batches(runs: dict) -> Verdict:
     """Batch norm's output depends on the rest of the batch (its two modes differ; a tiny batch's
     statistics stray far from the running ones); layer norm's does not."""
@@ -142,6 +148,7 @@ def tiny_batches(runs: dict) -> Verdict:
     return _say(holds, facts)
 
 
+@memo
 def train_eval(runs: dict) -> Verdict:
     """Batches of two: training mode reduces every unit to ±1; evaluation mode does not."""
     if (miss := _missing(runs, ("batch",))) is not None:

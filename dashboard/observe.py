@@ -120,6 +120,13 @@ def result_sentence(norm: str, hist) -> str:
 # ---------------------------------------------------------------- layers
 
 
+def _stage_rows(frame: pd.DataFrame, stage: str) -> np.ndarray:
+    """Boolean mask of a frame's rows at ``stage`` (compared on the categorical codes: no copy)."""
+    col = frame["stage"]
+    cats = list(col.cat.categories)
+    return col.cat.codes.to_numpy() == cats.index(stage) if stage in cats else np.zeros(len(col), bool)
+
+
 def layer_stat(hist, step: int, stage: str, column: str = "std") -> pd.Series:
     """One statistic of every layer at the recorded step nearest ``step``: layer -> value."""
     s = hist.layer_stats
@@ -127,19 +134,24 @@ def layer_stat(hist, step: int, stage: str, column: str = "std") -> pd.Series:
         return pd.Series(dtype=float)
     steps = s["step"].to_numpy()
     at = steps[np.argmin(np.abs(steps - step))]
-    sel = s[(steps == at) & (s["stage"] == stage).to_numpy()]
-    return sel.set_index(sel["layer"].astype(int))[column].astype(float).sort_index()
+    rows = (steps == at) & _stage_rows(s, stage)
+    layers = s["layer"].to_numpy()[rows].astype(int)
+    values = s[column].to_numpy(np.float64)[rows]
+    order = np.argsort(layers, kind="stable")
+    return pd.Series(values[order], index=layers[order])
 
 
 def health_at(hist, step: int) -> pd.DataFrame:
-    """layer_health rows at the latest recorded step <= ``step`` (the first one if none)."""
+    """layer_health rows (layer order) at the latest recorded step <= ``step`` (the first one if none)."""
     h = hist.layer_health
     steps = h["step"].to_numpy()
     if not len(steps):
         return h
     ok = steps <= step
     at = steps[ok].max() if ok.any() else steps.min()
-    return h[steps == at].sort_values("layer")
+    rows = steps == at
+    out = pd.DataFrame({c: h[c].to_numpy()[rows] for c in h.columns})
+    return out.iloc[np.argsort(out["layer"].to_numpy(), kind="stable")].reset_index(drop=True)
 
 
 def gradient_shrink(hist, step: int) -> float | None:
@@ -163,12 +175,14 @@ def band_change(hist, layer: int, stage: str) -> dict | None:
     ``width`` ("narrows" | "widens" | None) by :data:`DRIFT_SHARE` and :data:`WIDTH_FACTOR`.
     """
     s = hist.layer_stats
-    sel = s[(s["layer"].to_numpy() == layer) & (s["stage"] == stage).to_numpy()].sort_values("step")
-    if len(sel) < 2:
+    rows = np.flatnonzero((s["layer"].to_numpy() == layer) & _stage_rows(s, stage))
+    if len(rows) < 2:
         return None
-    a, b = sel.iloc[0], sel.iloc[-1]
-    w0, w1 = float(a["p85"] - a["p15"]), float(b["p85"] - b["p15"])
-    m0, m1 = float(a["p50"]), float(b["p50"])
+    steps = s["step"].to_numpy()[rows]
+    a, b = rows[np.argmin(steps)], rows[np.argmax(steps)]
+    p15, p50, p85 = (s[c].to_numpy(np.float64) for c in ("p15", "p50", "p85"))
+    w0, w1 = p85[a] - p15[a], p85[b] - p15[b]
+    m0, m1 = p50[a], p50[b]
     scale = max(w0, w1, 1e-12)
     drift = None
     if abs(m1 - m0) > DRIFT_SHARE * scale:
@@ -178,8 +192,8 @@ def band_change(hist, layer: int, stage: str) -> dict | None:
         width = "widens"
     elif w1 * WIDTH_FACTOR < w0:
         width = "narrows"
-    return {"w0": w0, "w1": w1, "m0": m0, "m1": m1, "drift": drift, "width": width,
-            "step0": int(a["step"]), "step1": int(b["step"])}
+    return {"w0": float(w0), "w1": float(w1), "m0": float(m0), "m1": float(m1), "drift": drift,
+            "width": width, "step0": int(steps.min()), "step1": int(steps.max())}
 
 
 def saturation(hist, step: int) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from dashboard import observe as ob
+from dashboard.chartcache import memo
 
 #: a gradient that shrinks this many times from the deepest layer to layer 1 "vanishes"
 VANISHING = 100.0
@@ -30,9 +31,15 @@ def _cap(text: str) -> str:
 
 def _median_shrink(hist) -> float | None:
     """The gradient's shrink from the deepest layer to layer 1, median over the recorded steps."""
-    steps = np.unique(hist.layer_health["step"].to_numpy())
-    values = [v for v in (ob.gradient_shrink(hist, int(s)) for s in steps) if v is not None and np.isfinite(v)]
-    return float(np.median(values)) if values else None
+    h = hist.layer_health
+    if h.empty or h["layer"].max() < 2:
+        return None
+    steps, layers = h["step"].to_numpy(), h["layer"].to_numpy()
+    # every recorded step holds every layer: rows sorted by (step, layer) are a (steps, depth) table
+    grad = h["grad_norm"].to_numpy()[np.lexsort((layers, steps))].reshape(-1, int(layers.max()))
+    first, last = grad[:, 0], grad[:, -1]
+    ok = first > 0
+    return float(np.median(last[ok] / first[ok])) if ok.any() else None
 
 
 def _why_not(norm: str, hist, depth: int) -> str:
@@ -48,6 +55,7 @@ def _why_not(norm: str, hist, depth: int) -> str:
     return ": " + " and ".join(reasons) if reasons else ""
 
 
+@memo
 def training(runs: dict) -> list[str]:
     """Training page: how each run ended, why a run did not learn, and the boundary when there is one."""
     lines = [_cap(ob.result_sentence(n, h)) + "." for n, h in runs.items()]
@@ -85,6 +93,7 @@ def _band_sentence(norm: str, hist, layer: int, stage: str) -> str | None:
     return f"{_cap(ob.with_label(norm))} {what} " + " and ".join(moves) + "."
 
 
+@memo
 def activations(runs: dict, *, layer: int, stage: str, step: int) -> list[str]:
     """Activations page: the chosen layer's band, the spread down the depth, saturation and gradients."""
     lines = [s for s in (_band_sentence(n, h, layer, stage) for n, h in runs.items()) if s]
@@ -126,6 +135,7 @@ def activations(runs: dict, *, layer: int, stage: str, step: int) -> list[str]:
     return lines
 
 
+@memo
 def norm_params(runs: dict) -> list[str]:
     """γ/β page: where γ and β went, batch norm's statistics (batch-norm runs only), the two modes."""
     lines = []
