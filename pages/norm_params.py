@@ -57,6 +57,11 @@ if runs is not None:
                         frames[stat], stat=stat, title=f"Batch {stat} (each batch) against the running {stat}"))
                 st.caption("Light: the statistic of each training batch; dark: batch norm's running average "
                            "of it. Solid and dashed lines are two different units.")
+                # at step 0 γ = 1 and β = 0: the layer's output is the standardized value itself
+                rec, first = views.histograms_at({norm: hist}, 0, "post_norm")[norm]
+                draw(st, netcharts.depth_histograms(
+                    first, title=f"Batch norm's standardized values x̂ at step {rec:,} (γ = 1, β = 0), every layer",
+                    x_title="x̂ = (x − batch mean) / batch std, on the first batch"))
         st.subheader("Training mode against evaluation mode")
         st.markdown(
             "In training, batch norm standardizes with each batch's own statistics; in evaluation it uses "
