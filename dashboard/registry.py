@@ -43,7 +43,7 @@ VIEWS: tuple[View, ...] = (
          "A deep network with and without normalization: loss, accuracy and decision boundary side by side.",
          "network"),
     View("pages/activations.py", "Activations", ":material/stacked_bar_chart:", "activations",
-         "Per-layer distributions over training: drifting, saturating and vanishing without normalization, steady with it.",
+         "Per-layer distributions over training, with and without normalization: bands, histograms down the depth, saturation and gradient norms.",
          "network"),
     View("pages/norm_params.py", "γ and β", ":material/tune:", "gamma-beta",
          "What batch norm learns: γ and β per unit, running statistics, and training mode against evaluation mode.",

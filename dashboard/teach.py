@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from core.lessons import LESSONS, Lesson, lesson
 from core.params import Notice, specs
+from dashboard.lessons import LESSONS, Lesson, lesson
 from dashboard.registry import ALL_VIEWS, FAMILIES, VIEW_ONLY, family_of
 from dashboard.state import (
     LINK,

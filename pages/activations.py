@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.views import ActivationsView
-from dashboard import netcharts, netconfig, views
+from dashboard import netcharts, netconfig, views, what_you_see
 from dashboard.charts import MAX_ROWS, RUN_LABELS
 from dashboard.playback import player
 from dashboard.state import choice
@@ -18,9 +18,9 @@ STAGE_LABELS = {
 
 st.title("Activations")
 st.markdown(
-    "**Watch the band of a deep layer's inputs.** Without normalization it drifts and widens as the "
-    "layers below it change (Ioffe and Szegedy's *internal covariate shift*) and pushes a sigmoid into "
-    "its flat tails; with batch norm it stays put. Then look down the depth of the network at one step."
+    "**Watch the band of a deep layer's inputs** over training, with and without normalization: a band "
+    "that moves as the layers below it change is what Ioffe and Szegedy called *internal covariate "
+    "shift*. Then look down the depth of the network at one step, and at how much gradient reaches each layer."
 )
 
 state, config, view = netconfig.sidebar("activations")
@@ -77,24 +77,8 @@ if runs is not None:
     st.caption("Both heatmaps share one colour scale: the same colour means the same gradient norm.")
 
     st.subheader("What you see")
-    facts = []
-    for norm in runs:
-        h = health[health["run"] == norm].sort_values("layer")
-        if len(h) >= 2 and h["grad_norm"].iloc[0] > 0:
-            ratio = h["grad_norm"].iloc[-1] / h["grad_norm"].iloc[0]
-            size = f"**{ratio:,.3g}×** smaller" if ratio >= 1 else f"**{1 / ratio:,.3g}×** larger"
-            facts.append(f"with **{RUN_LABELS[norm]}** the gradient reaching layer 1 is "
-                         f"{size} than at layer {depth}, and "
-                         f"{h['saturated'].mean():.0%} of units are {sat_name.split(' (')[0]}")
-    if facts:
-        st.markdown(f"At step {at:,}: " + "; ".join(facts) + ".")
-    st.markdown(
-        "- **The band** (top): the middle 70 % of a layer's values over training. A band that wanders or "
-        "blows up means every layer above it is chasing a moving target.\n"
-        "- **Down the depth**: each row is one layer's histogram. Without normalization the spread "
-        "changes from layer to layer; with batch norm every layer starts from the same spread.\n"
-        "- **Gradient norms**: where a curve falls by orders of magnitude towards layer 1, the gradient "
-        "vanishes on its way back (a sigmoid's slope is at most 0.25, so ten layers can shrink it a "
-        "millionfold) and the first layers stop learning; a curve that rises means it explodes."
-    )
+    st.markdown("\n".join(f"- {line}" for line in what_you_see.activations(runs, layer=layer, stage=stage,
+                                                                              step=at)))
+    st.caption("The band (top) is the middle 70 % of a layer's values over training; each row down the depth "
+               "is one layer's histogram; the gradient norms show how much of the gradient reaches each layer.")
 state.write_url()

@@ -3,7 +3,7 @@
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
-from core.lessons import LESSONS
+from dashboard.lessons import LESSONS
 from dashboard.registry import VIEWS
 from dashboard.teach import apply
 

@@ -103,9 +103,10 @@ draw(st,
 
 st.subheader("What you see")
 k_raw, k_std = raw.condition_number, std_run.condition_number
+spread = std_run.quadratic.scale  # each feature's std: what standardizing divides by
 st.markdown(
     f"""
-- Feature B is about twenty times larger than A, so the loss changes {np.sqrt(k_raw):,.0f}× faster in
+- Feature B's spread (std) is {spread[1] / spread[0]:.0f} times feature A's, so the loss changes {np.sqrt(k_raw):,.0f}× faster in
   one direction than in the other: the Hessian's **condition number is {k_raw:,.0f}** for raw
   features and **{k_std:.2f}** after standardization.
 - Gradient descent is only stable below 2/λ_max. That limit is set by the *steepest* direction, so on

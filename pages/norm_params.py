@@ -3,15 +3,15 @@
 import streamlit as st
 
 from core.views import NormParamsView
-from dashboard import netcharts, netconfig, views
+from dashboard import netcharts, netconfig, views, what_you_see
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.views import draw, mode_frames
 
 st.title("γ and β")
 st.markdown(
     "**See what each normalization layer learns.** After standardizing (step 2) a layer multiplies by "
-    "γ and adds β (step 3). Watch them move away from 1 and 0: that is the network choosing the scale "
-    "and offset it wants, rather than the one the data happened to have."
+    "γ and adds β (step 3). They start at 1 and 0; where they move away, the network chooses the scale "
+    "and offset it wants rather than the one the data happened to have."
 )
 
 state, config, view = netconfig.sidebar("gamma-beta")
@@ -56,6 +56,11 @@ if runs is not None:
                         frames[stat], stat=stat, title=f"Batch {stat} (each batch) against the running {stat}"))
                 st.caption("Light: the statistic of each training batch; dark: batch norm's running average "
                            "of it. Solid and dashed lines are two different units.")
+                # at step 0 γ = 1 and β = 0: the layer's output is the standardized value itself
+                rec, first = views.histograms_at({norm: hist}, 0, "post_norm")[norm]
+                draw(st, netcharts.depth_histograms(
+                    first, title=f"Batch norm's standardized values x̂ at step {rec:,} (γ = 1, β = 0), every layer",
+                    x_title="x̂ = (x − batch mean) / batch std, on the first batch"))
         st.subheader("Training mode against evaluation mode")
         st.markdown(
             "In training, batch norm standardizes with each batch's own statistics; in evaluation it uses "
@@ -71,12 +76,7 @@ if runs is not None:
                                                "output on the validation set, train mode against eval mode"))
 
     st.subheader("What you see")
-    st.markdown(
-        "- **γ** starts at 1 and **β** at 0: the layer first outputs exactly the standardized values. Where "
-        "they drift, the network has found a better scale or offset for that layer's inputs.\n"
-        "- **Running statistics** average the noisy batch statistics (momentum 0.1): this is what batch "
-        "norm uses at evaluation time.\n"
-        "- **Train vs eval**: small gaps mean the running averages describe the batches well; tiny batches "
-        "make the gap, and the noise, larger."
-    )
+    seen = what_you_see.norm_params(runs)
+    st.markdown("\n".join(f"- {line}" for line in seen) if seen else
+                "Nothing to measure here: none of the runs on screen has a normalization layer.")
 state.write_url()

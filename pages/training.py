@@ -3,7 +3,7 @@
 import streamlit as st
 
 from core.views import TrainingView
-from dashboard import netcharts, netconfig
+from dashboard import netcharts, netconfig, what_you_see
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.playback import player
 from dashboard.views import boundary_frames, draw, metric_frame, recorded_steps
@@ -11,8 +11,8 @@ from dashboard.views import boundary_frames, draw, metric_frame, recorded_steps
 st.title("Training")
 st.markdown(
     "**Compare the curves of the same network with and without normalization** — same data, same "
-    "seed, same initial weights. The default is the lesson: a 10-layer sigmoid network barely learns "
-    "on its own and learns quickly with batch norm."
+    "seed, same initial weights. The default settings are the first lesson: a 10-layer sigmoid network, "
+    "with and without batch norm."
 )
 
 state, config, view = netconfig.sidebar("training")
@@ -51,21 +51,5 @@ if runs is not None:
                    "blue = 0); dots: the data. A run that learned draws a boundary that follows the data.")
 
     st.subheader("What you see")
-    final = {n: h.metrics[h.metrics["split"] == "val"].tail(1) for n, h in runs.items()}
-    lines = []
-    for n, last in final.items():
-        if last.empty:
-            continue
-        row = last.iloc[0]
-        acc_txt = f", validation accuracy {row['accuracy']:.0%}" if is_class and "accuracy" in row else ""
-        lines.append(f"- **{RUN_LABELS[n]}**: final validation loss {row['loss']:.3g}{acc_txt}"
-                     + (f" — diverged at step {runs[n].diverged_at:,}" if runs[n].diverged else ""))
-    st.markdown("\n".join(lines))
-    st.markdown(
-        "Without normalization, each layer's inputs drift with every update of the layers below; with a "
-        "saturating activation (sigmoid, tanh) deep layers slide into its flat tails and the gradient "
-        "reaching the first layers all but vanishes (see **Activations**). Batch norm re-centres and "
-        "re-scales every layer's inputs on every batch, keeping them where the activation is steep, and "
-        "lets γ and β choose the scale (see **γ and β**). Press play to watch the boundary form."
-    )
+    st.markdown("\n".join(f"- {line}" for line in what_you_see.training(runs)))
 state.write_url()

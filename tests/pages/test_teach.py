@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.lessons import LESSONS, lesson
 from core.params import specs
 from dashboard.guard import FAILURE_TEXT
+from dashboard.lessons import LESSONS, lesson
 from dashboard.registry import ROOT
 
 APP = str(ROOT / "dashboard" / "app.py")

@@ -15,8 +15,8 @@ import os
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from core.lessons import LESSONS
 from core.params import specs
+from dashboard.lessons import LESSONS
 from dashboard.registry import ALL_VIEWS, FAMILIES, VIEWS
 from tests.pages.test_pages_apptest import (
     APP,

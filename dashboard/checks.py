@@ -1,0 +1,174 @@
+"""Each lesson's claim as a check: what its view computed in, a :class:`Verdict` out.
+
+A check reads only what was recorded (the runs' History frames, or the
+landscape result), so a page can judge the runs already on screen at no
+training cost; the network checks are memoized on the runs (a rerun that
+changes nothing costs nothing). The verdict's text gives the measured numbers in plain words
+(no Markdown); when the claim does not hold for these settings it says so,
+with the same numbers.
+
+The thresholds are scales of the phenomenon, chosen from what holds over
+many seeds (see the lessons' tests), never fitted to one run.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dashboard import observe as ob
+from dashboard.chartcache import memo
+
+#: "a few steps" of gradient descent
+FEW_STEPS = 20
+#: raw descent needs at least this many times the standardized one's steps
+SLOWER_FACTOR = 100
+#: train mode and eval mode "differ" when their values differ by this share of their spread (rms);
+#: batch norm's differ by 20-80 % at every batch size from 32 down to 4, and by over 100 % at 2
+MODE_GAP = 0.1
+#: batches of two: |x̂| at least this counts as ±1, on at least this share of the unit-steps
+PM1, PM1_SHARE = 0.99, 0.9
+#: bad initialisation: the deepest layer's spread is below this share of the first layer's
+SHRUNK = 1e-3
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a lesson's claim holds for what was measured, and the numbers, in one sentence."""
+
+    holds: bool
+    text: str
+
+
+def _say(holds: bool, facts: str, why_not: str = "") -> Verdict:
+    if holds:
+        return Verdict(True, f"Seen in this run: {facts}.")
+    reason = f" {why_not}" if why_not else ""
+    return Verdict(False, f"Not seen with these settings: {facts}.{reason}")
+
+
+def _missing(runs: dict, needed: tuple[str, ...]) -> Verdict | None:
+    absent = [n for n in needed if n not in runs]
+    if not absent:
+        return None
+    names = " and ".join(ob.with_label(n).replace("with ", "") for n in absent)
+    return Verdict(False, f"This lesson needs the run with {names}, which is not on screen: "
+                          "compare against it in the sidebar, or reopen the lesson.")
+
+
+# ---------------------------------------------------------------- the landscape
+
+
+def valley(result) -> Verdict:
+    """Raw features: a badly conditioned valley, many steps; standardized: a round bowl, a few steps."""
+    raw, std = result.runs["raw"], result.runs["standardized"]
+    scale = result.config.lr_scale
+    k = f"the raw features' condition number is {raw.condition_number:,.0f} against {std.condition_number:.2f} standardized"
+    if std.steps_to_1pct is None:
+        return _say(False, f"{k}, and at {scale:g}× its largest stable rate the standardized descent "
+                           "never gets within 1 % of the best loss (the rate is not stable)",
+                    "Below 1× the stable rate both descents converge.")
+    if raw.steps_to_1pct is None:
+        raw_txt = "raw descent does not get within 1 % of the best loss in ten million steps"
+        slower = True
+    else:
+        raw_txt = f"raw descent needs {raw.steps_to_1pct:,} steps to get within 1 % of the best loss"
+        slower = raw.steps_to_1pct >= SLOWER_FACTOR * std.steps_to_1pct
+    facts = (f"{k}; at {scale:g}× each one's largest stable rate {raw_txt}, "
+             f"standardized descent {std.steps_to_1pct:,} steps")
+    holds = (raw.condition_number >= SLOWER_FACTOR * std.condition_number and slower
+             and std.steps_to_1pct <= FEW_STEPS)
+    return _say(holds, facts)
+
+
+# ---------------------------------------------------------------- network lessons
+
+
+@memo
+def deep_sigmoid(runs: dict) -> Verdict:
+    """Without normalization the loss stays at a coin flip's; with batch norm the network learns."""
+    if (miss := _missing(runs, ("none", "batch"))) is not None:
+        return miss
+    plain, bn = runs["none"], runs["batch"]
+    holds = ob.outcome(plain) == "chance" and ob.outcome(bn) == "learned"
+    facts = f"{ob.result_sentence('none', plain)}; {ob.result_sentence('batch', bn)}"
+    return _say(holds, facts)
+
+
+@memo
+def high_lr(runs: dict) -> Verdict:
+    """At this rate the plain network diverges; with batch norm it trains."""
+    if (miss := _missing(runs, ("none", "batch"))) is not None:
+        return miss
+    plain, bn = runs["none"], runs["batch"]
+    holds = plain.diverged and ob.outcome(bn) == "learned"
+    facts = f"{ob.result_sentence('none', plain)}; {ob.result_sentence('batch', bn)}"
+    return _say(holds, facts)
+
+
+@memo
+def bad_init(runs: dict) -> Verdict:
+    """Tiny initial weights shrink the signal layer by layer; batch norm restores its spread."""
+    if (miss := _missing(runs, ("none", "batch"))) is not None:
+        return miss
+    plain, bn = runs["none"], runs["batch"]
+    spread = ob.layer_stat(plain, 0, "pre_activation")
+    normed = ob.layer_stat(bn, 0, "pre_activation")  # the activation's inputs: batch norm's outputs
+    if len(spread) < 2 or normed.empty:
+        return Verdict(False, "This lesson needs at least two hidden layers to follow the signal.")
+    deep = int(spread.index[-1])
+    ratio = spread.iloc[-1] / max(spread.iloc[0], 1e-300)
+    shrank = ratio <= SHRUNK
+    restored = bool(((normed > 0.5) & (normed < 2.0)).all())
+    holds = shrank and restored and ob.outcome(plain) == "chance" and ob.outcome(bn) == "learned"
+    facts = (f"at step 0, without normalization the spread (std) of layer {deep}'s inputs was "
+             f"{ob.num(spread.iloc[-1])} against {ob.num(spread.iloc[0])} at layer 1, "
+             f"and with batch norm the activations' inputs had a std {ob.between(normed.min(), normed.max())} "
+             f"at every layer; {ob.result_sentence('none', plain)}; "
+             f"{ob.result_sentence('batch', bn)}")
+    return _say(holds, facts)
+
+
+@memo
+def tiny_batches(runs: dict) -> Verdict:
+    """Batch norm's output depends on the rest of the batch (its two modes differ; a tiny batch's
+    statistics stray far from the running ones); layer norm's does not."""
+    if (miss := _missing(runs, ("batch", "layer"))) is not None:
+        return miss
+    bn, ln = runs["batch"], runs["layer"]
+    gap_bn, gap_ln, factor = ob.mode_gap(bn), ob.mode_gap(ln), ob.batch_var_factor(bn)
+    if gap_bn is None or gap_ln is None or factor is None:
+        return Verdict(False, "Not measured: a run diverged before the two modes could be compared.")
+    n = min(bn.config.batch_size, bn.n_train)
+    holds = gap_bn >= MODE_GAP and gap_ln <= ob.SAME_MODES
+    ln_txt = (f"layer norm's were the same in both modes (they differed by less than {ob.share(ob.SAME_MODES)})"
+              if gap_ln <= ob.SAME_MODES else f"layer norm's differed by {ob.share(gap_ln)}")
+    facts = (f"with batches of {n}, a batch's variance was typically {factor:.2f}× off batch norm's "
+             f"running estimate, and its layers' outputs in training mode differed from those in "
+             f"evaluation mode by {ob.share(gap_bn)} of their spread (rms); {ln_txt}")
+    return _say(holds, facts)
+
+
+@memo
+def train_eval(runs: dict) -> Verdict:
+    """Batches of two: training mode reduces every unit to ±1; evaluation mode does not."""
+    if (miss := _missing(runs, ("batch",))) is not None:
+        return miss
+    bn = runs["batch"]
+    n = min(bn.config.batch_size, bn.n_train)
+    mags, gap = ob.normalized_magnitude(bn), ob.mode_gap(bn)
+    if n != 2:
+        return Verdict(False, f"Not seen with these settings: with batches of {n} the normalized values "
+                              "are not forced to ±1; that happens with two samples per batch only.")
+    if not len(mags) or gap is None:
+        return Verdict(False, "Not measured: the run diverged before its statistics were recorded.")
+    share = float((mags >= PM1).mean())
+    losses = ob.mode_losses(bn)
+    holds = share >= PM1_SHARE and gap >= MODE_GAP
+    facts = (f"with two samples per batch, {ob.share(share)} of the recorded batch-normalized values were "
+             f"±1 (|x̂| ≥ {PM1}) before γ and β, so in training mode each unit only tells which of the two "
+             f"samples is larger; with the running statistics of evaluation mode the layers' outputs "
+             f"differed from training mode's by {ob.share(gap)} of their spread (rms)")
+    if {"train", "eval"} <= losses.keys():
+        facts += (f"; validation loss {ob.num(losses['train'])} in training mode and "
+                  f"{ob.num(losses['eval'])} in evaluation mode")
+    return _say(holds, facts)

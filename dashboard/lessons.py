@@ -1,0 +1,176 @@
+"""Lessons: one click sets up a view, says what to look for, and checks its claim.
+
+A lesson names a view (by its URL path) and the settings it needs, by config
+field name; fields it does not name go back to their defaults, so a lesson
+always shows the same thing whatever was set before.
+
+Each lesson carries a ``check`` (``dashboard.checks``): a function of what its
+view computed (the runs dict of ``dashboard.runs.get_runs`` for the network
+views, the ``LandscapeResult`` for the landscape) that returns a
+:class:`Verdict`, whether its claim holds there and the measured numbers. The
+page calls it on the runs on screen; :func:`verdict` computes them first,
+through core only (no Streamlit), for scripts and tests::
+
+    python -m dashboard.lessons --seeds 10
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from core.experiment import LandscapeConfig, run_landscape
+from core.params import specs
+from core.training import TrainConfig, train
+from core.views import CompareView
+from dashboard import checks
+from dashboard.checks import Verdict
+
+__all__ = ["Lesson", "LESSONS", "Verdict", "lesson", "measure", "verdict", "train_config",
+           "landscape_config", "compare_view"]
+
+
+@dataclass(frozen=True)
+class Lesson:
+    key: str
+    title: str
+    view: str  # url_path of the view it opens
+    look_for: str  # what to look at; the measured numbers are the verdict's
+    settings: dict = field(default_factory=dict)
+    check: Callable[[Any], Verdict] = field(default=lambda measured: Verdict(False, ""), compare=False,
+                                            repr=False)
+
+    @property
+    def seed_field(self) -> str:
+        """The setting that seeds what the lesson shows (the landscape's data seed, else the run's)."""
+        return "data_seed" if self.view == "landscape" else "seed"
+
+    @property
+    def seed(self) -> int:
+        """The lesson's own seed: its setting, else the config's default."""
+        cls = LandscapeConfig if self.view == "landscape" else TrainConfig
+        return int(self.settings.get(self.seed_field, getattr(cls(), self.seed_field)))
+
+
+LESSONS: tuple[Lesson, ...] = (
+    Lesson(
+        "valley", "The article: a valley against a bowl", "landscape",
+        "Raw features make a long narrow valley; standardized, the loss is a round bowl. Compare the two "
+        "condition numbers and the steps each descent needs, at the same fraction of its own largest "
+        "stable learning rate. Press play to watch both paths.",
+        {"lr_scale": 0.5, "steps": 1000},
+        checks.valley,
+    ),
+    Lesson(
+        "deep_sigmoid", "A deep sigmoid network that trains only with batch norm", "training",
+        "Ten sigmoid layers on the moons, with and without batch norm: watch whether each validation loss "
+        "leaves log 2 (a coin flip's loss) and whether each decision boundary follows the moons. Then open "
+        "Activations to see how much gradient reaches the first layers.",
+        {"dataset": "moons", "depth": 10, "activation": "sigmoid", "compare": "batch"},
+        checks.deep_sigmoid,
+    ),
+    Lesson(
+        "high_lr", "A learning rate only the normalized network survives", "training",
+        "Plain gradient descent at learning rate 1 on an 8-layer ReLU network: watch for the banner that "
+        "says where a run diverged, and compare the run with batch norm, which normalizes every layer's "
+        "inputs whatever scale the weights grow to.",
+        {"dataset": "moons", "depth": 8, "activation": "relu", "init": "he", "optimizer": "sgd", "lr": 1.0,
+         "compare": "batch"},
+        checks.high_lr,
+    ),
+    Lesson(
+        "tiny_batches", "Tiny batches: batch norm depends on the batch, layer norm does not", "gamma-beta",
+        "With 4 samples per batch, each batch's mean and variance are rough estimates: compare batch norm's "
+        "batch statistics with its running ones, and its outputs in training mode (batch statistics) with "
+        "evaluation mode (running statistics). Layer norm normalizes each sample on its own. Then move the "
+        "batch size up and see how the measured gap changes.",
+        {"dataset": "moons", "depth": 4, "activation": "tanh", "batch_size": 4, "lr": 0.1, "epochs": 10,
+         "compare": "both"},
+        checks.tiny_batches,
+    ),
+    Lesson(
+        "bad_init", "Bad initialisation rescued by normalization", "activations",
+        "Weights drawn with std 0.01: go to step 0 and compare the spread of each layer's values down the "
+        "depth, without normalization and with batch norm, then follow both runs to the end of training.",
+        {"dataset": "moons", "depth": 8, "activation": "relu", "init": "normal", "init_scale": 0.01,
+         "compare": "batch"},
+        checks.bad_init,
+    ),
+    Lesson(
+        "train_eval", "Batches of two: training mode sees only signs", "gamma-beta",
+        "With two samples per batch, the batch mean lies halfway between them, so batch norm standardizes "
+        "every unit to -1 or +1 before γ and β. Look at the batch variance against the running one, and at "
+        "the layers' outputs in training mode against evaluation mode, which uses the running statistics.",
+        {"dataset": "moons", "depth": 4, "activation": "tanh", "batch_size": 2, "lr": 0.1, "epochs": 5,
+         "compare": "batch"},
+        checks.train_eval,
+    ),
+)
+
+
+def lesson(key: str) -> Lesson | None:
+    return next((x for x in LESSONS if x.key == key), None)
+
+
+def _pick(cls, settings: dict, **changes):
+    fields = set(specs(cls))
+    return dataclasses.replace(cls(), **{k: v for k, v in {**settings, **changes}.items() if k in fields})
+
+
+def train_config(item: Lesson, seed: int | None = None) -> TrainConfig:
+    """The lesson's TrainConfig (its settings, defaults elsewhere), with ``seed`` if given."""
+    return _pick(TrainConfig, item.settings, **({} if seed is None else {"seed": int(seed)}))
+
+
+def compare_view(item: Lesson) -> CompareView:
+    return _pick(CompareView, item.settings)
+
+
+def landscape_config(item: Lesson, seed: int | None = None) -> LandscapeConfig:
+    """The lesson's LandscapeConfig, with data seed ``seed`` if given."""
+    return _pick(LandscapeConfig, item.settings, **({} if seed is None else {"data_seed": int(seed)}))
+
+
+def measure(item: Lesson, seed: int | None = None):
+    """What the lesson's view computes with ``seed`` (default: the lesson's): the landscape result, or
+    the runs dict (normalization -> History) of the compared runs."""
+    if item.view == "landscape":
+        return run_landscape(landscape_config(item, seed))
+    config = train_config(item, seed)
+    return {n: train(dataclasses.replace(config, norm=n)) for n in compare_view(item).norms}
+
+
+def verdict(key: str, *, seed: int | None = None) -> Verdict:
+    """Compute what lesson ``key`` shows with ``seed`` (its other settings unchanged) and judge its claim."""
+    item = lesson(key)
+    if item is None:
+        raise KeyError(f"There is no lesson called {key!r}; the lessons are {[x.key for x in LESSONS]}.")
+    return item.check(measure(item, seed))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="On how many seeds each lesson's claim holds.")
+    parser.add_argument("--seeds", type=int, default=10, help="seeds 0 .. N-1 (and each lesson's own)")
+    parser.add_argument("--lesson", action="append", help="only this lesson (repeatable)")
+    args = parser.parse_args(argv)
+    for item in LESSONS:
+        if args.lesson and item.key not in args.lesson:
+            continue
+        seeds = list(range(args.seeds))
+        results = {s: verdict(item.key, seed=s) for s in seeds}
+        own = results[item.seed] if item.seed in results else verdict(item.key, seed=item.seed)
+        held = sum(v.holds for v in results.values())
+        print(f"{item.key}: holds on {held} of {len(seeds)} seeds (0..{args.seeds - 1}); "
+              f"on its own seed {item.seed}: {'holds' if own.holds else 'does not hold'}")
+        if item.seed not in results:
+            print(f"  seed {item.seed}: {own.text}")
+        for s, v in results.items():
+            print(f"  seed {s}: {v.text}")
+        print(flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,174 @@
+"""The pages' "What you see" paragraphs, measured on the runs on screen.
+
+Each function takes what a page shows (its runs dict and the step or layer
+chosen) and returns plain-text sentences; a sentence appears only when the
+runs show what it says (a band is said to narrow only when its measured
+width fell; saturation only when measured; running statistics only when a
+batch-norm run is shown; the boundary only on a 2-D classification set).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from dashboard import observe as ob
+from dashboard.chartcache import memo
+
+#: a gradient that shrinks this many times from the deepest layer to layer 1 "vanishes"
+VANISHING = 100.0
+PAST = {"narrows": "narrowed", "widens": "widened"}
+STAGE_WORDS = {
+    "pre_norm": "values before the norm",
+    "post_norm": "values after the norm",
+    "pre_activation": "activation inputs",
+    "post_activation": "activation outputs",
+}
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _median_shrink(hist) -> float | None:
+    """The gradient's shrink from the deepest layer to layer 1, median over the recorded steps."""
+    h = hist.layer_health
+    if h.empty or h["layer"].max() < 2:
+        return None
+    steps, layers = h["step"].to_numpy(), h["layer"].to_numpy()
+    # every recorded step holds every layer: rows sorted by (step, layer) are a (steps, depth) table
+    grad = h["grad_norm"].to_numpy()[np.lexsort((layers, steps))].reshape(-1, int(layers.max()))
+    first, last = grad[:, 0], grad[:, -1]
+    ok = first > 0
+    return float(np.median(last[ok] / first[ok])) if ok.any() else None
+
+
+def _why_not(norm: str, hist, depth: int) -> str:
+    """What the records show about a run that did not learn (vanishing gradient, saturation)."""
+    reasons = []
+    shrink = _median_shrink(hist)
+    if shrink is not None and shrink >= VANISHING:
+        reasons.append(f"the gradient reaching layer 1 was typically {ob.num(shrink)}× smaller than at "
+                       f"layer {depth} (see Activations)")
+    sat = float(hist.layer_health["saturated"].mean()) if len(hist.layer_health) else 0.0
+    if sat >= ob.SATURATION_SHOWN and hist.config.activation != "relu":  # relu: half are 0 by design
+        reasons.append(f"{ob.pct(sat)} of its units were saturated on average")
+    return ": " + " and ".join(reasons) if reasons else ""
+
+
+@memo
+def training(runs: dict) -> list[str]:
+    """Training page: how each run ended, why a run did not learn, and the boundary when there is one."""
+    lines = [_cap(ob.result_sentence(n, h)) + "." for n, h in runs.items()]
+    outcomes = {n: ob.outcome(h) for n, h in runs.items()}
+    plain_failed = outcomes.get("none") == "chance"
+    for norm, hist in runs.items():
+        why = _why_not(norm, hist, hist.config.depth)
+        if outcomes[norm] == "chance" and (norm != "none" or why):
+            either = " either" if plain_failed and norm != "none" else ""
+            lines.append(f"{_cap(ob.with_label(norm))} the network did not learn{either}{why}.")
+        elif outcomes[norm] == "worse":
+            lines.append(f"{_cap(ob.with_label(norm))} the network did not learn: its validation loss ended "
+                         f"above a uniform guess's{why.replace(': ', ', and ', 1)}.")
+        elif outcomes[norm] == "partial":
+            lines.append(f"{_cap(ob.with_label(norm))} the network learned only partly{why}.")
+    two_d = all(h.task == "classification" and h.boundary is not None and len(h.boundary_steps) for h in runs.values())
+    if two_d:
+        lines.append("Press play to watch each run's decision boundary change over training.")
+    return lines
+
+
+def _band_sentence(norm: str, hist, layer: int, stage: str) -> str | None:
+    b = ob.band_change(hist, layer, stage)
+    if b is None:
+        return None
+    moves = []
+    if b["drift"]:
+        moves.append(f"drifted {b['drift']} (median {b['m0']:.2f} to {b['m1']:.2f})")
+    if b["width"]:
+        moves.append(f"{PAST[b['width']]} (width {ob.num(b['w0'])} to {ob.num(b['w1'])})")
+    what = f"layer {layer}'s band ({STAGE_WORDS.get(stage, stage)}, 15th to 85th percentile)"
+    if not moves:
+        return (f"{_cap(ob.with_label(norm))} {what} stayed put: median {b['m0']:.2f} to {b['m1']:.2f}, "
+                f"width {ob.num(b['w0'])} to {ob.num(b['w1'])}.")
+    return f"{_cap(ob.with_label(norm))} {what} " + " and ".join(moves) + "."
+
+
+@memo
+def activations(runs: dict, *, layer: int, stage: str, step: int) -> list[str]:
+    """Activations page: the chosen layer's band, the spread down the depth, saturation and gradients."""
+    lines = [s for s in (_band_sentence(n, h, layer, stage) for n, h in runs.items()) if s]
+    for norm, hist in runs.items():
+        spread = ob.layer_stat(hist, step, stage)
+        if len(spread) < 2:
+            continue
+        what = f"Down the depth at step {step:,}, {ob.with_label(norm)} the spread (std) of the " \
+               f"{STAGE_WORDS.get(stage, stage)}"
+        lo, hi = float(spread.min()), float(spread.max())
+        if lo > 0 and hi / lo < 1.05:
+            lines.append(f"{what} was {ob.between(lo, hi).removeprefix('of ')} at every layer.")
+        else:
+            lines.append(f"{what} ranged from {ob.num(lo)} (layer {int(spread.idxmin())}) to "
+                         f"{ob.num(hi)} (layer {int(spread.idxmax())}).")
+    vanishing = False
+    for norm, hist in runs.items():
+        shrink = ob.gradient_shrink(hist, step)
+        if shrink is None or not np.isfinite(shrink):
+            continue
+        depth = hist.config.depth
+        if shrink >= 1:
+            size = f"{ob.num(shrink)}× smaller"
+            vanishing |= shrink >= VANISHING
+        else:
+            size = f"{ob.num(1 / shrink)}× larger"
+        lines.append(f"At step {step:,}, {ob.with_label(norm)} the gradient reaching layer 1 was {size} than at "
+                     f"layer {depth}.")
+    activation = next(iter(runs.values())).config.activation if runs else ""
+    if vanishing and activation == "sigmoid":
+        lines.append("A sigmoid's slope is at most 1/4, so every layer the gradient passes back through can "
+                     "shrink it fourfold or more.")
+    for norm, hist in runs.items():
+        sat = ob.saturation(hist, step)
+        if sat >= ob.SATURATION_SHOWN:
+            kind = "ReLU outputs were 0 (no gradient passes there)" if activation == "relu" \
+                else "units were saturated (slope below 10 % of its maximum)"
+            lines.append(f"At step {step:,}, {ob.with_label(norm)} {ob.pct(sat)} of the {kind}.")
+    return lines
+
+
+@memo
+def norm_params(runs: dict) -> list[str]:
+    """γ/β page: where γ and β went, batch norm's statistics (batch-norm runs only), the two modes."""
+    lines = []
+    for norm, hist in runs.items():
+        p = hist.norm_params
+        if norm == "none" or p.empty:
+            continue
+        last = p[p["step"].to_numpy() == p["step"].max()]
+        g, b = last["gamma"].to_numpy(np.float64), last["beta"].to_numpy(np.float64)
+        lines.append(f"{_cap(ob.with_label(norm))}, at the last step γ ranged from {g.min():.2f} to {g.max():.2f} "
+                     f"and β from {b.min():.2f} to {b.max():.2f} over the tracked units (they start at 1 and 0).")
+        if norm == "batch":
+            lines.extend(_batch_statistics(hist))
+        gap = ob.mode_gap(hist)
+        if gap is not None and gap <= ob.SAME_MODES:
+            lines.append(f"{_cap(ob.with_label(norm))} the layers' outputs were the same in training and "
+                         f"evaluation mode (they differed by less than {ob.share(ob.SAME_MODES)} of their spread).")
+        elif gap is not None:
+            lines.append(f"{_cap(ob.with_label(norm))} the layers' outputs in training mode differed from those "
+                         f"in evaluation mode by {ob.share(gap)} of their spread (rms).")
+    return lines
+
+
+def _batch_statistics(hist) -> list[str]:
+    factor = ob.batch_var_factor(hist)
+    if factor is None:
+        return []
+    n = min(hist.config.batch_size, hist.n_train)
+    lines = [f"Batch norm's running statistics average the batch statistics with momentum "
+             f"{hist.config.bn_momentum:g}; with batches of {n}, a batch's variance was typically "
+             f"{factor:.2f}× off the running variance, which is what evaluation mode uses."]
+    if n == 2:
+        share = float((ob.normalized_magnitude(hist) >= 0.99).mean())
+        lines.append(f"With two samples per batch, {ob.share(share)} of the recorded batch-normalized values were "
+                     "±1 before γ and β: each unit only tells which of the two samples is larger.")
+    return lines
