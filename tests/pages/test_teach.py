@@ -137,3 +137,23 @@ def test_closing_the_lesson_removes_it_from_the_link():
     _clean(at)
     assert "lesson" not in at.query_params
     assert not [m for m in at.markdown if m.value.startswith("**Lesson:")]
+
+
+@pytest.mark.parametrize("item", LESSONS, ids=lambda x: x.key)
+def test_an_open_lesson_shows_its_claim_measured_on_the_runs_on_screen(item):
+    from dashboard.lessons import verdict
+
+    at = _app({"lesson": item.key})
+    _clean(at)
+    expected = verdict(item.key)  # the same settings and seed, computed through core alone
+    shown = [s.value for s in at.success] + [w.value for w in at.warning]
+    assert expected.text in shown, f"{item.key}: the page shows {shown}, core measures {expected.text!r}"
+    assert expected.holds and expected.text in [s.value for s in at.success]
+
+
+def test_a_lesson_whose_settings_changed_measures_its_claim_on_the_new_runs():
+    at = _app({"lesson": "deep_sigmoid", "depth": "2"})
+    _clean(at)
+    verdicts = [s.value for s in at.success] + [w.value for w in at.warning]
+    assert verdicts, "no verdict on the changed settings"
+    assert at.button(key="lesson_back") is not None
