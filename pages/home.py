@@ -3,15 +3,19 @@
 import streamlit as st
 from streamlit.errors import StreamlitPageNotFoundError
 
+from dashboard import cached
 from dashboard.lessons import LESSONS
 from dashboard.registry import VIEWS
 from dashboard.teach import apply
 
+article = cached.dataset("seed", n_samples=100, noise=0.1, seed=42)  # the article's A, B data
+spread = article.X.std(axis=0)
 st.title("Normalization, seen")
 st.markdown(
     "**Why does normalizing the data — and every layer's inputs — make neural networks train faster?** "
-    "This dashboard lets you *see* it: first on a two-feature regression where one feature is "
-    "twenty times larger than the other, then on deep networks with and without normalization."
+    "This dashboard lets you *see* it: first on a two-feature regression where one feature's spread is "
+    f"{spread.max() / spread.min():.0f} times the other's, then on deep networks with and without "
+    "normalization."
 )
 
 st.subheader("Batch normalization in three steps")

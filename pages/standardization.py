@@ -128,7 +128,8 @@ st.markdown(
   inputs dominated by one feature, and its loss surface is a long valley (see *Loss landscape*).
 - **After**, every feature has mean 0 and std 1: same scale, same say.
 - **Batch norm** does this inside the network, on every mini-batch, with the batch's own mean and
-  std (step 2) — so a batch of {cfg.batch_size} gives slightly different statistics from the full data.
+  std (step 2) — so this batch of {cfg.batch_size} has means up to {gap.max():.2f} standard deviations
+  from the full data's.
   Then it multiplies by γ and adds β (step 3): with γ = std and β = mean it can undo the
   standardization completely, if that is what the loss wants.
 """
