@@ -4,7 +4,10 @@ Same architecture, same initial weights, same batches, in the same process;
 repeats are interleaved (core, torch, core, torch, ...) so both see the same
 machine state, and the median per-step times are compared. Also prints the
 time of the matrix products alone (numpy, preallocated outputs): the floor no
-implementation of this network beats.
+implementation of this network beats, and core's step with the optimizer
+going parameter by parameter (``net.params()``) instead of over the network's
+one flat parameter vector (``net.flat()``): what that vector buys.
+The PyTorch twin is tests/torch_twin.py, the one the parity tests use.
 
     .venv/bin/python benchmarks/bench_layers.py            # the two target sizes
     .venv/bin/python benchmarks/bench_layers.py --quick    # fewer repeats
@@ -32,38 +35,10 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.losses import softmax_cross_entropy  # noqa: E402
-from core.network import MLP  # noqa: E402
-from core.optimizers import make_optimizer  # noqa: E402
+from core.nn import MLP, NORMS, make_optimizer, softmax_cross_entropy  # noqa: E402
+from tests.torch_twin import TORCH_ACTIVATIONS, torch_twin  # noqa: E402
 
 PAUSE = 0.3  # seconds of idle time before each timed phase
-
-TORCH_ACT = {
-    "relu": torch.nn.ReLU,
-    "tanh": torch.nn.Tanh,
-    "sigmoid": torch.nn.Sigmoid,
-    "identity": torch.nn.Identity,
-}
-
-
-def torch_twin(net: MLP) -> torch.nn.Sequential:
-    """A torch nn.Sequential with the same layers and weights as ``net`` (float32)."""
-    modules = []
-    for layer in net.layers:
-        kind = type(layer).__name__
-        if kind == "Dense":
-            m = torch.nn.Linear(layer.in_features, layer.out_features)
-            with torch.no_grad():
-                m.weight.copy_(torch.from_numpy(layer.W.T.copy()))
-                m.bias.copy_(torch.from_numpy(layer.b))
-        elif kind == "BatchNorm1d":
-            m = torch.nn.BatchNorm1d(layer.num_features, momentum=layer.momentum, eps=layer.eps)
-        elif kind == "LayerNorm":
-            m = torch.nn.LayerNorm(layer.num_features, eps=layer.eps)
-        else:
-            m = TORCH_ACT[layer.name]()
-        modules.append(m)
-    return torch.nn.Sequential(*modules)
 
 
 def make_batches(n_samples: int, batch: int, in_features: int, classes: int, seed: int = 0):
@@ -75,8 +50,8 @@ def make_batches(n_samples: int, batch: int, in_features: int, classes: int, see
     return [(X[i], y[i]) for i in idx]
 
 
-def run_core(net, opt, batches) -> float:
-    params = net.params()
+def run_core(net, opt, batches, params) -> float:
+    """Training steps of core; ``params`` is ``net.flat()`` (one vector) or ``net.params()`` (per parameter)."""
     t0, c0 = time.perf_counter(), time.process_time()
     for xb, yb in batches:
         out = net.forward(xb)
@@ -129,37 +104,43 @@ def bench(
     depth, width, batch, *, norm, activation, optimizer, lr, n_samples, repeats, in_features=2, classes=2
 ):
     net = MLP(in_features, classes, depth=depth, width=width, activation=activation, norm=norm, rng=0)
+    per_param = MLP(in_features, classes, depth=depth, width=width, activation=activation, norm=norm, rng=0)
     model = torch_twin(net)
-    opt = make_optimizer(optimizer, lr)
+    opt, opt_pp = make_optimizer(optimizer, lr), make_optimizer(optimizer, lr)
     if optimizer == "adam":
         topt = torch.optim.Adam(model.parameters(), lr=lr)
     else:
         topt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9 if optimizer == "momentum" else 0.0)
     batches = make_batches(n_samples, batch, in_features, classes)
     tbatches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
-    run_core(net, opt, batches)  # warm up both (allocator, BLAS threads, optimizer state)
+    run_core(net, opt, batches, net.flat())  # warm up (allocator, BLAS threads, optimizer state)
+    run_core(per_param, opt_pp, batches, per_param.params())
     run_torch(model, topt, tbatches)
-    core_t, torch_t, mm_t = [], [], []
+    core_t, pp_t, torch_t, mm_t = [], [], [], []
     for _ in range(repeats):
         # Pause before each phase so the other library's idle BLAS/OpenMP threads stop
         # spinning (OpenBLAS spins ~0.1 s after a call): on a 2-core machine they would
         # otherwise steal a core from whichever library runs next.
         for times, run in (
-            (core_t, lambda: run_core(net, opt, batches)),
+            (core_t, lambda: run_core(net, opt, batches, net.flat())),
+            (pp_t, lambda: run_core(per_param, opt_pp, batches, per_param.params())),
             (torch_t, lambda: run_torch(model, topt, tbatches)),
             (mm_t, lambda: run_matmuls(net, batch, len(batches))),
         ):
             time.sleep(PAUSE)
             times.append(run())
-    (c, t, m), (cc, tc, _) = (
-        [statistics.median(r[i] for r in v) for v in (core_t, torch_t, mm_t)] for i in (0, 1)
+    (c, p, t, m), (cc, pc, tc, _) = (
+        [statistics.median(r[i] for r in v) for v in (core_t, pp_t, torch_t, mm_t)] for i in (0, 1)
     )
     best_c, best_t = min(r[0] for r in core_t), min(r[0] for r in torch_t)
     print(
         f"{depth:2d} x {width:<4d} batch {batch:<4d} {norm:5s} {activation:7s} {optimizer:8s} "
         f"core {c * 1e6:7.0f} us  torch {t * 1e6:7.0f} us  ratio {c / t:5.2f} (best-of {best_c / best_t:4.2f})  "
         f"matmuls {m * 1e6:6.0f} us  core/matmuls {c / m:5.2f}  "
-        f"[cpu time: core {cc * 1e6:7.0f} us  torch {tc * 1e6:7.0f} us  ratio {cc / tc:5.2f}]",
+        f"[cpu time: core {cc * 1e6:7.0f} us  torch {tc * 1e6:7.0f} us  ratio {cc / tc:5.2f}]\n"
+        f"{'':47s}core, optimizer per parameter (net.params() instead of net.flat()): "
+        f"{p * 1e6:7.0f} us wall, {pc * 1e6:7.0f} us cpu: the flat vector saves {1 - c / p:4.0%} wall, "
+        f"{1 - cc / pc:4.0%} cpu",
         flush=True,
     )
     return c / t
@@ -168,8 +149,8 @@ def bench(
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
-    ap.add_argument("--norm", default="batch", choices=("none", "batch", "layer"))
-    ap.add_argument("--activation", default="relu", choices=tuple(TORCH_ACT))
+    ap.add_argument("--norm", default="batch", choices=NORMS)
+    ap.add_argument("--activation", default="relu", choices=tuple(TORCH_ACTIVATIONS))
     ap.add_argument("--optimizer", default=None, choices=("sgd", "momentum", "adam"), help="default: all")
     ap.add_argument(
         "--threads",
