@@ -4,10 +4,8 @@ Same architecture, same initial weights, same batches, in the same process;
 repeats are interleaved (core, torch, core, torch, ...) so both see the same
 machine state, and the median per-step times are compared. Also prints the
 time of the matrix products alone (numpy, preallocated outputs): the floor no
-implementation of this network beats, and core's step with the optimizer
-going parameter by parameter (``net.params()``) instead of over the network's
-one flat parameter vector (``net.flat()``): what that vector buys.
-The PyTorch twin is tests/torch_twin.py, the one the parity tests use.
+implementation of this network beats. The PyTorch twin is tests/torch_twin.py,
+the one the parity tests use.
 
     .venv/bin/python benchmarks/bench_layers.py            # the two target sizes
     .venv/bin/python benchmarks/bench_layers.py --quick    # fewer repeats
@@ -50,8 +48,8 @@ def make_batches(n_samples: int, batch: int, in_features: int, classes: int, see
     return [(X[i], y[i]) for i in idx]
 
 
-def run_core(net, opt, batches, params) -> float:
-    """Training steps of core; ``params`` is ``net.flat()`` (one vector) or ``net.params()`` (per parameter)."""
+def run_core(net, opt, batches) -> float:
+    params = net.params()
     t0, c0 = time.perf_counter(), time.process_time()
     for xb, yb in batches:
         out = net.forward(xb)
@@ -104,43 +102,37 @@ def bench(
     depth, width, batch, *, norm, activation, optimizer, lr, n_samples, repeats, in_features=2, classes=2
 ):
     net = MLP(in_features, classes, depth=depth, width=width, activation=activation, norm=norm, rng=0)
-    per_param = MLP(in_features, classes, depth=depth, width=width, activation=activation, norm=norm, rng=0)
     model = torch_twin(net)
-    opt, opt_pp = make_optimizer(optimizer, lr), make_optimizer(optimizer, lr)
+    opt = make_optimizer(optimizer, lr)
     if optimizer == "adam":
         topt = torch.optim.Adam(model.parameters(), lr=lr)
     else:
         topt = torch.optim.SGD(model.parameters(), lr=lr, momentum=0.9 if optimizer == "momentum" else 0.0)
     batches = make_batches(n_samples, batch, in_features, classes)
     tbatches = [(torch.from_numpy(x), torch.from_numpy(y)) for x, y in batches]
-    run_core(net, opt, batches, net.flat())  # warm up (allocator, BLAS threads, optimizer state)
-    run_core(per_param, opt_pp, batches, per_param.params())
+    run_core(net, opt, batches)  # warm up both (allocator, BLAS threads, optimizer state)
     run_torch(model, topt, tbatches)
-    core_t, pp_t, torch_t, mm_t = [], [], [], []
+    core_t, torch_t, mm_t = [], [], []
     for _ in range(repeats):
         # Pause before each phase so the other library's idle BLAS/OpenMP threads stop
         # spinning (OpenBLAS spins ~0.1 s after a call): on a 2-core machine they would
         # otherwise steal a core from whichever library runs next.
         for times, run in (
-            (core_t, lambda: run_core(net, opt, batches, net.flat())),
-            (pp_t, lambda: run_core(per_param, opt_pp, batches, per_param.params())),
+            (core_t, lambda: run_core(net, opt, batches)),
             (torch_t, lambda: run_torch(model, topt, tbatches)),
             (mm_t, lambda: run_matmuls(net, batch, len(batches))),
         ):
             time.sleep(PAUSE)
             times.append(run())
-    (c, p, t, m), (cc, pc, tc, _) = (
-        [statistics.median(r[i] for r in v) for v in (core_t, pp_t, torch_t, mm_t)] for i in (0, 1)
+    (c, t, m), (cc, tc, _) = (
+        [statistics.median(r[i] for r in v) for v in (core_t, torch_t, mm_t)] for i in (0, 1)
     )
     best_c, best_t = min(r[0] for r in core_t), min(r[0] for r in torch_t)
     print(
         f"{depth:2d} x {width:<4d} batch {batch:<4d} {norm:5s} {activation:7s} {optimizer:8s} "
         f"core {c * 1e6:7.0f} us  torch {t * 1e6:7.0f} us  ratio {c / t:5.2f} (best-of {best_c / best_t:4.2f})  "
         f"matmuls {m * 1e6:6.0f} us  core/matmuls {c / m:5.2f}  "
-        f"[cpu time: core {cc * 1e6:7.0f} us  torch {tc * 1e6:7.0f} us  ratio {cc / tc:5.2f}]\n"
-        f"{'':47s}core, optimizer per parameter (net.params() instead of net.flat()): "
-        f"{p * 1e6:7.0f} us wall, {pc * 1e6:7.0f} us cpu: the flat vector saves {1 - c / p:4.0%} wall, "
-        f"{1 - cc / pc:4.0%} cpu",
+        f"[cpu time: core {cc * 1e6:7.0f} us  torch {tc * 1e6:7.0f} us  ratio {cc / tc:5.2f}]",
         flush=True,
     )
     return c / t

@@ -357,9 +357,9 @@ def _norm(a: np.ndarray) -> float:
     return math.sqrt(sq) if sq >= 0 else float("nan")
 
 
-#: Eval-mode passes over many rows go at most this many rows at a time: a few MB of
-#: fresh temporaries per pass cost more in page faults (the allocator hands freed
-#: memory back to the system) than in arithmetic.
+#: Eval-mode passes over many rows go in chunks of at most this many rows (stacked,
+#: see ``_eval_pass``): a few MB of fresh temporaries per pass cost more in page
+#: faults (the allocator hands freed memory back to the system) than in arithmetic.
 _PREDICT_ROWS = 256
 #: Matrix products of at most this many multiply-adds run on one thread in
 #: OpenBLAS (numpy's BLAS); bigger ones wake its other threads, which then spin.
@@ -376,14 +376,22 @@ def _predict_rows(net: MLP) -> int:
 
 
 def _eval_pass(net: MLP, X: np.ndarray, rows: int) -> np.ndarray:
-    """X: (m, in_features) -> (m, out_features): the eval-mode output, ``rows`` rows at a time.
+    """X: (m, in_features) -> (m, out_features): the eval-mode output.
 
-    Rows are independent in eval mode, so the chunks change nothing but the size
-    of the temporaries. Overwrites the blocks' recorded values (read them before).
+    Rows are independent in eval mode, so X is cut into chunks of ``rows`` rows
+    (the last padded with zeros) and the chunks go through the network as one
+    stack (m / rows, rows, in_features): every matrix product stays the size
+    of one chunk, and each numpy call serves all chunks at once. Overwrites the
+    blocks' recorded values (read them before).
     """
-    if len(X) <= rows:
+    m = len(X)
+    if m <= rows:
         return net.forward(X, training=False)
-    return np.concatenate([net.forward(X[i : i + rows], training=False) for i in range(0, len(X), rows)])
+    chunks = -(-m // rows)
+    padded = np.zeros((chunks * rows, X.shape[1]), dtype=X.dtype)
+    padded[:m] = X
+    out = net.forward(padded.reshape(chunks, rows, -1), training=False)
+    return out.reshape(chunks * rows, -1)[:m]
 
 
 def _spread(n: int, k: int) -> np.ndarray:
@@ -525,7 +533,7 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
         return ratio
 
     # --- training loop
-    params_list = net.flat()  # one vector: the optimizer's update is a few vector operations
+    params_list = net.params()
     predict_rows = _predict_rows(net)
     k = 0
     next_i = 0

@@ -22,6 +22,8 @@ Normalization layers have PyTorch's semantics (``torch.nn.BatchNorm1d``,
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from core.nn.checks import check_choice, check_int
@@ -53,23 +55,24 @@ def sum_to_shape(g: np.ndarray, shape: tuple) -> np.ndarray:
     (k,) added to an (n, k) or (R, n, k) output gets the sum over the leading
     axes; a per-run bias (R, 1, k) gets the sum over the batch axis (-2).
     """
-    if g.shape == shape:
-        return g
+    if g.size == math.prod(shape):  # nothing was broadcast: (1, k) -> (k,), or the shape itself
+        return g.reshape(shape)
     lead = g.ndim - len(shape)
     if lead:
-        g = g.sum(axis=0) if lead == 1 else g.sum(axis=tuple(range(lead)))
+        g = g.sum(axis=tuple(range(lead)))
     if g.shape != shape:
-        g = g.sum(axis=-2, keepdims=True)
+        g = sum_over(g, -2)
     return g
 
 
-def mean_over(x: np.ndarray, axis: int) -> np.ndarray:
-    """The mean of ``x`` over ``axis``, kept as an axis of length 1: ``sum / count``.
+def sum_over(x: np.ndarray, axis: int) -> np.ndarray:
+    """The sum of ``x`` over ``axis``, kept as an axis of length 1."""
+    return x.sum(axis=axis, keepdims=True)
 
-    (``x.mean`` gives the same values; its bookkeeping costs more than the sum
-    itself on a classroom-size batch, and these means are most of the norms' calls.)
-    """
-    return x.sum(axis=axis, keepdims=True) / x.shape[axis]
+
+def mean_over(x: np.ndarray, axis: int) -> np.ndarray:
+    """The mean of ``x`` over axis -2 (the batch) or -1 (the units), kept as an axis of length 1."""
+    return sum_over(x, axis) / x.shape[axis]
 
 
 def _per_run(shape: tuple, runs: int | None) -> tuple:
@@ -285,12 +288,11 @@ class _Norm(Layer):
         if "beta" in self.param_names:
             self._new_param("beta", (self.num_features,), 0.0)
 
-    def _affine_backward(self, grad_out: np.ndarray, xhat: np.ndarray) -> np.ndarray:
-        """Fills ``grad_gamma = sum(grad_out * xhat)`` and ``grad_beta = sum(grad_out)``; returns dxhat."""
+    def _affine_backward(self, grad_out: np.ndarray, xhat: np.ndarray) -> None:
+        """Fills ``grad_gamma = sum(grad_out * xhat)`` and ``grad_beta = sum(grad_out)``."""
         self.grad_gamma[...] = sum_to_shape(grad_out * xhat, self.gamma.shape)
         if "beta" in self.param_names:
             self.grad_beta[...] = sum_to_shape(grad_out, self.beta.shape)
-        return grad_out * self.gamma
 
 
 class BatchNorm1d(_Norm):
@@ -361,9 +363,10 @@ class BatchNorm1d(_Norm):
         self.batch_mean, self.batch_var = mean.squeeze(-2), var.squeeze(-2)
         self.num_batches_tracked += 1
         m = self.momentum if self.momentum is not None else 1.0 / self.num_batches_tracked
+        # running = (1 - m) * running + m * batch, written as running += m * (batch - running)
+        self.running_mean += m * (mean.reshape(self.running_mean.shape) - self.running_mean)
         unbiased = var * (n / (n - 1))
-        self.running_mean = (1 - m) * self.running_mean + m * mean.reshape(self.running_mean.shape)
-        self.running_var = (1 - m) * self.running_var + m * unbiased.reshape(self.running_var.shape)
+        self.running_var += m * (unbiased.reshape(self.running_var.shape) - self.running_var)
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """grad_out: like x -> grad_in: like x; fills ``grad_gamma``, ``grad_beta``.
@@ -421,8 +424,8 @@ class LayerNorm(_Norm):
         ``dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std`` over each sample's units.
         """
         xhat, std = self.cache
-        dxhat = self._affine_backward(grad_out, xhat)
-        return normalized_backward(dxhat, xhat, std, axis=-1)
+        self._affine_backward(grad_out, xhat)
+        return normalized_backward(grad_out * self.gamma, xhat, std, axis=-1)
 
     def __repr__(self) -> str:
         return f"LayerNorm({self.num_features}, eps={self.eps})"
@@ -470,8 +473,9 @@ class GroupNorm(_Norm):
         ``dx = (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) / std`` over each group's units.
         """
         xhat, std = self.cache
-        dxhat = self._affine_backward(grad_out, xhat.reshape(grad_out.shape))
-        dx = normalized_backward(dxhat.reshape(xhat.shape), xhat, std, axis=-1)
+        self._affine_backward(grad_out, xhat.reshape(grad_out.shape))
+        dxhat = (grad_out * self.gamma).reshape(xhat.shape)
+        dx = normalized_backward(dxhat, xhat, std, axis=-1)
         return dx.reshape(grad_out.shape)
 
     def __repr__(self) -> str:
@@ -508,8 +512,8 @@ class RMSNorm(_Norm):
         ``dx = (dxhat - xhat * mean(dxhat * xhat)) / rms`` over each sample's units.
         """
         xhat, rms = self.cache
-        dxhat = self._affine_backward(grad_out, xhat)
-        return normalized_backward(dxhat, xhat, rms, axis=-1, centred=False)
+        self._affine_backward(grad_out, xhat)
+        return normalized_backward(grad_out * self.gamma, xhat, rms, axis=-1, centred=False)
 
     def __repr__(self) -> str:
         return f"RMSNorm({self.num_features}, eps={self.eps})"

@@ -14,7 +14,8 @@ def _trained_looking(norm: str, position: str, dtype, runs=None) -> MLP:
     rng = np.random.default_rng(3)
     net = MLP(3, 4, depth=3, width=6, activation="tanh", norm=norm, norm_position=position, groups=2,
               rng=1 if runs is None else list(range(runs)), runs=runs, dtype=dtype)
-    net.flat_params[...] = rng.standard_normal(net.flat_params.size)
+    for _, p, _ in net.params():
+        p[...] = rng.standard_normal(p.shape)
     for block in net.blocks:
         if norm == "batch":
             block.norm.running_mean[...] = rng.standard_normal(block.norm.running_mean.shape)
@@ -74,3 +75,13 @@ def test_the_network_rejects_inputs_of_the_wrong_shape():
     stacked = MLP(3, 2, depth=1, width=4, rng=[0, 1], runs=2)
     with pytest.raises(ValueError, match=r"\(2, n, 3\)"):
         stacked.forward(np.ones((3, 5, 3)))
+
+
+@pytest.mark.parametrize("norm", ["batch", "group"])
+def test_a_one_run_network_evaluates_a_stack_of_chunks_like_the_whole_batch(norm):
+    """What the telemetry's eval pass does: chunks of rows as a stack, with the parameters shared."""
+    net = _trained_looking(norm, "before", np.float64)
+    x = np.random.default_rng(8).standard_normal((12, 3))
+    whole = net.forward(x, training=False)
+    stacked = net.forward(x.reshape(3, 4, 3), training=False)
+    np.testing.assert_allclose(stacked.reshape(12, 4), whole, rtol=1e-13, atol=1e-13)
