@@ -22,8 +22,6 @@ Normalization layers have PyTorch's semantics (``torch.nn.BatchNorm1d``,
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from core.nn.checks import check_choice, check_int
@@ -55,9 +53,11 @@ def sum_to_shape(g: np.ndarray, shape: tuple) -> np.ndarray:
     (k,) added to an (n, k) or (R, n, k) output gets the sum over the leading
     axes; a per-run bias (R, 1, k) gets the sum over the batch axis (-2).
     """
-    if g.size == math.prod(shape):  # nothing was broadcast: (1, k) -> (k,), or the shape itself
-        return g.reshape(shape)
+    if g.shape == shape:
+        return g
     lead = g.ndim - len(shape)
+    if lead == 1 and g.shape[0] == 1:  # (1, k) -> (k,): nothing was broadcast
+        return g[0]
     if lead:
         g = g.sum(axis=tuple(range(lead)))
     if g.shape != shape:
@@ -308,8 +308,8 @@ class BatchNorm1d(_Norm):
     Parameters ``gamma`` (starts at 1), ``beta`` (at 0); buffers ``running_mean``
     (at 0), ``running_var`` (at 1): (d,), or (R, 1, d) with ``runs=R``; and
     ``num_batches_tracked``. After a training-mode forward, ``batch_mean`` and
-    ``batch_var`` (biased) are the statistics the batch was normalized with:
-    (d,) for an (n, d) input, (R, d) for a stack.
+    ``batch_var`` (biased) are the statistics the batch was normalized with,
+    shaped like the running estimates.
     """
 
     def __init__(self, num_features: int, momentum: float | None = 0.1, eps: float = 1e-5, dtype=np.float32,
@@ -360,13 +360,13 @@ class BatchNorm1d(_Norm):
                 f"BatchNorm1d keeps one set of running statistics; for a stack of {shape[0]} runs "
                 f"build it with runs={shape[0]}."
             )
-        self.batch_mean, self.batch_var = mean.squeeze(-2), var.squeeze(-2)
+        self.batch_mean = mean.reshape(self.running_mean.shape)  # (d,) or (R, 1, d)
+        self.batch_var = var.reshape(self.running_var.shape)
         self.num_batches_tracked += 1
         m = self.momentum if self.momentum is not None else 1.0 / self.num_batches_tracked
         # running = (1 - m) * running + m * batch, written as running += m * (batch - running)
-        self.running_mean += m * (mean.reshape(self.running_mean.shape) - self.running_mean)
-        unbiased = var * (n / (n - 1))
-        self.running_var += m * (unbiased.reshape(self.running_var.shape) - self.running_var)
+        self.running_mean += m * (self.batch_mean - self.running_mean)
+        self.running_var += m * (self.batch_var * (n / (n - 1)) - self.running_var)  # unbiased variance
 
     def backward(self, grad_out: np.ndarray) -> np.ndarray:
         """grad_out: like x -> grad_in: like x; fills ``grad_gamma``, ``grad_beta``.

@@ -30,17 +30,16 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray):
     Numerically stable: the row maximum is subtracted before exponentiating.
     """
     logits, labels = np.asarray(logits), np.asarray(labels)
-    n = logits.shape[-2]
+    n, k = logits.shape[-2:]
     if labels.shape != logits.shape[:-1]:
         raise ValueError(f"labels must have shape {logits.shape[:-1]} to match logits {logits.shape}, got {labels.shape}.")
     shifted = logits - logits.max(axis=-1, keepdims=True)
     exp = np.exp(shifted)
-    sums = exp.sum(axis=-1, keepdims=True)
-    at_label = np.take_along_axis(shifted, labels[..., None], axis=-1)
-    loss = (np.log(sums, dtype=np.float64) - at_label).mean(axis=(-2, -1))
-    grad = exp / sums
-    np.put_along_axis(grad, labels[..., None], np.take_along_axis(grad, labels[..., None], axis=-1) - 1, axis=-1)
-    grad /= n
+    sums = exp.sum(axis=-1, keepdims=True)  # (..., n, 1)
+    onehot = labels[..., None] == np.arange(k)  # (..., n, k)
+    at_label = (shifted * onehot).sum(axis=-1, dtype=np.float64)
+    loss = (np.log(sums[..., 0], dtype=np.float64) - at_label).mean(axis=-1)
+    grad = (exp / sums - onehot) / n
     return _scalar_or_runs(loss), grad
 
 
