@@ -533,7 +533,7 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
         return ratio
 
     # --- training loop
-    params_list = net.params()
+    params_list = net.flat()  # the whole network as one vector: a few operations per update
     predict_rows = _predict_rows(net)
     k = 0
     next_i = 0

@@ -22,6 +22,14 @@ stack (R, n, in_features) to (R, n, out_features): R independent networks
 trained in one pass of numpy calls. A one-run network also accepts a stack: the
 runs then share its parameters (the telemetry's eval pass uses this to push
 chunks of rows through in one go).
+
+All parameters live in one flat vector, ``net.flat_params`` (their gradients
+in ``net.flat_grads``), of which the layers' arrays are views -- what PyTorch's
+``parameters_to_vector`` gives. ``opt.step(net.flat())`` updates the whole
+network with a few vector operations instead of a few per parameter (Adam:
+about ten per parameter); ``opt.step(net.params())`` gives the same result,
+parameter by parameter. Update parameters in place (``layer.W[...] = ...``,
+``load_state_dict``).
 """
 
 from __future__ import annotations
@@ -150,6 +158,27 @@ class MLP:
             fan_in = self.width
         self.output = Dense(fan_in, self.out_features, **dense)
         self.layers: list[Layer] = [layer for b in self.blocks for layer in b.layers] + [self.output]
+        self.flat_params, self.flat_grads = self._gather()
+
+    def _gather(self) -> tuple[np.ndarray, np.ndarray]:
+        """Copy every parameter and gradient into one flat vector each; the layers keep views of them."""
+        entries = [(layer, name) for layer in self.layers for name in layer.param_names]
+        total = sum(getattr(layer, name).size for layer, name in entries)
+        flat_params, flat_grads = np.empty(total, self.dtype), np.zeros(total, self.dtype)
+        start = 0
+        for layer, name in entries:
+            value = getattr(layer, name)
+            stop = start + value.size
+            flat_params[start:stop] = value.ravel()
+            setattr(layer, name, flat_params[start:stop].reshape(value.shape))
+            setattr(layer, "grad_" + name, flat_grads[start:stop].reshape(value.shape))
+            start = stop
+        return flat_params, flat_grads
+
+    def flat(self) -> list[tuple[str, np.ndarray, np.ndarray]]:
+        """The whole network as one ``("all", flat_params, flat_grads)`` triple, for ``opt.step``."""
+        return [("all", self.flat_params, self.flat_grads)]
+
 
     @property
     def n_params(self) -> int:

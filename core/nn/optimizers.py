@@ -6,7 +6,10 @@ gradients are read, never modified. Weight decay is L2 regularisation added to
 the gradient, ``g = grad + weight_decay * param``, as both PyTorch optimizers do.
 
 The state (momentum buffers, Adam's moments) is kept per parameter position,
-so pass the same parameters in the same order at every step. A stacked
+so pass the same parameters in the same order at every step; like
+``torch.optim``, it is updated in place (``buf *= mu; buf += g`` is
+``buf = mu * buf + g`` without a new array each step). Pass ``net.flat()``
+to update a whole network as one vector. A stacked
 network's parameters carry their runs axis; every update is elementwise, so
 each run is updated exactly as it would be alone.
 
@@ -98,7 +101,12 @@ class Momentum(Optimizer):
         self.momentum = check_float("momentum", momentum, 0.0, 1.0)
 
     def update(self, g, state):
-        state["buf"] = self.momentum * state["buf"] + g if "buf" in state else g.copy()
+        if "buf" not in state:
+            state["buf"] = g.copy()
+        else:
+            buf = state["buf"]  # buf = mu * buf + g, in place
+            buf *= self.momentum
+            buf += g
         return self.lr * state["buf"]
 
     def __repr__(self) -> str:
@@ -125,10 +133,15 @@ class Adam(Optimizer):
     def update(self, g, state):
         b1, b2 = self.betas
         t = self.step_count
-        state["m"] = b1 * state.get("m", 0.0) + (1 - b1) * g
-        state["v"] = b2 * state.get("v", 0.0) + (1 - b2) * g * g
-        m_hat = state["m"] / (1 - b1**t)
-        v_hat = state["v"] / (1 - b2**t)
+        if not state:
+            state["m"], state["v"] = np.zeros_like(g), np.zeros_like(g)
+        m, v = state["m"], state["v"]
+        m *= b1  # m = b1 * m + (1 - b1) * g, in place
+        m += (1 - b1) * g
+        v *= b2  # v = b2 * v + (1 - b2) * g**2, in place
+        v += (1 - b2) * g * g
+        m_hat = m / (1 - b1**t)
+        v_hat = v / (1 - b2**t)
         return self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     def __repr__(self) -> str:
