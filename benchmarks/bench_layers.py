@@ -49,7 +49,7 @@ def make_batches(n_samples: int, batch: int, in_features: int, classes: int, see
 
 
 def run_core(net, opt, batches) -> float:
-    params = net.params()
+    params = net.flat()  # as core.training does: the whole network as one vector
     t0, c0 = time.perf_counter(), time.process_time()
     for xb, yb in batches:
         out = net.forward(xb)
