@@ -46,9 +46,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
+import core.training  # noqa: E402
 from core.data import load_dataset, minibatches, train_val_split  # noqa: E402
-from core.layers import make_activation  # noqa: E402
-from core.network import MLP  # noqa: E402
+from core.nn import MLP, make_activation  # noqa: E402
 from core.training import TrainConfig, train  # noqa: E402
 
 SIZES = {
@@ -67,17 +67,15 @@ def blas_threads() -> int:
 # ---------------------------------------------------------------- the PyTorch twin
 
 
-def torch_activation(name: str):
-    """The torch.nn module class of core's activation ``name``."""
-    from torch import nn
-
-    return {"sigmoid": nn.Sigmoid, "relu": nn.ReLU, "tanh": nn.Tanh, "identity": nn.Identity}[name]
-
-
 def torch_twin(config: TrainConfig):
-    """The twin of ``train(config)``'s network, data and batches: (model, opt, X, y, epoch batches)."""
+    """The twin of ``train(config)``'s network, data and batches: (model, opt, X, y, epoch batches).
+
+    The network is tests/torch_twin.py's twin of the MLP ``train`` builds (same
+    seeds, so the same initial weights); the optimizer is SGD with momentum.
+    """
     import torch
-    from torch import nn
+
+    from tests.torch_twin import torch_twin as twin_of
 
     ds = load_dataset(config.dataset, n_samples=config.n_samples, noise=config.noise, seed=config.seed)
     rng_split, rng_init, rng_batches = (
@@ -88,20 +86,9 @@ def torch_twin(config: TrainConfig):
     X = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
     y = ds.y[tr]
     net = MLP(2, 2, depth=config.depth, width=config.width, activation=config.activation, norm=config.norm,
-              norm_position=config.norm_position, init=config.init, init_scale=config.init_scale, rng=rng_init)
-    act = torch_activation(config.activation)
-    mods = []
-    for block in net.blocks:
-        lin = nn.Linear(block.dense.in_features, block.dense.out_features)
-        with torch.no_grad():
-            lin.weight.copy_(torch.from_numpy(block.dense.W.T.copy()))
-            lin.bias.copy_(torch.from_numpy(block.dense.b.copy()))
-        mods += [lin, nn.BatchNorm1d(config.width, momentum=config.bn_momentum), act()]
-    out = nn.Linear(config.width, 2)
-    with torch.no_grad():
-        out.weight.copy_(torch.from_numpy(net.output.W.T.copy()))
-        out.bias.copy_(torch.from_numpy(net.output.b.copy()))
-    model = nn.Sequential(*mods, out)
+              norm_position=config.norm_position, init=config.init, init_scale=config.init_scale, rng=rng_init,
+              momentum=config.bn_momentum, groups=config.groups)
+    model = twin_of(net)
     opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
     bs = min(config.batch_size, len(tr))
     epochs = [minibatches(len(tr), bs, rng_batches) for _ in range(config.epochs)]
@@ -157,28 +144,29 @@ def matmul_floor(config: TrainConfig, n_train: int) -> float:
 
 
 def eval_pass_time(config: TrainConfig) -> tuple[float, float]:
-    """(seconds in MLP.predict, seconds of the whole run) for one ``train(config)``.
+    """(seconds in eval-mode passes, seconds of the whole run) for one ``train(config)``.
 
-    ``MLP.predict`` is the eval-mode pass the telemetry makes: the validation
-    probe at every snapshot and, at the boundary snapshots, the decision-boundary grid.
+    ``core.training._eval_pass`` is the eval-mode pass the telemetry makes: the
+    validation probe at every snapshot and, at the boundary snapshots, the
+    decision-boundary grid.
     """
     spent = [0.0]
-    original = MLP.predict
+    original = core.training._eval_pass
 
-    def timed(self, *args, **kwargs):
+    def timed(*args, **kwargs):
         t = time.perf_counter()
         try:
-            return original(self, *args, **kwargs)
+            return original(*args, **kwargs)
         finally:
             spent[0] += time.perf_counter() - t
 
-    MLP.predict = timed
+    core.training._eval_pass = timed
     try:
         t = time.perf_counter()
         train(config)
         total = time.perf_counter() - t
     finally:
-        MLP.predict = original
+        core.training._eval_pass = original
     return spent[0], total
 
 
@@ -189,7 +177,9 @@ def activation_ns(config: TrainConfig, repeats: int = 200) -> dict[str, float]:
 
     n, d = config.batch_size, config.width
     x = np.random.default_rng(0).standard_normal((n, d)).astype(np.float32)
-    layer, twin = make_activation(config.activation), torch_activation(config.activation)()
+    from tests.torch_twin import TORCH_ACTIVATIONS
+
+    layer, twin = make_activation(config.activation), TORCH_ACTIVATIONS[config.activation]()
     tx = torch.from_numpy(x)
     threads = torch.get_num_threads()
 

@@ -4,7 +4,8 @@ Same architecture, same initial weights, same batches, in the same process;
 repeats are interleaved (core, torch, core, torch, ...) so both see the same
 machine state, and the median per-step times are compared. Also prints the
 time of the matrix products alone (numpy, preallocated outputs): the floor no
-implementation of this network beats.
+implementation of this network beats. The PyTorch twin is tests/torch_twin.py,
+the one the parity tests use.
 
     .venv/bin/python benchmarks/bench_layers.py            # the two target sizes
     .venv/bin/python benchmarks/bench_layers.py --quick    # fewer repeats
@@ -32,38 +33,10 @@ from threadpoolctl import threadpool_info, threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from core.losses import softmax_cross_entropy  # noqa: E402
-from core.network import MLP  # noqa: E402
-from core.optimizers import make_optimizer  # noqa: E402
+from core.nn import MLP, NORMS, make_optimizer, softmax_cross_entropy  # noqa: E402
+from tests.torch_twin import TORCH_ACTIVATIONS, torch_twin  # noqa: E402
 
 PAUSE = 0.3  # seconds of idle time before each timed phase
-
-TORCH_ACT = {
-    "relu": torch.nn.ReLU,
-    "tanh": torch.nn.Tanh,
-    "sigmoid": torch.nn.Sigmoid,
-    "identity": torch.nn.Identity,
-}
-
-
-def torch_twin(net: MLP) -> torch.nn.Sequential:
-    """A torch nn.Sequential with the same layers and weights as ``net`` (float32)."""
-    modules = []
-    for layer in net.layers:
-        kind = type(layer).__name__
-        if kind == "Dense":
-            m = torch.nn.Linear(layer.in_features, layer.out_features)
-            with torch.no_grad():
-                m.weight.copy_(torch.from_numpy(layer.W.T.copy()))
-                m.bias.copy_(torch.from_numpy(layer.b))
-        elif kind == "BatchNorm1d":
-            m = torch.nn.BatchNorm1d(layer.num_features, momentum=layer.momentum, eps=layer.eps)
-        elif kind == "LayerNorm":
-            m = torch.nn.LayerNorm(layer.num_features, eps=layer.eps)
-        else:
-            m = TORCH_ACT[layer.name]()
-        modules.append(m)
-    return torch.nn.Sequential(*modules)
 
 
 def make_batches(n_samples: int, batch: int, in_features: int, classes: int, seed: int = 0):
@@ -76,7 +49,7 @@ def make_batches(n_samples: int, batch: int, in_features: int, classes: int, see
 
 
 def run_core(net, opt, batches) -> float:
-    params = net.params()
+    params = net.flat()  # as core.training does: the whole network as one vector
     t0, c0 = time.perf_counter(), time.process_time()
     for xb, yb in batches:
         out = net.forward(xb)
@@ -168,8 +141,8 @@ def bench(
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats")
-    ap.add_argument("--norm", default="batch", choices=("none", "batch", "layer"))
-    ap.add_argument("--activation", default="relu", choices=tuple(TORCH_ACT))
+    ap.add_argument("--norm", default="batch", choices=NORMS)
+    ap.add_argument("--activation", default="relu", choices=tuple(TORCH_ACTIVATIONS))
     ap.add_argument("--optimizer", default=None, choices=("sgd", "momentum", "adam"), help="default: all")
     ap.add_argument(
         "--threads",

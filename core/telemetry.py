@@ -23,7 +23,8 @@ never on the number of samples or steps:
   0), and the L2 norms of the Dense weight's gradient and of the weight, and
   the size of its update relative to the weight;
 - ``norm_params`` (step, layer, unit, gamma, beta): γ and β of the tracked
-  units of each normalization layer;
+  units of each normalization layer (RMSNorm has no β: its β is 0, the
+  shift it amounts to);
 - ``norm_param_bands`` (step, layer, param, mean, q05, q25, q50, q75, q95):
   γ and β summarised over *all* units of each layer, for a band chart;
 - ``running_stats`` (step, layer, unit, batch_mean, batch_var, running_mean,
@@ -276,7 +277,9 @@ class Recorder:
             return None
         units, depth = self.units, len(blocks)
         # γ and β of every layer as rows of one (2 * depth, width) array: one sort for both bands
-        params = np.stack([b.norm.gamma for b in blocks] + [b.norm.beta for b in blocks]).astype(np.float64)
+        # RMSNorm has no β (no shift): its β rows are the constant 0 it amounts to
+        betas = [getattr(b.norm, "beta", np.zeros_like(b.norm.gamma)) for b in blocks]
+        params = np.stack([b.norm.gamma for b in blocks] + betas).astype(np.float64)
         running = None
         if self.norm == "batch" and blocks[0].norm.batch_mean is not None:
             n = [b.norm for b in blocks]

@@ -47,11 +47,19 @@ import pandas as pd
 
 from core import params as _params
 from core.data import DATASETS, load_dataset, minibatches, train_val_split
-from core.layers import ACTIVATIONS, INITS, BatchNorm1d
-from core.losses import accuracy as _accuracy
-from core.losses import mse, softmax_cross_entropy
-from core.network import MLP, NORM_POSITIONS, NORMS
-from core.optimizers import OPTIMIZERS, make_optimizer
+from core.nn import (
+    ACTIVATIONS,
+    INITS,
+    MLP,
+    NORM_POSITIONS,
+    NORMS,
+    OPTIMIZERS,
+    BatchNorm1d,
+    make_optimizer,
+    mse,
+    softmax_cross_entropy,
+)
+from core.nn import accuracy as _accuracy
 from core.params import param
 from core.telemetry import STAGES, NonFinite, Recorder, summarize, tracked_units, typed_frame
 
@@ -91,6 +99,7 @@ class TrainConfig:
     width: int = param(32, "int", low=1, high=512, help="Units per hidden layer")
     activation: str = param("sigmoid", "choice", choices=tuple(ACTIVATIONS), help="Activation")
     norm: str = param("batch", "choice", choices=NORMS, help="Normalization")
+    groups: int = param(4, "int", low=1, high=512, help="Groups of units per layer (norm='group'; must divide the width)")
     norm_position: str = param("before", "choice", choices=NORM_POSITIONS, help="Normalize before or after the activation")
     bn_momentum: float = param(0.1, "float", low=0, high=1, low_open=True, help="Batch norm's running-average momentum")
     init: str = param("glorot", "choice", choices=INITS, help="Weight initialisation")
@@ -110,11 +119,17 @@ class TrainConfig:
     def validate(self) -> None:
         """Raise one ValueError naming the first field whose value is not allowed.
 
-        Every combination of in-range values trains (a batch larger than the
-        training set is clipped to it, more records than steps are reduced to
-        one per step), so there is no cross-field rule beyond the table.
+        Besides the table, one cross-field rule: with ``norm="group"``, ``groups``
+        must divide ``width``. Every other combination of in-range values trains
+        (a batch larger than the training set is clipped to it, more records
+        than steps are reduced to one per step).
         """
         _params.validate(self)
+        if self.norm == "group" and self.width % self.groups:
+            raise ValueError(
+                f"The 'groups' parameter must divide the width ({self.width}) when norm='group'. "
+                f"Got {self.groups!r} instead."
+            )
 
     def replace(self, **changes) -> TrainConfig:
         """A copy with ``changes`` (not validated)."""
@@ -342,9 +357,9 @@ def _norm(a: np.ndarray) -> float:
     return math.sqrt(sq) if sq >= 0 else float("nan")
 
 
-#: Eval-mode passes over many rows go at most this many rows at a time: a few MB of
-#: fresh temporaries per pass cost more in page faults (the allocator hands freed
-#: memory back to the system) than in arithmetic.
+#: Eval-mode passes over many rows go in chunks of at most this many rows (stacked,
+#: see ``_eval_pass``): a few MB of fresh temporaries per pass cost more in page
+#: faults (the allocator hands freed memory back to the system) than in arithmetic.
 _PREDICT_ROWS = 256
 #: Matrix products of at most this many multiply-adds run on one thread in
 #: OpenBLAS (numpy's BLAS); bigger ones wake its other threads, which then spin.
@@ -358,6 +373,25 @@ def _predict_rows(net: MLP) -> int:
     widest = max(net.in_features, net.width if net.depth else 0, net.out_features)
     rows = _ONE_THREAD_MACS // (widest * widest)
     return rows if 64 <= rows < _PREDICT_ROWS else _PREDICT_ROWS
+
+
+def _eval_pass(net: MLP, X: np.ndarray, rows: int) -> np.ndarray:
+    """X: (m, in_features) -> (m, out_features): the eval-mode output.
+
+    Rows are independent in eval mode, so X is cut into chunks of ``rows`` rows
+    (the last padded with zeros) and the chunks go through the network as one
+    stack (m / rows, rows, in_features): every matrix product stays the size
+    of one chunk, and each numpy call serves all chunks at once. Overwrites the
+    blocks' recorded values (read them before).
+    """
+    m = len(X)
+    if m <= rows:
+        return net.forward(X, training=False)
+    chunks = -(-m // rows)
+    padded = np.zeros((chunks * rows, X.shape[1]), dtype=X.dtype)
+    padded[:m] = X
+    out = net.forward(padded.reshape(chunks, rows, -1), training=False)
+    return out.reshape(chunks * rows, -1)[:m]
 
 
 def _spread(n: int, k: int) -> np.ndarray:
@@ -431,7 +465,7 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
     net = MLP(
         X.shape[1], task.out_features, depth=c.depth, width=c.width, activation=c.activation, norm=c.norm,
         norm_position=c.norm_position, init=c.init, init_scale=c.init_scale, rng=rng_init,
-        dtype=np.float32, momentum=c.bn_momentum,
+        dtype=np.float32, momentum=c.bn_momentum, groups=c.groups,
     )
     opt = make_optimizer(c.optimizer, c.lr, weight_decay=c.weight_decay, momentum=c.momentum)
     blocks = net.blocks
@@ -477,7 +511,7 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
         layer_part, saturated = rec.layers_part(k, blocks)
         norm_part = rec.norm_part(k, blocks)
         net.backward(grad)
-        out = net.predict(probe_and_grid if k in boundary_at else probe_va, rows=predict_rows)
+        out = _eval_pass(net, probe_and_grid if k in boundary_at else probe_va, predict_rows)
         train_loss = seen[0] / seen[2]
         # classification: the batches' mean accuracy; regression: R² of the mean loss
         train_score = seen[1] / seen[2] if task.task == "classification" else task.score(None, None, train_loss)
@@ -499,7 +533,7 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
         return ratio
 
     # --- training loop
-    params_list = net.params()
+    params_list = net.flat()  # the whole network as one vector: a few operations per update
     predict_rows = _predict_rows(net)
     k = 0
     next_i = 0
@@ -545,7 +579,7 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
             break
 
     # --- the last snapshot: the trained weights, the last batch fed once more
-    if diverged_at is None and not np.isfinite(net.flat_params).all():
+    if diverged_at is None and not all(np.isfinite(p).all() for _, p, _ in params_list):
         diverged_at = k
     if diverged_at is None and next_i < len(record_steps) and xb is not None:
         saved = _bn_buffers(net)

@@ -1,13 +1,22 @@
-"""Every layer, both losses and the whole MLP against central finite differences, in float64."""
+"""Every layer, both losses and the whole MLP against central finite differences, in float64,
+on one batch (n, d) and on a stack of runs (R, n, d)."""
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
 
-from core.layers import BatchNorm1d, Dense, LayerNorm, make_activation
-from core.losses import mse, softmax_cross_entropy
-from core.network import MLP
+from core.nn import (
+    MLP,
+    BatchNorm1d,
+    Dense,
+    GroupNorm,
+    LayerNorm,
+    RMSNorm,
+    make_activation,
+    mse,
+    softmax_cross_entropy,
+)
 
 H = 1e-6
 RTOL = 1e-6
@@ -111,6 +120,61 @@ def test_layernorm_input_gamma_and_beta_gradients_match_finite_differences(rng):
     check_layer(layer, rng.standard_normal((4, 5)) * 2 + 1, rng)
 
 
+# ---------------------------------------------------------------- every layer, one batch and a stack of runs
+
+RUNS = 3
+
+
+def _layer(kind: str, rng, runs):
+    """A float64 layer of ``kind`` with its parameters (and running statistics) away from their start."""
+    if kind == "dense":
+        layer = Dense(4, 3, rng=rng if runs is None else [rng] * runs, runs=runs, dtype=np.float64)
+    elif kind == "batch":
+        layer = BatchNorm1d(4, dtype=np.float64, runs=runs)
+        layer.running_mean[...] = rng.standard_normal(layer.running_mean.shape)
+        layer.running_var[...] = rng.uniform(0.5, 2.0, layer.running_var.shape)
+    elif kind == "group":
+        layer = GroupNorm(4, 2, dtype=np.float64, runs=runs)
+    else:
+        layer = {"layer": LayerNorm, "rms": RMSNorm}[kind](4, dtype=np.float64, runs=runs)
+    for _, p, _ in layer.params():
+        p[...] += rng.uniform(-0.5, 0.5, p.shape)
+    return layer
+
+
+@pytest.mark.parametrize("kind", ["dense", "batch", "layer", "group", "rms"])
+@pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
+@pytest.mark.parametrize("stacked", [False, True], ids=["n-by-d", "runs-n-d"])
+def test_every_layer_gradient_matches_finite_differences_on_one_batch_and_on_a_stack(rng, kind, training, stacked):
+    runs = RUNS if stacked else None
+    layer = _layer(kind, rng, runs)
+    shape = (RUNS, 6, 4) if stacked else (6, 4)
+    x = rng.standard_normal(shape) * 2 + rng.uniform(-2, 2, shape[-1])
+    before = [p.copy() for _, p, _ in layer.params()]
+    check_layer(layer, x, rng, training=training)
+    for (name, p, g), p0 in zip(layer.params(), before, strict=True):
+        np.testing.assert_array_equal(p, p0, err_msg=name)  # the check moved nothing for good
+        assert g.shape == p.shape
+
+
+@pytest.mark.parametrize("name", ["tanh", "sigmoid", "identity", "relu"])
+def test_activation_gradients_match_finite_differences_on_a_stack_of_runs(rng, name):
+    layer = make_activation(name)
+    x = rng.standard_normal((RUNS, 5, 4)) * 2
+    x[np.abs(x) < 0.1] = 0.5  # away from relu's kink
+    out = layer.forward(x)
+    R = rng.standard_normal(out.shape)
+    grad = layer.backward(R)
+    num = numerical_grad(lambda: float(np.sum(layer.forward(x) * R)), x)
+    np.testing.assert_allclose(grad, num, rtol=RTOL, atol=ATOL)
+
+
+def test_a_one_run_layer_on_a_stack_sums_its_parameter_gradient_over_the_runs(rng):
+    """Shared parameters (runs=None) on an (R, n, d) input: the gradient of the summed loss."""
+    layer = _layer("layer", rng, None)
+    check_layer(layer, rng.standard_normal((RUNS, 5, 4)), rng)
+
+
 def test_softmax_cross_entropy_gradient_matches_finite_differences(rng):
     logits = rng.standard_normal((6, 4)) * 3
     labels = rng.integers(0, 4, 6)
@@ -130,11 +194,12 @@ def test_mse_gradient_matches_finite_differences_for_flat_and_column_predictions
     np.testing.assert_allclose(grad, num, rtol=RTOL, atol=ATOL)
 
 
-@pytest.mark.parametrize("norm", ["none", "batch", "layer"])
+@pytest.mark.parametrize("norm", ["none", "batch", "layer", "group", "rms"])
 @pytest.mark.parametrize("position", ["before", "after"])
 def test_whole_mlp_parameter_and_input_gradients_match_finite_differences(rng, norm, position):
     net = MLP(
-        3, 2, depth=2, width=4, activation="tanh", norm=norm, norm_position=position, rng=7, dtype=np.float64
+        3, 2, depth=2, width=4, activation="tanh", norm=norm, norm_position=position, groups=2, rng=7,
+        dtype=np.float64,
     )
     for name, p, _ in net.params():  # move gammas and biases off their initial values
         if not name.endswith(".W"):
@@ -170,3 +235,31 @@ def test_mlp_with_relu_and_mse_gradients_match_finite_differences(rng):
         np.testing.assert_allclose(
             analytic[name], numerical_grad(loss, p), rtol=1e-5, atol=1e-7, err_msg=name
         )
+
+
+@pytest.mark.parametrize("norm", ["batch", "group", "rms"])
+def test_stacked_mlp_gradients_of_the_summed_run_losses_match_finite_differences(rng, norm):
+    net = MLP(3, 2, depth=2, width=4, activation="tanh", norm=norm, groups=2, rng=[1, 2], runs=2,
+              dtype=np.float64)
+    x = rng.standard_normal((2, 5, 3))
+    labels = rng.integers(0, 2, (2, 5))
+
+    def loss() -> float:
+        return float(softmax_cross_entropy(net.forward(x), labels)[0].sum())
+
+    _, g = softmax_cross_entropy(net.forward(x), labels)
+    grad_in = net.backward(g, input_grad=True)
+    analytic = {name: grad.copy() for name, _, grad in net.params()}
+    np.testing.assert_allclose(grad_in, numerical_grad(loss, x), rtol=RTOL, atol=ATOL)
+    for name, p, _ in net.params():
+        np.testing.assert_allclose(analytic[name], numerical_grad(loss, p), rtol=RTOL, atol=ATOL, err_msg=name)
+
+
+@pytest.mark.parametrize("shape", [(2, 6, 1)])
+def test_stacked_mse_gradient_matches_finite_differences_per_run(rng, shape):
+    pred, target = rng.standard_normal(shape), rng.standard_normal(shape[:2])
+    loss, grad = mse(pred, target)
+    assert loss.shape == (2,)
+    np.testing.assert_allclose(loss, np.mean((pred[..., 0] - target) ** 2, axis=1))
+    num = numerical_grad(lambda: float(mse(pred, target)[0].sum()), pred)
+    np.testing.assert_allclose(grad, num, rtol=RTOL, atol=ATOL)

@@ -11,19 +11,24 @@ import numpy as np
 import pytest
 import torch
 
-from core.layers import BatchNorm1d, Dense, LayerNorm, Sigmoid
-from core.losses import mse, softmax_cross_entropy
-from core.network import MLP
-from core.optimizers import SGD, Adam, Momentum, make_optimizer
+from core.nn import (
+    MLP,
+    SGD,
+    Adam,
+    BatchNorm1d,
+    Dense,
+    GroupNorm,
+    LayerNorm,
+    Momentum,
+    RMSNorm,
+    Sigmoid,
+    make_optimizer,
+    mse,
+    softmax_cross_entropy,
+)
+from tests.torch_twin import torch_module, torch_state, torch_twin
 
 F64 = dict(rtol=1e-10, atol=1e-12)
-
-TORCH_ACTIVATIONS = {
-    "relu": torch.nn.ReLU,
-    "tanh": torch.nn.Tanh,
-    "sigmoid": torch.nn.Sigmoid,
-    "identity": torch.nn.Identity,
-}
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -37,35 +42,6 @@ def _torch_single_thread():
 
 def t(a: np.ndarray, grad: bool = False) -> torch.Tensor:
     return torch.tensor(a, requires_grad=grad)
-
-
-def torch_twin(net: MLP) -> torch.nn.Sequential:
-    """nn.Sequential with module i mirroring net.layers[i], loaded from net.state_dict()."""
-    dtype = torch.float64 if net.dtype == np.float64 else torch.float32
-    modules = []
-    for layer in net.layers:
-        kind = type(layer).__name__
-        if kind == "Dense":
-            modules.append(torch.nn.Linear(layer.in_features, layer.out_features, dtype=dtype))
-        elif kind == "BatchNorm1d":
-            modules.append(
-                torch.nn.BatchNorm1d(layer.num_features, momentum=layer.momentum, eps=layer.eps, dtype=dtype)
-            )
-        elif kind == "LayerNorm":
-            modules.append(torch.nn.LayerNorm(layer.num_features, eps=layer.eps, dtype=dtype))
-        else:
-            modules.append(TORCH_ACTIVATIONS[layer.name]())
-    model = torch.nn.Sequential(*modules)
-    state = {}
-    for key, value in net.state_dict().items():
-        index, attr = key.split(".", 1)
-        if attr == "W":
-            state[f"{index}.weight"] = torch.tensor(value.T.copy())
-        else:
-            name = {"b": "bias", "gamma": "weight", "beta": "bias"}.get(attr, attr)
-            state[f"{index}.{name}"] = torch.tensor(value)
-    model.load_state_dict(state)
-    return model
 
 
 # ---------------------------------------------------------------- BatchNorm1d
@@ -180,6 +156,191 @@ def test_layernorm_matches_torch_forward_input_and_parameter_gradients(eps):
         np.testing.assert_allclose(ours.forward(x, training=False), out, **F64)  # no mode difference
 
 
+# ---------------------------------------------------------------- GroupNorm, RMSNorm
+
+
+def _set_affine(ours, ref, rng) -> None:
+    """Random γ (and β) into both layers (ours may be stacked: then ref is run 0's)."""
+    d = ours.num_features
+    gamma = rng.uniform(0.5, 2.0, d)
+    ours.gamma[...] = gamma
+    with torch.no_grad():
+        ref.weight.copy_(t(gamma))
+    if hasattr(ours, "beta"):
+        beta = rng.standard_normal(d)
+        ours.beta[...] = beta
+        with torch.no_grad():
+            ref.bias.copy_(t(beta))
+
+
+def _check_against_torch(ours, ref, x: np.ndarray, g: np.ndarray, training: bool = True) -> None:
+    """Forward, input gradient and parameter gradients of ours and ref on one (n, d) batch, float64."""
+    out = ours.forward(x, training=training)
+    gx = ours.backward(g)
+    xt = t(x, grad=True)
+    for p in ref.parameters():
+        p.grad = None
+    out_t = ref(xt)
+    out_t.backward(t(g))
+    np.testing.assert_allclose(out, out_t.detach().numpy(), **F64, err_msg="output")
+    np.testing.assert_allclose(gx, xt.grad.numpy(), **F64, err_msg="input gradient")
+    np.testing.assert_allclose(ours.grad_gamma, ref.weight.grad.numpy(), **F64, err_msg="gamma gradient")
+    if hasattr(ours, "beta"):
+        np.testing.assert_allclose(ours.grad_beta, ref.bias.grad.numpy(), **F64, err_msg="beta gradient")
+
+
+@pytest.mark.parametrize(("d", "groups"), [(8, 4), (8, 1), (8, 8), (6, 2), (12, 3)])
+@pytest.mark.parametrize("eps", [1e-5, 1e-2])
+def test_groupnorm_matches_torch_groupnorm_on_n_by_d_inputs_with_c_equal_d(d, groups, eps):
+    rng = np.random.default_rng(d * 10 + groups)
+    ours = GroupNorm(d, groups, eps=eps, dtype=np.float64)
+    ref = torch.nn.GroupNorm(groups, d, eps=eps, dtype=torch.float64)
+    _set_affine(ours, ref, rng)
+    for n in (5, 2, 9):  # (torch.nn.GroupNorm refuses a batch of one (n, C) sample; we need not)
+        x = rng.standard_normal((n, d)) * rng.uniform(0.5, 4, d) + rng.standard_normal((n, 1)) * 3
+        g = rng.standard_normal((n, d))
+        _check_against_torch(ours, ref, x, g)
+        assert ours.batch_mean.shape == (n, groups)
+        np.testing.assert_allclose(ours.forward(x, training=False), ours.forward(x), **F64)
+
+
+def test_groupnorm_with_one_group_is_layernorm():
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((6, 8)) * 3 + 1
+    np.testing.assert_allclose(GroupNorm(8, 1, dtype=np.float64).forward(x),
+                               LayerNorm(8, dtype=np.float64).forward(x), **F64)
+
+
+@pytest.mark.parametrize("eps", [1e-6, 1e-2])
+def test_rmsnorm_matches_torch_rmsnorm_forward_input_and_gamma_gradients(eps):
+    rng = np.random.default_rng(4)
+    d = 7
+    ours = RMSNorm(d, eps=eps, dtype=np.float64)
+    ref = torch.nn.RMSNorm(d, eps=eps, dtype=torch.float64)
+    assert [name for name, _, _ in ours.params()] == ["gamma"] and not hasattr(ours, "beta")
+    _set_affine(ours, ref, rng)
+    for n in (5, 1, 9):
+        x = rng.standard_normal((n, d)) * 3 + rng.standard_normal((n, 1)) * 2
+        _check_against_torch(ours, ref, x, rng.standard_normal((n, d)))
+        np.testing.assert_allclose(ours.batch_rms, np.sqrt(np.mean(x**2, axis=1) + eps), **F64)
+
+
+def test_norm_layers_default_to_torchs_eps_and_reject_bad_arguments():
+    assert BatchNorm1d(3).eps == LayerNorm(3).eps == GroupNorm(4, 2).eps == 1e-5
+    assert RMSNorm(3).eps == 1e-6
+    with pytest.raises(ValueError, match="'num_groups' parameter must divide num_features \\(6\\)"):
+        GroupNorm(6, 4)
+    with pytest.raises(ValueError, match="'eps' parameter must be a float > 0"):
+        RMSNorm(3, eps=0.0)
+
+
+# ---------------------------------------------------------------- the stacked path: (R, n, d)
+
+
+def _stacked_norm(kind: str, d: int, runs: int):
+    if kind == "batch":
+        return BatchNorm1d(d, momentum=0.2, dtype=np.float64, runs=runs)
+    if kind == "group":
+        return GroupNorm(d, 3, dtype=np.float64, runs=runs)
+    return {"layer": LayerNorm, "rms": RMSNorm}[kind](d, dtype=np.float64, runs=runs)
+
+
+@pytest.mark.parametrize("kind", ["batch", "layer", "group", "rms"])
+def test_each_run_of_a_stacked_norm_layer_equals_torch_on_that_run(kind):
+    rng = np.random.default_rng(5)
+    runs, n, d = 3, 6, 6
+    ours = _stacked_norm(kind, d, runs)
+    refs = [torch_module(ours, np.float64) for _ in range(runs)]
+    for r, ref in enumerate(refs):  # each run its own γ and β
+        gamma = rng.uniform(0.5, 2.0, d)
+        ours.gamma[r] = gamma
+        with torch.no_grad():
+            ref.weight.copy_(t(gamma))
+        if hasattr(ours, "beta"):
+            beta = rng.standard_normal(d)
+            ours.beta[r] = beta
+            with torch.no_grad():
+                ref.bias.copy_(t(beta))
+    for step, training in enumerate([True, True, False]):
+        x = rng.standard_normal((runs, n, d)) * rng.uniform(0.5, 4, (runs, 1, d)) + rng.uniform(-3, 3, (runs, 1, d))
+        g = rng.standard_normal((runs, n, d))
+        out, gx = ours.forward(x, training=training), None
+        gx = ours.backward(g)
+        assert out.shape == gx.shape == (runs, n, d) and ours.grad_gamma.shape == (runs, 1, d)
+        for r, ref in enumerate(refs):
+            ref.train(training)
+            xt = t(x[r], grad=True)
+            for p in ref.parameters():
+                p.grad = None
+            out_t = ref(xt)
+            out_t.backward(t(g[r]))
+            msg = f"run {r}, step {step}"
+            np.testing.assert_allclose(out[r], out_t.detach().numpy(), **F64, err_msg=msg)
+            np.testing.assert_allclose(gx[r], xt.grad.numpy(), **F64, err_msg=msg)
+            np.testing.assert_allclose(ours.grad_gamma[r, 0], ref.weight.grad.numpy(), **F64, err_msg=msg)
+            if hasattr(ours, "beta"):
+                np.testing.assert_allclose(ours.grad_beta[r, 0], ref.bias.grad.numpy(), **F64, err_msg=msg)
+            if kind == "batch":
+                np.testing.assert_allclose(ours.running_mean[r, 0], ref.running_mean.numpy(), **F64)
+                np.testing.assert_allclose(ours.running_var[r, 0], ref.running_var.numpy(), **F64)
+
+
+def test_a_one_run_batchnorm_refuses_a_stack_of_runs_in_training_mode():
+    with pytest.raises(ValueError, match="runs=3"):
+        BatchNorm1d(4).forward(np.ones((3, 5, 4), np.float32))
+
+
+@pytest.mark.parametrize(("norm", "position"), [("batch", "before"), ("layer", "after"), ("group", "before"),
+                                                ("rms", "after"), ("none", "before")])
+def test_each_run_of_a_stacked_mlp_equals_its_torch_twin_forward_and_gradients(norm, position):
+    runs = 3
+    net = MLP(3, 2, depth=2, width=6, activation="tanh", norm=norm, norm_position=position, groups=3,
+              rng=[10, 11, 12], runs=runs, dtype=np.float64)
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((runs, 8, 3))
+    labels = rng.integers(0, 2, (runs, 8))
+    losses, g = softmax_cross_entropy(net.forward(x), labels)
+    net.backward(g)
+    assert losses.shape == (runs,)
+    for r in range(runs):
+        model = torch_twin(net, run=r)
+        loss = torch.nn.functional.cross_entropy(model(torch.from_numpy(x[r])), torch.from_numpy(labels[r]))
+        loss.backward()
+        assert losses[r] == pytest.approx(loss.item(), rel=1e-12)
+        grads = {f"{key}": p.grad.numpy() for key, p in model.named_parameters()}
+        for name, _, grad in net.params():
+            index, attr = name.split(".")
+            expected = grads[f"{index}.{ {'W': 'weight', 'b': 'bias', 'gamma': 'weight', 'beta': 'bias'}[attr]}"]
+            ours = grad[r].T if attr == "W" else grad[r].reshape(-1)
+            np.testing.assert_allclose(ours, expected, **F64, err_msg=f"run {r}, {name}")
+
+
+def test_a_stacked_mlp_draws_each_run_from_its_own_seed_like_a_one_run_network():
+    stacked = MLP(2, 2, depth=3, width=5, norm="batch", rng=[4, 7], runs=2)
+    for r, seed in enumerate([4, 7]):
+        single = MLP(2, 2, depth=3, width=5, norm="batch", rng=seed)
+        for (name, p, _), (_, q, _) in zip(stacked.params(), single.params(), strict=True):
+            np.testing.assert_array_equal(p[r].reshape(q.shape), q, err_msg=name)
+
+
+@pytest.mark.parametrize("name", ["sgd", "momentum", "adam"])
+def test_an_optimizer_on_stacked_parameters_updates_each_run_as_if_it_were_alone(name):
+    rng = np.random.default_rng(8)
+    runs, steps = 3, 4
+    init = rng.standard_normal((runs, 4, 3))
+    grads = rng.standard_normal((steps, runs, 4, 3))
+    stacked = init.copy()
+    opt = make_optimizer(name, 0.05, weight_decay=0.01)
+    for k in range(steps):
+        opt.step([("W", stacked, grads[k])])
+    for r in range(runs):
+        alone = init[r].copy()
+        opt = make_optimizer(name, 0.05, weight_decay=0.01)
+        for k in range(steps):
+            opt.step([("W", alone, grads[k, r])])
+        np.testing.assert_allclose(stacked[r], alone, rtol=1e-14, atol=1e-15)
+
+
 # ---------------------------------------------------------------- optimizers
 
 
@@ -190,7 +351,7 @@ def _param_shapes():
 def _run_ours(opt, steps, *, flat: bool, grads):
     rng = np.random.default_rng(2)
     init = [rng.standard_normal(s) for s in _param_shapes()]
-    if flat:  # parameters as views tiling one buffer, as MLP lays them out: the fast path
+    if flat:  # parameters as views tiling one buffer: updated in place like any other array
         sizes = [a.size for a in init]
         bounds = np.cumsum([0] + sizes)
         pbuf, gbuf = np.concatenate([a.ravel() for a in init]), np.zeros(bounds[-1])
@@ -330,6 +491,10 @@ def _train_both(net: MLP, *, steps: int, batch: int, optimizer: str, lr: float, 
         ("batch", "after", "relu", "momentum"),
         ("layer", "before", "sigmoid", "adam"),
         ("none", "before", "tanh", "adam"),
+        ("group", "before", "tanh", "momentum"),
+        ("group", "after", "relu", "sgd"),
+        ("rms", "before", "sigmoid", "momentum"),
+        ("rms", "after", "tanh", "adam"),
     ],
 )
 def test_small_mlp_trained_from_the_same_weights_gives_torchs_losses_in_float64(
@@ -343,6 +508,7 @@ def test_small_mlp_trained_from_the_same_weights_gives_torchs_losses_in_float64(
         activation=activation,
         norm=norm,
         norm_position=position,
+        groups=4,
         rng=0,
         dtype=np.float64,
     )
@@ -350,14 +516,10 @@ def test_small_mlp_trained_from_the_same_weights_gives_torchs_losses_in_float64(
     np.testing.assert_allclose(ours, theirs, rtol=1e-6)
     assert ours[-1] != ours[0]  # it trained
     # the weights after training, and the eval-mode outputs (running statistics), agree too
-    torch_state = model.state_dict()
-    for key, value in net.state_dict().items():
-        index, attr = key.split(".", 1)
-        name = {"W": "weight", "b": "bias", "gamma": "weight", "beta": "bias"}.get(attr, attr)
-        expected = torch_state[f"{index}.{name}"].numpy()
-        np.testing.assert_allclose(
-            value, expected.T if attr == "W" else expected, rtol=1e-6, atol=1e-9, err_msg=key
-        )
+    ours_state, theirs_state = torch_state(net), model.state_dict()
+    assert set(ours_state) == set(theirs_state)
+    for key, value in ours_state.items():
+        np.testing.assert_allclose(value.numpy(), theirs_state[key].numpy(), rtol=1e-6, atol=1e-9, err_msg=key)
     x = np.random.default_rng(9).standard_normal((7, 2))
     model.eval()
     np.testing.assert_allclose(
@@ -460,8 +622,6 @@ def test_mlp_state_dict_round_trip_reproduces_outputs_and_rejects_wrong_keys():
     b.load_state_dict(a.state_dict())
     np.testing.assert_array_equal(a.forward(x, training=False), b.forward(x, training=False))
     assert b.layers[1].num_batches_tracked == 1
-    # parameters stay views of the flat buffer the optimizers use
-    assert all(p.base is b.flat_params for _, p, _ in b.params())
     state = a.state_dict()
     state["99.W"] = state.pop("0.W")
     with pytest.raises(KeyError, match="missing keys"):
@@ -470,7 +630,9 @@ def test_mlp_state_dict_round_trip_reproduces_outputs_and_rejects_wrong_keys():
 
 def test_mlp_rejects_invalid_arguments_naming_the_parameter():
     with pytest.raises(ValueError, match="'norm' parameter must be one of"):
-        MLP(2, 2, norm="group", rng=0)
+        MLP(2, 2, norm="weight", rng=0)
+    with pytest.raises(ValueError, match="'num_groups' parameter must divide num_features"):
+        MLP(2, 2, width=6, norm="group", groups=4, rng=0)
     with pytest.raises(ValueError, match="'activation' parameter must be one of"):
         MLP(2, 2, activation="gelu", rng=0)
     with pytest.raises(ValueError, match="'depth' parameter must be an int >= 0"):

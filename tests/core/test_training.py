@@ -57,7 +57,8 @@ def test_default_config_is_valid_and_is_the_lesson():
         ({"dataset": "mnist"}, "dataset", "one of 'seed', 'moons'"),
         ({"batch_size": 1}, "batch_size", "an int in the range [2, 50000]"),
         ({"width": 513}, "width", "an int in the range [1, 512]"),
-        ({"norm": "group"}, "norm", "one of 'none', 'batch', 'layer'"),
+        ({"norm": "weight"}, "norm", "one of 'none', 'batch', 'layer', 'group', 'rms'"),
+        ({"groups": 0}, "groups", "an int in the range [1, 512]"),
         ({"n_samples": 50_001}, "n_samples", "an int in the range [40, 50000]"),
         ({"lr": float("nan")}, "lr", "a float in the range (0, 10]"),
     ],
@@ -69,6 +70,14 @@ def test_invalid_config_raises_one_error_naming_the_field_and_what_is_allowed(ch
     message = str(err.value)
     assert message.startswith(f"The '{field}' parameter must be {allowed}")
     assert message.endswith(f"Got {change[field]!r} instead.")
+
+
+@pytest.mark.parametrize(("width", "groups"), [(8, 3), (32, 5), (6, 4)])
+def test_group_norm_needs_groups_that_divide_the_width_and_says_so(width, groups):
+    config = SMALL.replace(norm="group", width=width, groups=groups)
+    with pytest.raises(ValueError, match=rf"^The 'groups' parameter must divide the width \({width}\) when norm='group'\. Got {groups} instead\.$"):
+        train(config)
+    SMALL.replace(norm="layer", width=width, groups=groups).validate()  # only group norm uses it
 
 
 def test_validation_message_has_scikit_learns_form():
@@ -154,8 +163,31 @@ def test_norm_frames_are_empty_without_normalization_and_running_stats_only_for_
     assert (first["gamma"] == 1).all() and (first["beta"] == 0).all()  # γ starts at 1, β at 0
 
 
+@pytest.mark.parametrize("norm", ["group", "rms"])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_group_and_rms_norm_train_and_record_finite_gamma_and_beta_frames(norm, seed):
+    hist = train(SMALL.replace(norm=norm, groups=2, seed=seed))
+    assert not hist.diverged and hist.running_stats.empty
+    assert not hist.norm_params.empty and not hist.norm_param_bands.empty
+    assert_all_finite(hist)
+    first = hist.norm_params[hist.norm_params["step"] == 0]
+    assert (first["gamma"] == 1).all() and (first["beta"] == 0).all()
+    last = hist.norm_params[hist.norm_params["step"] == hist.steps]
+    assert (last["gamma"] != 1).any()  # γ is trained
+    if norm == "rms":  # RMSNorm has no shift: β stays the 0 it amounts to
+        assert (hist.norm_params["beta"] == 0).all()
+    else:
+        assert (last["beta"] != 0).any()
+
+
+def test_group_norm_with_one_group_trains_exactly_like_layer_norm():
+    group, layer = train(SMALL.replace(norm="group", groups=1)), train(SMALL.replace(norm="layer"))
+    for name in ("metrics", "norm_params", "layer_stats"):
+        pd.testing.assert_frame_equal(getattr(group, name), getattr(layer, name), rtol=1e-5)
+
+
 def test_eval_mode_differs_from_train_mode_only_with_batch_norm():
-    for norm in ("none", "layer"):
+    for norm in ("none", "layer", "group", "rms"):
         hist = train(SMALL.replace(norm=norm))
         assert set(hist.mode_metrics["mode"]) == {"train", "eval"}
         assert hist.mode_layers["rms_diff"].max() < 1e-4, norm
