@@ -33,19 +33,21 @@ LABELS = {
     "optimizer": "Optimizer", "lr": "Learning rate", "momentum": "Momentum", "weight_decay": "Weight decay",
     "batch_size": "Batch size", "epochs": "Epochs", "seed": "Seed", "records": "Snapshots recorded",
     "standardize_inputs": "Standardize the inputs", "bn_momentum": "Batch-norm momentum",
+    "groups": "Groups (group norm)",
 }
 CHOICE_LABELS = {
     "norm_position": {"before": "before the activation (paper)", "after": "after the activation (article)"},
     "init": {"he": "He", "glorot": "Glorot", "normal": "normal(0, std)"},
     "optimizer": {"sgd": "SGD", "momentum": "SGD + momentum", "adam": "Adam"},
 }
+GROUPS = (1, 2, 4, 8, 16, 32)
 OPTIONS = {"lr": LRS, "batch_size": BATCHES, "width": WIDTHS, "n_samples": SAMPLES,
-           "init_scale": INIT_SCALES}
+           "init_scale": INIT_SCALES, "groups": GROUPS}
 
 
 def _fields() -> list[str]:
     """TrainConfig's fields in form order (norm is chosen per run, not here)."""
-    order = ["dataset", "n_samples", "noise", "depth", "width", "activation", "norm_position",
+    order = ["dataset", "n_samples", "noise", "depth", "width", "activation", "norm_position", "groups",
              "init", "init_scale", "optimizer", "lr", "momentum", "weight_decay", "batch_size",
              "epochs", "val_fraction", "seed", "records"]
     table = specs(TrainConfig)
@@ -92,7 +94,8 @@ def sidebar(owner: str) -> tuple[PageState, TrainConfig, CompareView]:
         st.header("Network and training")
         groups = (
             ("Data", ("dataset", "n_samples", "noise", "val_fraction", "standardize_inputs")),
-            ("Network", ("depth", "width", "activation", "norm_position", "bn_momentum", "init", "init_scale")),
+            ("Network", ("depth", "width", "activation", "norm_position", "bn_momentum", "groups", "init",
+                         "init_scale")),
             ("Training", ("optimizer", "lr", "momentum", "weight_decay", "batch_size", "epochs", "seed",
                           "records")),
         )
