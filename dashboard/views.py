@@ -107,6 +107,21 @@ def boundary_frames(runs: dict, step: int | None = None) -> dict[str, tuple[pd.D
     return out
 
 
+def boundary_step(hist, step: int) -> int:
+    """The recorded step whose decision boundary ``boundary_frames`` shows for ``step``."""
+    steps = np.asarray(hist.boundary_steps)
+    return int(steps[np.argmin(np.abs(steps - step))]) if len(steps) else 0
+
+
+def boundary_title(hist, shown: int) -> str:
+    """A boundary chart's title: the run and the step it was computed at (a diverged run: where it
+    diverged, and the last step it was computed at)."""
+    name = RUN_LABELS.get(hist.config.norm, hist.config.norm)
+    if hist.diverged:
+        return f"{name}, step {shown:,} (diverged at step {hist.diverged_at:,})"
+    return f"{name}, step {shown:,}"
+
+
 @memo
 def mode_frames(runs: dict) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
     """Train mode against eval mode: a summary table and, per run, (layer, mode, std) rows."""
