@@ -60,3 +60,29 @@ def test_high_lr_lesson_shows_the_diverged_run_up_to_its_divergence_and_labels_i
     last = at.session_state["train_step"]
     assert f"step {last:,}" not in boundary[0], "the diverged run's boundary is labelled with a step it never reached"
     assert all(f"at step {last:,}" not in s.value for s in at.subheader)
+
+
+# ------------------------------------------------------------------ the landscape's learning rate
+
+def test_a_links_lr_scale_that_is_a_choice_is_kept_exactly_and_1_does_not_diverge():
+    at = _app({"lr_scale": "1"}, page=None)
+    at.switch_page("../pages/landscape.py").run()
+    _clean(at)
+    assert at.session_state["lr_scale"] == 1.0
+    assert not at.warning, [w.value for w in at.warning]
+    assert not [e for e in at.error if "diverged" in str(e.value)], "lr_scale=1 diverged"
+    assert at.query_params["lr_scale"] == "1.0"
+    for value in (0.05, 0.3, 0.99, 1.01):
+        again = AppTest.from_file(APP, default_timeout=TIMEOUT)
+        again.query_params["lr_scale"] = str(value)
+        again.run()
+        again.switch_page("../pages/landscape.py").run()
+        assert again.session_state["lr_scale"] == value
+
+
+def test_the_loss_charts_log_step_axis_has_decade_ticks():
+    at = _app(page="landscape")
+    specs = [s for s in _specs(at) if "Loss against step" in str(s.get("title"))]
+    assert specs
+    axis = specs[0]["layer"][0]["encoding"]["x"]["axis"]
+    assert axis["values"][:4] == [0, 1, 10, 100] and 1000 in axis["values"]
