@@ -132,14 +132,14 @@ def check_budget(config: TrainConfig, n_runs: int) -> bool:
 
 
 def page_runs(config: TrainConfig, view: CompareView) -> dict | None:
-    """The compared runs of a network view (trained or fetched), with the divergence banner and the
-    export menu; None, after a message, when the settings are over the live-demo budget."""
+    """The compared runs of a network view (trained or fetched), with the divergence banner (the page
+    draws the export menu last, ``views.export_view``); None, after a message, when the settings are
+    over the live-demo budget."""
     from dashboard.runs import get_runs
-    from dashboard.views import diverged_banner, export_runs
+    from dashboard.views import diverged_banner
 
     if not check_budget(config, len(view.norms)):
         return None
     runs = get_runs(config, view.norms)
     diverged_banner(runs)
-    export_runs(runs, config)
     return runs

@@ -51,7 +51,7 @@ class PageState:
         self.owner = owner
         from dashboard.views import reset_chart_keys
 
-        reset_chart_keys()
+        reset_chart_keys(owner)
         self._classes: list[tuple[type, tuple[str, ...]]] = []
         self._options: dict[str, Sequence[Any]] = {}
         ss = st.session_state

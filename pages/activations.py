@@ -7,7 +7,7 @@ from dashboard import netcharts, netconfig, views
 from dashboard.charts import MAX_ROWS, RUN_LABELS
 from dashboard.playback import player
 from dashboard.state import choice
-from dashboard.views import draw
+from dashboard.views import draw, export_view
 
 STAGE_LABELS = {
     "pre_norm": "before the norm",
@@ -99,3 +99,4 @@ if runs is not None:
         "millionfold) and the first layers stop learning; a curve that rises means it explodes."
     )
 state.write_url()
+export_view("activations", runs)

@@ -9,7 +9,7 @@ from core.experiment import LandscapeConfig
 from dashboard import cached, charts, exports
 from dashboard.playback import player
 from dashboard.state import PageState, select_slider, slider, toggle
-from dashboard.views import draw, export_menu
+from dashboard.views import draw, export_view
 
 LR_SCALES = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0, 1.01, 1.05, 1.2, 1.5, 2.0)
 STEP_CHOICES = (10, 30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000)
@@ -120,12 +120,11 @@ st.markdown(
 - Batch norm does this standardization for the inputs of *every* layer, on every mini-batch.
 """
 )
-export_menu([
+state.write_url()
+export_view("landscape", files=[
     ("Descent paths and surfaces (CSV, zipped)",
      functools.partial(exports.frames_zip, {
          **{f"path-{n}": r.path for n, r in result.runs.items()},
          **{f"surface-{n}": r.surface for n, r in result.runs.items()},
      }, cfg), "landscape.zip", "application/zip"),
-    ("Configuration (JSON)", exports.config_json(cfg), "landscape-config.json", "application/json"),
-])
-state.write_url()
+], configs={"landscape": cfg})

@@ -5,7 +5,7 @@ import streamlit as st
 from core.views import NormParamsView
 from dashboard import netcharts, netconfig, views
 from dashboard.charts import RUN_COLORS, RUN_LABELS
-from dashboard.views import draw, mode_frames
+from dashboard.views import draw, export_view, mode_frames
 
 st.title("γ and β")
 st.markdown(
@@ -81,3 +81,4 @@ if runs is not None:
         "make the gap, and the noise, larger."
     )
 state.write_url()
+export_view("gamma-beta", runs)

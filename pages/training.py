@@ -6,7 +6,15 @@ from core.views import TrainingView
 from dashboard import netcharts, netconfig
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.playback import player
-from dashboard.views import boundary_frames, boundary_step, boundary_title, draw, metric_frame, recorded_steps
+from dashboard.views import (
+    boundary_frames,
+    boundary_step,
+    boundary_title,
+    draw,
+    export_view,
+    metric_frame,
+    recorded_steps,
+)
 
 st.title("Training")
 st.markdown(
@@ -70,3 +78,4 @@ if runs is not None:
         "lets γ and β choose the scale (see **γ and β**). Press play to watch the boundary form."
     )
 state.write_url()
+export_view("training", runs)

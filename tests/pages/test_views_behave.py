@@ -86,3 +86,64 @@ def test_the_loss_charts_log_step_axis_has_decade_ticks():
     assert specs
     axis = specs[0]["layer"][0]["encoding"]["x"]["axis"]
     assert axis["values"][:4] == [0, 1, 10, 100] and 1000 in axis["values"]
+
+
+# ------------------------------------------------------------------ exports
+
+def _capture_view_json(monkeypatch) -> list[dict]:
+    from dashboard import exports
+
+    seen: list[dict] = []
+    real = exports.view_json
+
+    def recording(*args, **kwargs):
+        text = real(*args, **kwargs)
+        seen.append(json.loads(text))
+        return text
+
+    monkeypatch.setattr(exports, "view_json", recording)
+    return seen
+
+
+def test_the_exported_config_json_rebuilds_the_same_view(monkeypatch):
+    """Every setting of the page (the network, ``compare``, the step) is in the JSON under the URL's
+    names; its settings, turned into a query string, open the same view with the same charts."""
+    import urllib.parse
+
+    from tests.pages.test_pages_apptest import signature
+
+    seen = _capture_view_json(monkeypatch)
+    at = _app(page="training")
+    at.segmented_control(key="compare").set_value("both").run()
+    at.select_slider(key="lr").set_value(0.3).run()
+    steps = [int(o.replace(",", "")) for o in at.select_slider(key="train_step").options]
+    at.select_slider(key="train_step").set_value(steps[len(steps) // 2]).run()
+    _clean(at)
+    saved = seen[-1]
+    assert saved["view"] == "training"
+    settings = saved["settings"]
+    for key in ("compare", "lr", "depth", "dataset", "batch_size", "train_step"):
+        assert key in settings, key
+    assert settings["compare"] == "both" and settings["lr"] == 0.3 and settings["train_step"] == steps[len(steps) // 2]
+    assert set(saved["configs"]) == {"none", "batch", "layer"}
+    query = {k: v[-1] for k, v in urllib.parse.parse_qs(urllib.parse.urlencode(
+        {k: str(int(v)) if isinstance(v, bool) else str(v) for k, v in settings.items()})).items()}
+    again = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    again.query_params.update(query)
+    again.run()
+    again.switch_page("../pages/training.py").run()
+    _clean(again)
+    assert not again.warning, [w.value for w in again.warning]
+    for key, value in settings.items():
+        assert again.session_state[key] == value, key
+    assert signature(again) == signature(at), "the rebuilt view draws different charts"
+    assert seen[-1]["settings"] == settings and seen[-1]["query"] == saved["query"]
+
+
+def test_the_landscape_exports_its_settings_too(monkeypatch):
+    seen = _capture_view_json(monkeypatch)
+    _app(page="landscape")
+    saved = seen[-1]
+    assert saved["view"] == "landscape"
+    assert {"lr_scale", "steps", "at_step", "w0_a", "fit_intercept"} <= set(saved["settings"])
+    assert saved["configs"]["landscape"]["config"] == "LandscapeConfig"
