@@ -14,8 +14,10 @@ from core.standardize import (
     spread_features,
 )
 from dashboard import cached, charts
-from dashboard.state import PageState, choice, slider
+from dashboard.state import PageState, choice, slider, toggle
 from dashboard.views import draw, three_digits
+
+EPS = 1e-5  # batch norm's eps (BatchNorm1d's default): step 2 divides by sqrt(var + eps)
 
 st.title("Standardization")
 st.markdown(
@@ -72,18 +74,26 @@ if st.session_state["batch"] > n_batches - 1:
     st.session_state["batch"] = n_batches - 1
 c[1].slider("Batch", 0, max(n_batches - 1, 1), key="batch",
             help="Which mini-batch to look at.", disabled=n_batches < 2)
-slider(StandardizeConfig, "gamma", "γ (scale)", step=0.1, container=c[2])
-slider(StandardizeConfig, "beta", "β (shift)", step=0.1, container=c[3])
+undo = st.session_state.get("undo", False)
+slider(StandardizeConfig, "gamma", "γ (scale)", step=0.1, container=c[2], disabled=undo)
+slider(StandardizeConfig, "beta", "β (shift)", step=0.1, container=c[3], disabled=undo)
+toggle(StandardizeConfig, "undo", "Undo it: γ = the batch's std, β = its mean")
 if st.session_state["feature"] >= len(names):
     st.session_state["feature"] = 0
 st.selectbox("Feature shown in steps 2 and 3", options=list(range(len(names))),
              format_func=lambda i: names[i], key="feature")
 cfg = StandardizeConfig(**{f: st.session_state[f] for f in (
-    "dataset", "n_show", "batch_size", "batch", "shuffle_seed", "feature", "gamma", "beta")})
+    "dataset", "n_show", "batch_size", "batch", "shuffle_seed", "feature", "gamma", "beta", "undo")})
 
-demo = batch_demo(X, names, batch_size=cfg.batch_size, batch=cfg.batch, seed=cfg.shuffle_seed,
-                  gamma=cfg.gamma, beta=cfg.beta)
+split = dict(batch_size=cfg.batch_size, batch=cfg.batch, seed=cfg.shuffle_seed)
+demo = batch_demo(X, names, **split, gamma=cfg.gamma, beta=cfg.beta)
+gamma, beta = np.full(len(names), cfg.gamma), np.full(len(names), cfg.beta)
+if cfg.undo:  # per feature, exactly what step 2 divided by and subtracted (its eps included)
+    xb = X[demo.batch]
+    gamma, beta = np.sqrt(xb.var(axis=0) + EPS), xb.mean(axis=0)
+    demo = batch_demo(X, names, **split, gamma=gamma, beta=beta, eps=EPS)
 fname = names[cfg.feature]
+g, b = float(gamma[cfg.feature]), float(beta[cfg.feature])
 
 s1, s2 = st.columns([1, 1])
 with s1:
@@ -110,10 +120,10 @@ xb_raw = X[demo.batch, cfg.feature]
 steps = pd.concat([
     pd.DataFrame({"stage": "x̂ = (x − batch mean) / batch std", "value": demo.x_hat[:, cfg.feature],
                   "index": demo.batch}),
-    pd.DataFrame({"stage": f"γ·x̂ + β  (γ = {cfg.gamma:g}, β = {cfg.beta:g})",
+    pd.DataFrame({"stage": f"γ·x̂ + β  (γ = {g:.4g}, β = {b:.4g})",
                   "value": demo.y[:, cfg.feature], "index": demo.batch}),
 ], ignore_index=True)
-rules = pd.DataFrame({"at": [0.0, cfg.beta], "what": ["0", "β"]})
+rules = pd.DataFrame({"at": [0.0, b], "what": ["0", "β"]})
 lo = float(min(-3.0, steps["value"].min())) if len(steps) else -3.0
 hi = float(max(3.0, steps["value"].max())) if len(steps) else 3.0
 raw_strip = pd.DataFrame({"stage": f"{fname}, raw", "value": xb_raw, "index": demo.batch})
@@ -122,6 +132,11 @@ draw(r1, charts.strip(raw_strip, title=f"The batch's {fname}, raw units", x_titl
                 width="stretch")
 draw(r2, charts.strip(steps, title="2 · standardized, then 3 · scaled and shifted",
                              x_title="value", domain=(lo, hi), rules=rules), width="stretch")
+
+if cfg.undo:
+    back = float(np.abs(demo.y - X[demo.batch]).max()) if len(demo.batch) > 1 else 0.0
+    st.caption(f"With γ = {g:.4g} (the batch's std of {fname}) and β = {b:.4g} (its mean), step 3 gives "
+               f"back the raw batch: the largest difference from the raw values is {back:.1e}.")
 
 st.subheader("What you see")
 st.markdown(

@@ -147,3 +147,41 @@ def test_the_landscape_exports_its_settings_too(monkeypatch):
     assert saved["view"] == "landscape"
     assert {"lr_scale", "steps", "at_step", "w0_a", "fit_intercept"} <= set(saved["settings"])
     assert saved["configs"]["landscape"]["config"] == "LandscapeConfig"
+
+
+# ------------------------------------------------------------------ standardization: undoing it
+
+def _strip_values(at: AppTest, title_part: str):
+    import pandas as pd
+
+    for el in charts_of(at):
+        if title_part in el.proto.spec:
+            return pd.concat(chart_frames(el), ignore_index=True)
+    raise AssertionError(f"no chart titled {title_part!r}")
+
+
+def test_undo_sets_gamma_to_the_batch_std_and_beta_to_its_mean_and_gives_back_the_raw_batch():
+    import numpy as np
+
+    at = _app(page="standardization")
+    at.toggle(key="undo").set_value(True).run()
+    _clean(at)
+    assert at.query_params["undo"] == "1"
+    assert at.slider(key="gamma").disabled and at.slider(key="beta").disabled
+    raw = _strip_values(at, "The batch's")
+    steps = _strip_values(at, "scaled and shifted")
+    out = steps[steps["stage"].str.startswith("γ")]
+    assert len(out) == len(raw) > 1
+    assert np.allclose(np.sort(out["value"]), np.sort(raw["value"]), rtol=1e-9, atol=1e-9)
+    mean, std = raw["value"].mean(), raw["value"].std(ddof=0)
+    label = out["stage"].iloc[0]
+    assert f"β = {mean:.4g}" in label and f"γ = {np.sqrt(std**2 + 1e-5):.4g}" in label
+    assert mean > 5, "the article's A, B data: this batch's mean is beyond the β slider's ±5"
+    assert any("gives back the raw batch" in c.value for c in at.caption)
+    for feature in (1,):  # B, whose batch mean is near 100
+        at.selectbox(key="feature").set_value(feature).run()
+        raw = _strip_values(at, "The batch's")
+        steps = _strip_values(at, "scaled and shifted")
+        out = steps[steps["stage"].str.startswith("γ")]
+        assert np.allclose(np.sort(out["value"]), np.sort(raw["value"]), rtol=1e-9)
+        assert raw["value"].mean() > 50
