@@ -95,6 +95,20 @@ def metric_frame(runs: dict, metric: str) -> pd.DataFrame:
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
+#: what users read for a data set whose key could be mistaken for something else (the key stays:
+#: it is in URLs and tests)
+DATASET_LABELS = {"seed": "the article's A, B data (A in [1, 10], B in [1, 200], y = 2A + 3B)"}
+
+
+def dataset_label(name: str) -> str:
+    """A data set as a choice list shows it: its name and what it is."""
+    from core.data import DATASET_INFO
+
+    if name in DATASET_LABELS:
+        return DATASET_LABELS[name]
+    return f"{name} — {DATASET_INFO[name][2]}" if name in DATASET_INFO else name
+
+
 def diverged_banner(runs: dict) -> None:
     """One clear banner per diverged run: which run, at which step."""
     for norm, hist in runs.items():

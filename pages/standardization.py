@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.data import DATASET_INFO
 from core.standardize import (
     STANDARDIZE_DATASETS,
     StandardizeConfig,
@@ -15,7 +14,7 @@ from core.standardize import (
 )
 from dashboard import cached, charts
 from dashboard.state import PageState, choice, slider, toggle
-from dashboard.views import draw, three_digits
+from dashboard.views import dataset_label, draw, three_digits
 
 EPS = 1e-5  # batch norm's eps (BatchNorm1d's default): step 2 divides by sqrt(var + eps)
 
@@ -31,13 +30,13 @@ with st.sidebar:
     st.header("Data")
     cfg = state.config(StandardizeConfig)
     choice(StandardizeConfig, "dataset", "Data set", horizontal=False,
-           labels={n: f"{n} — {DATASET_INFO[n][2]}" for n in STANDARDIZE_DATASETS})
+           labels={n: dataset_label(n) for n in STANDARDIZE_DATASETS})
 state.note_unknown()
 state.show_notices()
 
 data = cached.dataset(cfg.dataset, n_samples=100 if cfg.dataset == "seed" else 100_000, noise=0.1,
                       seed=42 if cfg.dataset == "seed" else 0)
-st.caption(f"**{cfg.dataset}**: {DATASET_INFO[cfg.dataset][2]} — {len(data.X):,} samples, "
+st.caption(f"**{dataset_label(cfg.dataset)}** — {len(data.X):,} samples, "
            f"{data.n_features} features.")
 
 n_max = min(8, data.n_features)

@@ -185,3 +185,46 @@ def test_undo_sets_gamma_to_the_batch_std_and_beta_to_its_mean_and_gives_back_th
         out = steps[steps["stage"].str.startswith("γ")]
         assert np.allclose(np.sort(out["value"]), np.sort(raw["value"]), rtol=1e-9)
         assert raw["value"].mean() > 50
+
+
+# ------------------------------------------------------------------ small labels
+
+def test_home_lesson_cards_end_in_one_full_stop():
+    from core.lessons import LESSONS
+
+    at = _app()
+    cards = [m.value for m in at.markdown if any(m.value.startswith(f"**{x.title}**") for x in LESSONS)]
+    assert len(cards) == len(LESSONS)
+    for text in cards:
+        assert ".." not in text, text
+        assert text.endswith(".") and not text.endswith(".."), text
+
+
+def test_the_article_data_set_is_not_called_seed_where_users_read_it():
+    at = _app(page="standardization")
+    box = at.selectbox(key="dataset")
+    assert box.value == "seed"  # the key stays (URLs, tests)
+    shown = box.format_func("seed")
+    assert "seed" not in shown.lower() and "A, B" in shown
+    assert not [c.value for c in at.caption if c.value.startswith("**seed**")]
+    at = _app(page="training")
+    assert "seed" not in at.selectbox(key="dataset").format_func("seed").lower()
+    assert at.number_input(key="seed").label == "Random seed"
+
+
+def test_init_std_is_shown_only_for_the_normal_initialisation():
+    at = _app(page="training")
+    keys = {w.key for w in at.select_slider}
+    assert at.session_state["init"] != "normal" and "init_scale" not in keys
+    for init in ("he", "glorot"):
+        _pick(at, "init", init)
+        assert "init_scale" not in {w.key for w in at.select_slider}, init
+    _pick(at, "init", "normal")
+    assert "init_scale" in {w.key for w in at.select_slider}
+    assert "init_scale" in at.query_params, "the setting stays in the link either way"
+
+
+def _pick(at: AppTest, key: str, value) -> None:
+    widget = next(w for w in (*at.segmented_control, *at.selectbox) if w.key == key)
+    widget.set_value(value).run()
+    _clean(at)
