@@ -78,9 +78,7 @@ def _divergence_layers(df, marks, metric, diverged, x, y, runs, cursor) -> list[
     gone = df[df["run"].isin([RUN_LABELS.get(r, r) for r in diverged])]
     tip = [nominal("run"), quant("step", title="diverged at step")]
     out = [view(gone, mark={"type": "point", "filled": True, "size": 45}, transform=cursor_filter(cursor),
-                x=x, y=y, color=color, shape=nominal("split", legend=None,
-                                                     scale={"domain": ["train", "val"],
-                                                            "range": ["circle", "square"]}),
+                x=x, y=y, color=color,
                 tooltip=[nominal("run"), nominal("split"), quant("step"), quant(metric, format=".4g")])]
     out.append(view(marks, mark={"type": "rule", "strokeDash": [2, 3], "strokeWidth": 1.5, "opacity": 0.7},
                     transform=cursor_filter(cursor), x=x, color=color, tooltip=tip))
