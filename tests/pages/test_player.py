@@ -144,3 +144,15 @@ def test_player_buttons_carry_readable_labels_and_keyboard_shortcuts():
 @pytest.mark.parametrize("label", [b[1] for b in BUTTONS])
 def test_button_labels_are_words(label):
     assert label[0].isupper() and all(w.isalpha() for w in label.split())
+
+
+def test_training_scrubber_at_the_end_stays_at_the_end_through_a_diverging_rate_and_back():
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["lesson"] = "high_lr"  # the plain run diverges within a few steps at lr 1
+    at.run()
+    _clean(at)
+    assert at.session_state["train_step"] == _steps(at, "train_step")[-1]
+    _set(at, "lr", 0.1)
+    assert at.session_state["train_step"] == _steps(at, "train_step")[-1]
+    _set(at, "lr", 1.0)
+    assert at.session_state["train_step"] == _steps(at, "train_step")[-1] and not _notices(at)
