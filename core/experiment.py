@@ -69,6 +69,7 @@ class LandscapeRun:
     extent: tuple[float, float, float, float]  # a_lo, a_hi, b_lo, b_hi
     surface: pd.DataFrame
     path: pd.DataFrame
+    leaves_view_at: int | None = None  # the first recorded step drawn outside ``extent`` (a diverging path)
 
 
 @dataclass(frozen=True, eq=False)
@@ -91,6 +92,29 @@ def _extent(points: list[tuple[float, float]]) -> tuple[float, float, float, flo
     return (centre[0] - half, centre[0] + half, centre[1] - half, centre[1] + half)
 
 
+#: a diverging path is framed while it stays within this many times the start's distance from the
+#: optimum; past that it leaves the plot (``LandscapeRun.leaves_view_at`` says from which step)
+DIVERGED_FRAME = 3.0
+
+
+def _view_extent(optimum: tuple[float, float], start: tuple[float, float], path: np.ndarray,
+                 diverged: bool) -> tuple[float, float, float, float]:
+    """The plotted box: the optimum, the start and the whole path (so an overshooting path at any
+    stable rate stays in view); a diverging path only while it is within DIVERGED_FRAME times the
+    start's distance from the optimum."""
+    path = path[np.isfinite(path).all(axis=1)]
+    if diverged:
+        reach = DIVERGED_FRAME * max(float(np.hypot(*np.subtract(start, optimum))), 1e-9)
+        path = path[np.hypot(*(path - np.asarray(optimum)).T) <= reach]
+    return _extent([optimum, start, *map(tuple, path)])
+
+
+def _leaves(path: np.ndarray, steps: np.ndarray, extent: tuple[float, float, float, float]) -> int | None:
+    outside = ((path[:, 0] < extent[0]) | (path[:, 0] > extent[1])
+               | (path[:, 1] < extent[2]) | (path[:, 1] > extent[3]))
+    return int(steps[np.argmax(outside)]) if outside.any() else None
+
+
 def _run(name: str, q: Quadratic, config: LandscapeConfig) -> LandscapeRun:
     w_start, b_start = q.from_raw([config.w0_a, config.w0_b], 0.0)
     theta0 = q.theta(w_start, b_start)
@@ -99,7 +123,7 @@ def _run(name: str, q: Quadratic, config: LandscapeConfig) -> LandscapeRun:
     w_star, _ = q.split(q.theta_star)
     optimum = (float(w_star[0]), float(w_star[1]))
     start = (float(w_start[0]), float(w_start[1]))
-    extent = _extent([optimum, start])
+    extent = _view_extent(optimum, start, traj.weights[:, :2], traj.diverged_at is not None)
     a = np.linspace(extent[0], extent[1], GRID)
     b = np.linspace(extent[2], extent[3], GRID)
     surface = loss_grid(q, a, b)
@@ -111,7 +135,8 @@ def _run(name: str, q: Quadratic, config: LandscapeConfig) -> LandscapeRun:
     if lr < q.max_stable_lr:
         within = steps_to_within(q, lr=lr, theta0=theta0)
     return LandscapeRun(name, q, lr, q.condition_number, q.max_stable_lr, within, traj.diverged_at,
-                        optimum, start, extent, surface, path)
+                        optimum, start, extent, surface, path,
+                        _leaves(traj.weights[:, :2], np.asarray(traj.steps), extent))
 
 
 def run_landscape(config: LandscapeConfig) -> LandscapeResult:

@@ -131,6 +131,8 @@ class StandardizeConfig:
     feature: int = param(0, "int", low=0, high=63, help="Which feature the three steps show (by position).")
     gamma: float = param(1.0, "float", low=-3, high=3, help="γ: the scale batch norm learns.")
     beta: float = param(0.0, "float", low=-5, high=5, help="β: the shift batch norm learns.")
+    undo: bool = param(False, "bool", help="Step 3 with γ = the batch's std and β = its mean, per feature "
+                                           "(whatever their size): it gives back the raw batch.")
 
     def validate(self) -> None:
         validate(self)

@@ -183,6 +183,15 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
     return with_cursor(chart, cursor, int(path["step"].max()) if not path.empty else 0)
 
 
+def decade_ticks(top: int) -> list[int]:
+    """0, 1, 10, 100, ... up to ``top``: the ticks of a log step axis."""
+    ticks, t = [0], 1
+    while t <= max(top, 1):
+        ticks.append(t)
+        t *= 10
+    return ticks
+
+
 @memo
 def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = True,
                 runs: Sequence[str] | None = None, current_step: int | None = None,
@@ -197,9 +206,11 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
     df = df[df["loss"] > 0]
     runs = list(runs or df["run"].unique())
     df = _labelled(df)
+    top = int(df[x].max()) if len(df) else 1
+    log_axis = {"scale": {"type": "symlog"}, "axis": {"values": decade_ticks(top), "format": ","}}
     layers = [view(
         df, mark={"type": "line", "strokeWidth": 2.5},
-        x=quant(x, title=x, **({"scale": {"type": "symlog"}} if log_x else {})),
+        x=quant(x, title=x + (" (log scale)" if log_x else ""), **(log_axis if log_x else {})),
         y=quant("loss", title="loss (log scale)", scale={"type": "log"}),
         color=nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"}),
         tooltip=[nominal("run"), quant(x), quant("loss", format=".4g")],

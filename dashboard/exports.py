@@ -10,8 +10,10 @@ import dataclasses
 import io
 import json
 import re
+import urllib.parse
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import altair as alt
 import pandas as pd
@@ -23,6 +25,30 @@ def config_json(config) -> str:
     """The config's fields as pretty JSON (its class name included)."""
     return json.dumps({"config": type(config).__name__, **dataclasses.asdict(config)}, indent=2,
                       default=str)
+
+
+def query_value(value: Any) -> str:
+    """A setting as the URL writes it (booleans 1/0, floats in full)."""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def query_string(settings: Mapping[str, Any]) -> str:
+    """The settings as a URL query string: opening ``?<it>`` rebuilds the view."""
+    return urllib.parse.urlencode({k: query_value(v) for k, v in settings.items()})
+
+
+def view_json(view: str, settings: Mapping[str, Any], configs: Mapping[str, Any] | None = None) -> str:
+    """Everything that rebuilds a view, as pretty JSON: its URL path, every setting of the page under
+    the URL's field names (``settings``, and the same as a ``query`` string), and for reading the
+    full configurations behind it (``configs``: name -> config dataclass)."""
+    out: dict[str, Any] = {"view": view, "settings": dict(settings), "query": query_string(settings)}
+    if configs:
+        out["configs"] = {name: {"config": type(c).__name__, **dataclasses.asdict(c)} for name, c in configs.items()}
+    return json.dumps(out, indent=2, default=str)
 
 
 def frames_zip(frames: dict[str, pd.DataFrame], config=None) -> bytes:

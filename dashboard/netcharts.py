@@ -25,35 +25,73 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
                   x_domain: tuple[float, float] | None = None, cursor: str | None = None) -> alt.LayerChart:
     """One metric against step: colour = run, dash = split (train solid, validation dashed).
 
-    df: (run, step, split, <metric>). diverged: run -> step, drawn as a rule.
-    With ``cursor`` (a Vega-Lite param name, its value set when drawn) the
-    curves stop at that step.
+    df: (run, step, split, <metric>). diverged: run -> the step it diverged at;
+    such a run is drawn up to its last finite record, with its points shown
+    (a run that blew up early may have recorded one), and a marked, labelled
+    point at the divergence step (at its last finite value). With ``cursor``
+    (a Vega-Lite param name, its value set when drawn) the curves stop at
+    that step.
     """
     df = finite(df)
     if log_y:
         df = df[df[metric] > 0]
+    marks = _divergence_marks(df, metric, diverged or {}, x_domain)
     df = _labelled(df)
     x = quant("step", title="step", **({"scale": {"domain": list(x_domain)}} if x_domain else {}))
+    y = quant(metric, title=metric + (" (log scale)" if log_y else ""),
+              scale={"type": "log"} if log_y else {"zero": False})
+    color = nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"})
     layers = [view(
-        df, mark={"type": "line", "strokeWidth": 2.2}, transform=cursor_filter(cursor),
-        x=x,
-        y=quant(metric, title=metric + (" (log scale)" if log_y else ""),
-                scale={"type": "log"} if log_y else {"zero": False}),
-        color=nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"}),
+        df, mark={"type": "line", "strokeWidth": 2.2}, transform=cursor_filter(cursor), x=x, y=y, color=color,
         strokeDash=nominal("split", title=None, scale=SPLIT_DASH, legend={
             "orient": "bottom", "symbolType": "stroke", "symbolStrokeWidth": 2,
             "labelExpr": "datum.label == 'val' ? 'validation' : 'training'"}),
         tooltip=[nominal("run"), nominal("split"), quant("step"), quant(metric, format=".4g")],
     )]
-    if diverged:
-        rules = pd.DataFrame({"run": [RUN_LABELS.get(r, r) for r in diverged],
-                              "step": list(diverged.values())})
-        layers.append(view(
-            rules, mark={"type": "rule", "strokeDash": [2, 2], "strokeWidth": 2},
-            x=quant("step"), color=nominal("run", scale=run_color(runs), legend=None),
-            tooltip=[nominal("run", title="diverged"), quant("step", title="at step")]))
+    if len(marks):
+        layers += _divergence_layers(df, marks, metric, diverged or {}, x, y, runs, cursor)
     chart = layer(*layers, title=title, height=height)
     return with_cursor(chart, cursor, int(df["step"].max()) if len(df) else 0)
+
+
+def _divergence_marks(df: pd.DataFrame, metric: str, diverged: dict[str, int],
+                      x_domain: tuple[float, float] | None) -> pd.DataFrame:
+    """(run, step, <metric>, label, align) per diverged run: its divergence step at its last finite
+    value (training split first). Runs with no finite record get no mark."""
+    rows = []
+    hi = x_domain[1] if x_domain else (df["step"].max() if len(df) else 0)
+    for run, step in diverged.items():
+        mine = df[df["run"] == run]
+        if mine.empty:
+            continue
+        train = mine[mine["split"] == "train"]
+        last = (train if len(train) else mine).sort_values("step").iloc[-1]
+        rows.append({"run": RUN_LABELS.get(run, run), "step": int(step), metric: float(last[metric]),
+                     "label": f"diverged at step {int(step):,}",
+                     "align": "right" if step > 0.6 * hi else "left"})
+    return pd.DataFrame(rows)
+
+
+def _divergence_layers(df, marks, metric, diverged, x, y, runs, cursor) -> list[alt.Chart]:
+    """A diverged run's recorded points, its divergence rule, a cross at its last value, the label."""
+    color = nominal("run", scale=run_color(runs), legend=None)
+    gone = df[df["run"].isin([RUN_LABELS.get(r, r) for r in diverged])]
+    tip = [nominal("run"), quant("step", title="diverged at step")]
+    out = [view(gone, mark={"type": "point", "filled": True, "size": 45}, transform=cursor_filter(cursor),
+                x=x, y=y, color=color,
+                tooltip=[nominal("run"), nominal("split"), quant("step"), quant(metric, format=".4g")])]
+    out.append(view(marks, mark={"type": "rule", "strokeDash": [2, 3], "strokeWidth": 1.5, "opacity": 0.7},
+                    transform=cursor_filter(cursor), x=x, color=color, tooltip=tip))
+    out.append(view(marks, mark={"type": "point", "shape": "cross", "size": 170, "filled": True,
+                                 "strokeWidth": 1}, transform=cursor_filter(cursor), x=x, y=y, color=color,
+                    tooltip=tip))
+    for align, dx in (("left", 9), ("right", -9)):
+        part = marks[marks["align"] == align]
+        if len(part):
+            out.append(view(part, mark={"type": "text", "align": align, "dx": dx, "dy": -10, "fontSize": 12,
+                                        "fontWeight": "bold"},
+                            transform=cursor_filter(cursor), x=x, y=y, color=color, text={"field": "label"}))
+    return out
 
 
 @memo

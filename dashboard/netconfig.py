@@ -31,7 +31,7 @@ LABELS = {
     "depth": "Hidden layers (depth)", "width": "Units per layer (width)", "activation": "Activation",
     "norm_position": "Normalization goes", "init": "Initialisation", "init_scale": "Init std (normal)",
     "optimizer": "Optimizer", "lr": "Learning rate", "momentum": "Momentum", "weight_decay": "Weight decay",
-    "batch_size": "Batch size", "epochs": "Epochs", "seed": "Seed", "records": "Snapshots recorded",
+    "batch_size": "Batch size", "epochs": "Epochs", "seed": "Random seed", "records": "Snapshots recorded",
     "standardize_inputs": "Standardize the inputs", "bn_momentum": "Batch-norm momentum",
     "groups": "Groups (group norm)",
 }
@@ -67,7 +67,9 @@ def _widget(name: str) -> None:
     if spec.kind == "choice":
         labels = CHOICE_LABELS.get(name)
         if name == "dataset":
-            labels = {n: f"{n} — {DATASET_INFO[n][2]}" for n in spec.choices if n in DATASET_INFO}
+            from dashboard.views import dataset_label
+
+            labels = {n: dataset_label(n) for n in spec.choices if n in DATASET_INFO}
         choice(TrainConfig, name, label, labels=labels, horizontal=name not in ("dataset",))
     elif spec.kind == "bool":
         toggle(TrainConfig, name, label)
@@ -103,6 +105,9 @@ def sidebar(owner: str) -> tuple[PageState, TrainConfig, CompareView]:
         for title, names in groups:
             with st.expander(title, expanded=title != "Data" or owner == "training"):
                 for name in names:
+                    if name == "init_scale" and st.session_state.get("init") != "normal":
+                        placed.add(name)  # only the normal initialisation has a std to set
+                        continue
                     if name in fields:
                         _widget(name)
                         placed.add(name)
@@ -133,16 +138,16 @@ def check_budget(config: TrainConfig, n_runs: int) -> bool:
 
 
 def page_runs(config: TrainConfig, view: CompareView) -> dict | None:
-    """The compared runs of a network view (trained or fetched), with the divergence banner and the
-    export menu; None, after a message, when the settings are over the live-demo budget."""
+    """The compared runs of a network view (trained or fetched), with the divergence banner (the page
+    draws the export menu last, ``views.export_view``); None, after a message, when the settings are
+    over the live-demo budget."""
     from dashboard.runs import get_runs
     from dashboard.teach import measured
-    from dashboard.views import diverged_banner, export_runs
+    from dashboard.views import diverged_banner
 
     if not check_budget(config, len(view.norms)):
         return None
     runs = get_runs(config, view.norms)
     measured(runs)
     diverged_banner(runs)
-    export_runs(runs, config)
     return runs

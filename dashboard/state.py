@@ -171,7 +171,7 @@ class PageState:
     def __init__(self, owner: str):
         from dashboard.views import reset_chart_keys
 
-        reset_chart_keys()
+        reset_chart_keys(owner)
         ss = st.session_state
         capture_link()  # a page file run on its own (no app.py) reads its own link
         self.owner, self.family = owner, family_of(owner) or owner

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 import altair as alt
 import numpy as np
@@ -19,11 +20,31 @@ CHART_CHROME = 120  # pixels of title, axis labels and legend around a plot
 
 
 _SEQ = "_chart_seq"
+_PAGE = "_chart_page"
+_NAMES = "_chart_names"
 
 
-def reset_chart_keys() -> None:
-    """Call once at the top of a run: charts' save buttons are keyed by their order."""
+def reset_chart_keys(page: str = "") -> None:
+    """Call once at the top of a run: charts' save buttons are keyed by their order, and their files
+    named after the page (``page``) and the chart."""
     st.session_state[_SEQ] = 0
+    st.session_state[_PAGE] = page
+    st.session_state[_NAMES] = set()
+
+
+def chart_file_name(page: str, title, seq: int, taken: set[str] | None = None) -> str:
+    """A saved chart's file name without extension: the page, then the chart's title up to its first
+    parenthesis, colon or comma ("training-loss"); ``chart-<seq>`` stands for a missing title, and
+    a name already ``taken`` on the page gets the chart's number."""
+    text = title.get("text", "") if isinstance(title, dict) else title
+    head = re.split(r"[(:,]", text, maxsplit=1)[0] if isinstance(text, str) else ""
+    name = "-".join(p for p in (exports.slug(page) if page else "", exports.slug(head) if head.strip() else "") if p)
+    name = name or f"chart-{seq}"
+    if taken is not None:
+        if name in taken:
+            name = f"{name}-{seq}"
+        taken.add(name)
+    return name
 
 
 def draw(container, chart: alt.TopLevelMixin, *, params: dict | None = None, save: bool = True,
@@ -49,8 +70,8 @@ def draw(container, chart: alt.TopLevelMixin, *, params: dict | None = None, sav
     if save:
         seq = st.session_state.get(_SEQ, 0) + 1
         st.session_state[_SEQ] = seq
-        title = getattr(chart, "title", None)
-        name = exports.slug(title if isinstance(title, str) else f"chart-{seq}")
+        name = chart_file_name(st.session_state.get(_PAGE, ""), getattr(chart, "title", None), seq,
+                               st.session_state.setdefault(_NAMES, set()))
         with container.popover("Save chart", icon=":material/download:", type="tertiary", key=f"save-{seq}"):
             st.download_button("PNG", exports.chart_png(chart, params), file_name=f"{name}.png", mime="image/png",
                                key=f"png-{seq}", on_click="ignore", icon=":material/image:")
@@ -72,6 +93,20 @@ def metric_frame(runs: dict, metric: str) -> pd.DataFrame:
             continue
         frames.append(m[["step", "split", metric]].assign(run=norm))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+#: what users read for a data set whose key could be mistaken for something else (the key stays:
+#: it is in URLs and tests)
+DATASET_LABELS = {"seed": "the article's A, B data (A in [1, 10], B in [1, 200], y = 2A + 3B)"}
+
+
+def dataset_label(name: str) -> str:
+    """A data set as a choice list shows it: its name and what it is."""
+    from core.data import DATASET_INFO
+
+    if name in DATASET_LABELS:
+        return DATASET_LABELS[name]
+    return f"{name} — {DATASET_INFO[name][2]}" if name in DATASET_INFO else name
 
 
 def diverged_banner(runs: dict) -> None:
@@ -105,6 +140,21 @@ def boundary_frames(runs: dict, step: int | None = None) -> dict[str, tuple[pd.D
             pts = pts.iloc[:MAX_POINTS]
         out[norm] = (grid, pts[["x1", "x2", "y"]].rename(columns={"y": "label"}))
     return out
+
+
+def boundary_step(hist, step: int) -> int:
+    """The recorded step whose decision boundary ``boundary_frames`` shows for ``step``."""
+    steps = np.asarray(hist.boundary_steps)
+    return int(steps[np.argmin(np.abs(steps - step))]) if len(steps) else 0
+
+
+def boundary_title(hist, shown: int) -> str:
+    """A boundary chart's title: the run and the step it was computed at (a diverged run: where it
+    diverged, and the last step it was computed at)."""
+    name = RUN_LABELS.get(hist.config.norm, hist.config.norm)
+    if hist.diverged:
+        return f"{name}, step {shown:,} (diverged at step {hist.diverged_at:,})"
+    return f"{name}, step {shown:,}"
 
 
 @memo
@@ -237,13 +287,30 @@ def export_menu(files: list[tuple[str, object, str, str]]) -> None:
                                on_click="ignore", width="stretch")
 
 
-def export_runs(runs: dict, config) -> None:
-    """Each run's recorded history (a ZIP of CSVs with its config.json) and the shared config."""
-    files = []
-    for norm, hist in runs.items():
-        cfg = hist.config
-        files.append((f"History, {RUN_LABELS[norm]} (CSV, zipped)",
-                      functools.partial(exports.frames_zip, hist.frames(), cfg),
-                      f"history-{norm}.zip", "application/zip"))
-    files.append(("Configuration (JSON)", exports.config_json(config), "config.json", "application/json"))
-    export_menu(files)
+def view_settings() -> dict:
+    """Every setting of the page as its URL holds them (call after ``PageState.write_url``), with
+    the values session state keeps (numbers as numbers) under the URL's field names."""
+    ss = st.session_state
+    out = {}
+    for key, text in st.query_params.to_dict().items():
+        if key == "lesson":
+            continue
+        value = ss[key] if key in ss else text
+        out[key] = value.item() if isinstance(value, np.generic) else value
+    return out
+
+
+def export_view(view: str, runs: dict | None = None, files: list | None = None, configs: dict | None = None) -> None:
+    """The sidebar's Export menu, drawn last on a page (after ``write_url``): each run's recorded
+    history (a ZIP of CSVs with its config.json), the page's other ``files``, and ``<view>-config.json``,
+    the settings that rebuild the view."""
+    out = list(files or [])
+    for norm, hist in (runs or {}).items():
+        out.append((f"History, {RUN_LABELS[norm]} (CSV, zipped)",
+                    functools.partial(exports.frames_zip, hist.frames(), hist.config),
+                    f"history-{norm}.zip", "application/zip"))
+    if runs:
+        configs = {norm: hist.config for norm, hist in runs.items()} | (configs or {})
+    out.append(("View settings (JSON)", exports.view_json(view, view_settings(), configs),
+                f"{view}-config.json", "application/json"))
+    export_menu(out)

@@ -7,7 +7,7 @@ from dashboard import netcharts, netconfig, views, what_you_see
 from dashboard.charts import MAX_ROWS, RUN_LABELS
 from dashboard.playback import player
 from dashboard.state import choice
-from dashboard.views import draw
+from dashboard.views import draw, export_view
 
 STAGE_LABELS = {
     "pre_norm": "before the norm",
@@ -82,3 +82,4 @@ if runs is not None:
     st.caption("The band (top) is the middle 70 % of a layer's values over training; each row down the depth "
                "is one layer's histogram; the gradient norms show how much of the gradient reaches each layer.")
 state.write_url()
+export_view("activations", runs)

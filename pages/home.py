@@ -8,6 +8,12 @@ from dashboard.lessons import LESSONS
 from dashboard.registry import VIEWS
 from dashboard.teach import apply
 
+
+def first_sentence(text: str) -> str:
+    """The text's first sentence, ending in one full stop."""
+    return text.split(". ")[0].rstrip(".") + "."
+
+
 article = cached.dataset("seed", n_samples=100, noise=0.1, seed=42)  # the article's A, B data
 spread = article.X.std(axis=0)
 st.title("Normalization, seen")
@@ -38,7 +44,7 @@ st.caption("Each sets up a view in one click and says what to look for. A link w
 cols = st.columns(3)
 for i, item in enumerate(LESSONS):
     with cols[i % 3].container(border=True):
-        st.markdown(f"**{item.title}**  \n{item.look_for.split('. ')[0]}.")
+        st.markdown(f"**{item.title}**  \n{first_sentence(item.look_for)}")
         st.button("Open this lesson", key=f"home-lesson-{item.key}", on_click=apply, args=(item,),
                   icon=":material/school:")
 

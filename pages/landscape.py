@@ -9,9 +9,9 @@ from core.experiment import LandscapeConfig
 from dashboard import cached, charts, exports, teach
 from dashboard.playback import player
 from dashboard.state import PageState, select_slider, slider, toggle
-from dashboard.views import draw, export_menu
+from dashboard.views import draw, export_view
 
-LR_SCALES = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99, 1.01, 1.05, 1.2, 1.5, 2.0)
+LR_SCALES = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0, 1.01, 1.05, 1.2, 1.5, 2.0)
 STEP_CHOICES = (10, 30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000)
 
 st.title("Loss landscape")
@@ -56,7 +56,7 @@ def _steps_text(run) -> str:
     if run.diverged_at is not None:
         return f"diverged at step {run.diverged_at:,}"
     if run.steps_to_1pct is None:
-        return "never (unstable rate)"
+        return "never (at the limit it oscillates)" if run.lr == run.max_stable_lr else "never (unstable rate)"
     return f"{run.steps_to_1pct:,}"
 
 
@@ -89,6 +89,9 @@ for col, run, title, names in (
                            extent=run.extent, optimum=run.optimum, band_domain=(band_lo, band_hi),
                            cursor="at_step")
     draw(col, chart, params={"at_step": at_step})
+    if run.leaves_view_at is not None:
+        col.caption(f"From step {run.leaves_view_at:,} the diverging path leaves the plotted area: the plot is "
+                    "framed on its first steps.")
     current = run.path[run.path["step"] <= at_step].tail(1)
     if not current.empty:
         row = current.iloc[0]
@@ -117,12 +120,11 @@ st.markdown(
 - Batch norm does this standardization for the inputs of *every* layer, on every mini-batch.
 """
 )
-export_menu([
+state.write_url()
+export_view("landscape", files=[
     ("Descent paths and surfaces (CSV, zipped)",
      functools.partial(exports.frames_zip, {
          **{f"path-{n}": r.path for n, r in result.runs.items()},
          **{f"surface-{n}": r.surface for n, r in result.runs.items()},
      }, cfg), "landscape.zip", "application/zip"),
-    ("Configuration (JSON)", exports.config_json(cfg), "landscape-config.json", "application/json"),
-])
-state.write_url()
+], configs={"landscape": cfg})

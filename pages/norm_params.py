@@ -5,7 +5,7 @@ import streamlit as st
 from core.views import NormParamsView
 from dashboard import netcharts, netconfig, views, what_you_see
 from dashboard.charts import RUN_COLORS, RUN_LABELS
-from dashboard.views import draw, mode_frames
+from dashboard.views import draw, export_view, mode_frames
 
 st.title("γ and β")
 st.markdown(
@@ -80,3 +80,4 @@ if runs is not None:
     st.markdown("\n".join(f"- {line}" for line in seen) if seen else
                 "Nothing to measure here: none of the runs on screen has a normalization layer.")
 state.write_url()
+export_view("gamma-beta", runs)

@@ -4,7 +4,6 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.data import DATASET_INFO
 from core.standardize import (
     STANDARDIZE_DATASETS,
     StandardizeConfig,
@@ -14,8 +13,10 @@ from core.standardize import (
     spread_features,
 )
 from dashboard import cached, charts
-from dashboard.state import PageState, choice, slider
-from dashboard.views import draw, three_digits
+from dashboard.state import PageState, choice, slider, toggle
+from dashboard.views import dataset_label, draw, three_digits
+
+EPS = 1e-5  # batch norm's eps (BatchNorm1d's default): step 2 divides by sqrt(var + eps)
 
 st.title("Standardization")
 st.markdown(
@@ -29,11 +30,11 @@ with st.sidebar:
     st.header("Data")
     cfg = state.config(StandardizeConfig)
     choice(StandardizeConfig, "dataset", "Data set", horizontal=False,
-           labels={n: f"{n} — {DATASET_INFO[n][2]}" for n in STANDARDIZE_DATASETS})
+           labels={n: dataset_label(n) for n in STANDARDIZE_DATASETS})
 
 data = cached.dataset(cfg.dataset, n_samples=100 if cfg.dataset == "seed" else 100_000, noise=0.1,
                       seed=42 if cfg.dataset == "seed" else 0)
-st.caption(f"**{cfg.dataset}**: {DATASET_INFO[cfg.dataset][2]} — {len(data.X):,} samples, "
+st.caption(f"**{dataset_label(cfg.dataset)}** — {len(data.X):,} samples, "
            f"{data.n_features} features.")
 
 n_max = min(8, data.n_features)
@@ -70,18 +71,26 @@ if st.session_state["batch"] > n_batches - 1:
     st.session_state["batch"] = n_batches - 1
 c[1].slider("Batch", 0, max(n_batches - 1, 1), key="batch",
             help="Which mini-batch to look at.", disabled=n_batches < 2)
-slider(StandardizeConfig, "gamma", "γ (scale)", step=0.1, container=c[2])
-slider(StandardizeConfig, "beta", "β (shift)", step=0.1, container=c[3])
+undo = st.session_state.get("undo", False)
+slider(StandardizeConfig, "gamma", "γ (scale)", step=0.1, container=c[2], disabled=undo)
+slider(StandardizeConfig, "beta", "β (shift)", step=0.1, container=c[3], disabled=undo)
+toggle(StandardizeConfig, "undo", "Undo it: γ = the batch's std, β = its mean")
 if st.session_state["feature"] >= len(names):
     st.session_state["feature"] = 0
 st.selectbox("Feature shown in steps 2 and 3", options=list(range(len(names))),
              format_func=lambda i: names[i], key="feature")
 cfg = StandardizeConfig(**{f: st.session_state[f] for f in (
-    "dataset", "n_show", "batch_size", "batch", "shuffle_seed", "feature", "gamma", "beta")})
+    "dataset", "n_show", "batch_size", "batch", "shuffle_seed", "feature", "gamma", "beta", "undo")})
 
-demo = batch_demo(X, names, batch_size=cfg.batch_size, batch=cfg.batch, seed=cfg.shuffle_seed,
-                  gamma=cfg.gamma, beta=cfg.beta)
+split = dict(batch_size=cfg.batch_size, batch=cfg.batch, seed=cfg.shuffle_seed)
+demo = batch_demo(X, names, **split, gamma=cfg.gamma, beta=cfg.beta)
+gamma, beta = np.full(len(names), cfg.gamma), np.full(len(names), cfg.beta)
+if cfg.undo:  # per feature, exactly what step 2 divided by and subtracted (its eps included)
+    xb = X[demo.batch]
+    gamma, beta = np.sqrt(xb.var(axis=0) + EPS), xb.mean(axis=0)
+    demo = batch_demo(X, names, **split, gamma=gamma, beta=beta, eps=EPS)
 fname = names[cfg.feature]
+g, b = float(gamma[cfg.feature]), float(beta[cfg.feature])
 
 s1, s2 = st.columns([1, 1])
 with s1:
@@ -108,10 +117,10 @@ xb_raw = X[demo.batch, cfg.feature]
 steps = pd.concat([
     pd.DataFrame({"stage": "x̂ = (x − batch mean) / batch std", "value": demo.x_hat[:, cfg.feature],
                   "index": demo.batch}),
-    pd.DataFrame({"stage": f"γ·x̂ + β  (γ = {cfg.gamma:g}, β = {cfg.beta:g})",
+    pd.DataFrame({"stage": f"γ·x̂ + β  (γ = {g:.4g}, β = {b:.4g})",
                   "value": demo.y[:, cfg.feature], "index": demo.batch}),
 ], ignore_index=True)
-rules = pd.DataFrame({"at": [0.0, cfg.beta], "what": ["0", "β"]})
+rules = pd.DataFrame({"at": [0.0, b], "what": ["0", "β"]})
 lo = float(min(-3.0, steps["value"].min())) if len(steps) else -3.0
 hi = float(max(3.0, steps["value"].max())) if len(steps) else 3.0
 raw_strip = pd.DataFrame({"stage": f"{fname}, raw", "value": xb_raw, "index": demo.batch})
@@ -120,6 +129,11 @@ draw(r1, charts.strip(raw_strip, title=f"The batch's {fname}, raw units", x_titl
                 width="stretch")
 draw(r2, charts.strip(steps, title="2 · standardized, then 3 · scaled and shifted",
                              x_title="value", domain=(lo, hi), rules=rules), width="stretch")
+
+if cfg.undo:
+    back = float(np.abs(demo.y - X[demo.batch]).max()) if len(demo.batch) > 1 else 0.0
+    st.caption(f"With γ = {g:.4g} (the batch's std of {fname}) and β = {b:.4g} (its mean), step 3 gives "
+               f"back the raw batch: the largest difference from the raw values is {back:.1e}.")
 
 st.subheader("What you see")
 st.markdown(

@@ -4,9 +4,17 @@ import streamlit as st
 
 from core.views import TrainingView
 from dashboard import netcharts, netconfig, what_you_see
-from dashboard.charts import RUN_COLORS, RUN_LABELS
+from dashboard.charts import RUN_COLORS
 from dashboard.playback import player
-from dashboard.views import boundary_frames, draw, metric_frame, recorded_steps
+from dashboard.views import (
+    boundary_frames,
+    boundary_step,
+    boundary_title,
+    draw,
+    export_view,
+    metric_frame,
+    recorded_steps,
+)
 
 st.title("Training")
 st.markdown(
@@ -27,25 +35,26 @@ if runs is not None:
     span = (0, max(recorded))
     left, right = st.columns(2)
     upto_param = {"train_step": upto}  # the curves stop at the player's step (drawn by the browser)
+    diverged = {n: h.diverged_at for n, h in runs.items() if h.diverged}
     loss = metric_frame(runs, "loss")
     draw(left, netcharts.metric_curves(loss, metric="loss", runs=view.norms, log_y=True,
                                        title="Loss (solid: training batches, dashed: validation)", x_domain=span,
-                                       diverged={n: h.diverged_at for n, h in runs.items() if h.diverged},
-                                       cursor="train_step"), params=upto_param)
+                                       diverged=diverged, cursor="train_step"), params=upto_param)
     acc = metric_frame(runs, "accuracy")
     if is_class and not acc.empty:
         draw(right, netcharts.metric_curves(acc, metric="accuracy", runs=view.norms, log_y=False,
                                             title="Accuracy (solid: training, dashed: validation)", x_domain=span,
-                                            cursor="train_step"), params=upto_param)
+                                            diverged=diverged, cursor="train_step"), params=upto_param)
     else:
         right.info("This is a regression data set: the loss (mean squared error) is the measure.")
 
     grids = boundary_frames(runs, upto)
     if grids:
-        st.subheader(f"Decision boundary at step {upto:,}")
+        shown = {norm: boundary_step(runs[norm], upto) for norm in grids}
+        st.subheader(f"Decision boundary at step {upto:,}" if set(shown.values()) == {upto} else "Decision boundary")
         cols = st.columns(len(grids))
         for col, (norm, (grid, points)) in zip(cols, grids.items(), strict=True):
-            draw(col, netcharts.decision_boundary(grid, points, title=RUN_LABELS[norm],
+            draw(col, netcharts.decision_boundary(grid, points, title=boundary_title(runs[norm], shown[norm]),
                                                   color=RUN_COLORS[norm]))
         st.caption("Colour: the network's probability of class 1 at each point of the plane (orange = 1, "
                    "blue = 0); dots: the data. A run that learned draws a boundary that follows the data.")
@@ -53,3 +62,4 @@ if runs is not None:
     st.subheader("What you see")
     st.markdown("\n".join(f"- {line}" for line in what_you_see.training(runs)))
 state.write_url()
+export_view("training", runs)

@@ -48,3 +48,22 @@ def test_a_chart_saves_as_png_and_svg():
 def test_slug_makes_safe_file_names():
     assert exports.slug("Loss (log scale): γ/β!") == "loss-log-scale"
     assert exports.slug("") == "chart"
+
+
+def test_view_json_holds_the_settings_and_their_query_string():
+    settings = {"lr": 0.3, "standardize_inputs": True, "compare": "both", "train_step": 130}
+    data = json.loads(exports.view_json("training", settings, {"batch": TrainConfig(lr=0.3)}))
+    assert data["view"] == "training" and data["settings"] == settings
+    assert data["query"] == "lr=0.3&standardize_inputs=1&compare=both&train_step=130"
+    assert data["configs"]["batch"]["config"] == "TrainConfig" and data["configs"]["batch"]["lr"] == 0.3
+
+
+def test_saved_charts_are_named_after_the_page_and_the_chart():
+    from dashboard.views import chart_file_name
+
+    taken: set[str] = set()
+    assert chart_file_name("training", "Loss (solid: training, dashed: validation)", 1, taken) == "training-loss"
+    assert chart_file_name("training", {"text": "batch norm, step 260"}, 2, taken) == "training-batch-norm"
+    assert chart_file_name("training", "Loss: again", 3, taken) == "training-loss-3"  # no two files alike
+    assert chart_file_name("landscape", None, 4) == "landscape"
+    assert chart_file_name("", None, 5) == "chart-5"

@@ -39,6 +39,7 @@ from tests.dashboard.chartspec import (
     poison,
     row_count,
 )
+from tests.dashboard.chartspec import _dicts as chartspec_dicts
 
 RECORDS_HIGH = int(specs(TrainConfig)["records"].high)
 DEPTH_HIGH = int(specs(TrainConfig)["depth"].high)
@@ -90,8 +91,9 @@ def _training_page(runs: dict, norms, view: TrainingView) -> list[Call]:
         diverged={n: h.diverged_at for n, h in runs.items() if h.diverged}, cursor="train_step"))]
     acc = metric_frame(runs, "accuracy")
     if is_class and not acc.empty:
-        calls.append(("metric_curves", (acc,), dict(metric="accuracy", runs=norms, log_y=False,
-                                                    title="Accuracy", x_domain=span, cursor="train_step")))
+        calls.append(("metric_curves", (acc,), dict(
+            metric="accuracy", runs=norms, log_y=False, title="Accuracy", x_domain=span,
+            diverged={n: h.diverged_at for n, h in runs.items() if h.diverged}, cursor="train_step")))
     for norm, (grid, points) in boundary_frames(runs, upto).items():
         calls.append(("decision_boundary", (grid, points), dict(title=RUN_LABELS[norm],
                                                                 color=RUN_COLORS[norm])))
@@ -272,11 +274,34 @@ def test_chart_data_stays_under_5000_rows_for_a_50_layer_network_and_a_diverged_
     assert not over, f"{case}: " + "; ".join(over)
 
 
-def test_metric_curves_mark_the_step_where_a_run_diverged():
+def _layers(spec) -> list[dict]:
+    return [node for node in chartspec_dicts(spec) if "mark" in node]
+
+
+@pytest.mark.parametrize("metric", ["loss", "accuracy"])
+def test_metric_curves_draw_a_diverged_run_up_to_its_divergence_with_the_point_marked(metric):
+    """The plain run diverges within a few steps: its recorded points are drawn (not a line of one
+    point, which shows nothing), and a cross at the divergence step, at its last finite value, carries
+    the label "diverged at step N" -- on the loss and on the accuracy chart."""
     runs = _runs("diverged")
-    (call,) = [c for c in _calls("diverged", "metric_curves") if c[2]["metric"] == "loss"]
-    rows = [r for rows in datasets(chart_spec(_draw(call))) for r in rows]
-    assert {"run": RUN_LABELS["none"], "step": runs["none"].diverged_at} in rows
+    hist = runs["none"]
+    (call,) = [c for c in _calls("diverged", "metric_curves") if c[2]["metric"] == metric]
+    chart = _draw(call)
+    spec = chart_spec(chart)
+    assert bad_cells(spec) == []
+    rows = [r for rows in datasets(spec) for r in rows]
+    label = f"diverged at step {hist.diverged_at:,}"
+    marks = [r for r in rows if r.get("label") == label]
+    assert marks, f"no mark labelled {label!r}"
+    m = hist.metrics[hist.metrics["split"] == "train"]
+    last = float(m[np.isfinite(m[metric])].sort_values("step")[metric].iloc[-1])
+    assert marks[0]["run"] == RUN_LABELS["none"] and marks[0]["step"] == hist.diverged_at
+    assert marks[0][metric] == pytest.approx(last)
+    kinds = {(n["mark"]["type"] if isinstance(n["mark"], dict) else n["mark"]) for n in _layers(spec)}
+    assert {"line", "point", "text", "rule"} <= kinds
+    recorded = [r for r in rows if r.get("run") == RUN_LABELS["none"] and "split" in r]
+    assert len(recorded) >= 1 and all(r["step"] <= hist.diverged_at for r in recorded)
+    assert not [r for r in rows if r.get("run") == RUN_LABELS["batch"] and "label" in r], "batch norm did not diverge"
 
 
 def test_builder_returns_the_same_chart_for_equal_inputs():
@@ -315,11 +340,12 @@ def test_vega_lite_spec_ships_arrow_datasets_that_its_layers_name():
     spec = vega_lite_spec(chart)
     assert vega_lite_spec(chart) is spec  # converted once per chart object
     named = [layer["data"]["name"] for layer in spec["layer"]]
-    assert len(named) == 2 and set(named) == set(spec["datasets"])  # the curves and the divergence rule
+    # the curves, the diverged run's points, its divergence mark (rule, cross and label share one)
+    assert len(named) == len(spec["layer"]) >= 3 and set(named) == set(spec["datasets"])
     assert "values" not in str(spec.get("data", "")) and all("values" not in layer["data"] for layer in spec["layer"])
     json_rows = [len(rows) for rows in datasets(chart_spec(chart))]
     arrow_rows = []
-    for name in named:
+    for name in sorted(set(named)):
         blob = spec["datasets"][name]
         assert isinstance(blob, bytes), type(blob)
         table = pa.ipc.open_stream(blob).read_all()
