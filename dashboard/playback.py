@@ -69,8 +69,8 @@ def follow(value, options: Sequence[int], drawn_end: int | None) -> tuple[int, s
     end = options[-1]
     if not isinstance(value, (int, float)) or isinstance(value, bool):
         return end, None
-    if drawn_end is not None and drawn_end != end and value == drawn_end:
-        return end, None  # it was at the end: it follows the new end
+    if drawn_end is not None and value >= drawn_end and (value != drawn_end or drawn_end != end):
+        return end, None  # it was at (or past: a reset to "the end") the old end: it follows the new end
     if value in options:
         return int(value), None
     if value > end:

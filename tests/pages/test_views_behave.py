@@ -17,9 +17,12 @@ TIMEOUT = 300
 
 def _app(query: dict | None = None, page: str | None = None) -> AppTest:
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    at.query_params.update(query or {})
-    at.run()
-    if page:
+    if page is None:  # home, or a lesson link (its view is opened by the app)
+        at.query_params.update(query or {})
+        at.run()
+    else:  # a deep link to the page: the address appears with the page's first run
+        at.run()
+        at.query_params.update(query or {})
         at.switch_page(f"../pages/{page}.py").run()
     _clean(at)
     return at
@@ -39,9 +42,8 @@ def _specs(at: AppTest) -> list[dict]:
 def test_high_lr_lesson_shows_the_diverged_run_up_to_its_divergence_and_labels_its_boundary():
     at = _app({"lesson": "high_lr"})
     assert at.title[0].value == "Training"
-    from core.lessons import lesson
-
     from core.training import TrainConfig, train
+    from dashboard.lessons import lesson
 
     settings = {k: v for k, v in lesson("high_lr").settings.items() if k != "compare"}
     hist = train(TrainConfig(norm="none", **settings))
@@ -66,18 +68,13 @@ def test_high_lr_lesson_shows_the_diverged_run_up_to_its_divergence_and_labels_i
 # ------------------------------------------------------------------ the landscape's learning rate
 
 def test_a_links_lr_scale_that_is_a_choice_is_kept_exactly_and_1_does_not_diverge():
-    at = _app({"lr_scale": "1"}, page=None)
-    at.switch_page("../pages/landscape.py").run()
-    _clean(at)
+    at = _app({"lr_scale": "1"}, page="landscape")
     assert at.session_state["lr_scale"] == 1.0
     assert not at.warning, [w.value for w in at.warning]
     assert not [e for e in at.error if "diverged" in str(e.value)], "lr_scale=1 diverged"
     assert at.query_params["lr_scale"] == "1.0"
     for value in (0.05, 0.3, 0.99, 1.01):
-        again = AppTest.from_file(APP, default_timeout=TIMEOUT)
-        again.query_params["lr_scale"] = str(value)
-        again.run()
-        again.switch_page("../pages/landscape.py").run()
+        again = _app({"lr_scale": str(value)}, page="landscape")
         assert again.session_state["lr_scale"] == value
 
 
@@ -129,11 +126,7 @@ def test_the_exported_config_json_rebuilds_the_same_view(monkeypatch):
     assert set(saved["configs"]) == {"none", "batch", "layer"}
     query = {k: v[-1] for k, v in urllib.parse.parse_qs(urllib.parse.urlencode(
         {k: str(int(v)) if isinstance(v, bool) else str(v) for k, v in settings.items()})).items()}
-    again = AppTest.from_file(APP, default_timeout=TIMEOUT)
-    again.query_params.update(query)
-    again.run()
-    again.switch_page("../pages/training.py").run()
-    _clean(again)
+    again = _app(query, page="training")
     assert not again.warning, [w.value for w in again.warning]
     for key, value in settings.items():
         assert again.session_state[key] == value, key
@@ -191,7 +184,7 @@ def test_undo_sets_gamma_to_the_batch_std_and_beta_to_its_mean_and_gives_back_th
 # ------------------------------------------------------------------ small labels
 
 def test_home_lesson_cards_end_in_one_full_stop():
-    from core.lessons import LESSONS
+    from dashboard.lessons import LESSONS
 
     at = _app()
     cards = [m.value for m in at.markdown if any(m.value.startswith(f"**{x.title}**") for x in LESSONS)]
