@@ -15,17 +15,10 @@ import streamlit as st
 from core.lessons import LESSONS, Lesson, lesson
 from dashboard.registry import ALL_VIEWS, CONFIG_CLASSES
 from dashboard.state import _clean
+from dashboard.style import PRESENTER_CSS
 
 _ACTIVE = "_lesson_active"
 _GOTO = "_lesson_goto"
-PRESENTER_CSS = """
-<style>
-html { font-size: 21px; }
-[data-testid="stSidebar"] { min-width: 380px; }
-.block-container { max-width: 100% !important; padding-left: 2.5rem; padding-right: 2.5rem; }
-h1 { font-size: 2.6rem !important; }
-</style>
-"""
 
 
 def apply(item: Lesson) -> None:

@@ -15,6 +15,7 @@ from core.standardize import (
 )
 from dashboard import cached, charts
 from dashboard.state import PageState, choice, slider
+from dashboard.style import chart_columns
 from dashboard.views import draw, three_digits
 
 st.title("Standardization")
@@ -50,7 +51,7 @@ X = data.X[:, cols]
 table, Z = scale_report(X, names)
 
 # --------------------------------------------------------------------------- before / after
-left, right = st.columns(2)
+left, right = chart_columns(2)
 draw(left, charts.feature_histograms(histogram_frame(X, names, shared=True),
                                             title="Before: raw units, one shared axis",
                                             x_title="value (raw units)"))
@@ -85,7 +86,7 @@ demo = batch_demo(X, names, batch_size=cfg.batch_size, batch=cfg.batch, seed=cfg
                   gamma=cfg.gamma, beta=cfg.beta)
 fname = names[cfg.feature]
 
-s1, s2 = st.columns([1, 1])
+s1, s2 = chart_columns(2)
 with s1:
     st.markdown(f"**1 · Split at random, without replacement**: {len(demo.batches)} batches of "
                 f"{cfg.batch_size}; batch {cfg.batch} holds {len(demo.batch)} samples.")
@@ -117,7 +118,7 @@ rules = pd.DataFrame({"at": [0.0, cfg.beta], "what": ["0", "β"]})
 lo = float(min(-3.0, steps["value"].min())) if len(steps) else -3.0
 hi = float(max(3.0, steps["value"].max())) if len(steps) else 3.0
 raw_strip = pd.DataFrame({"stage": f"{fname}, raw", "value": xb_raw, "index": demo.batch})
-r1, r2 = st.columns([1, 2])
+r1, r2 = chart_columns(2, [1, 2])
 draw(r1, charts.strip(raw_strip, title=f"The batch's {fname}, raw units", x_title=fname),
                 width="stretch")
 draw(r2, charts.strip(steps, title="2 · standardized, then 3 · scaled and shifted",
