@@ -148,3 +148,11 @@ def test_long_titles_are_wrapped_into_lines_not_cut():
     spec = dressed({"title": {"text": title, "anchor": "middle"}, "mark": "point"},
                    palette.chart_config(False), title_chars=44)
     assert spec["title"]["text"] == lines and spec["config"]["title"]["limit"] == 0
+
+
+def test_axis_text_limits_are_left_to_vega():
+    # labelLimit/titleLimit 0 on the axes made Chromium draw a 16 px y-axis title partly outside
+    # the canvas (seen on the landscape in presenter mode); chart titles are wrapped instead
+    for presenter in (False, True):
+        axis = palette.chart_config(presenter)["axis"]
+        assert "labelLimit" not in axis and "titleLimit" not in axis
