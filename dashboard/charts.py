@@ -199,7 +199,7 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
     yq = quant("loss", title="loss (log scale)", scale={"type": "log"})
     layers = [view(
         df, mark={"type": "line", "strokeWidth": 2.5}, x=xq, y=yq,
-        color=nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"}),
+        color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
         tooltip=[nominal("run"), quant(x), quant("loss", format=".4g")],
     ), run_markers(marker_rows(df, x, log=log_x), x=quant(x), y=quant("loss"), runs=runs)]
     rule = {"type": "rule", "color": "#ff2d55", "strokeDash": [5, 3], "strokeWidth": 2}

@@ -45,6 +45,6 @@ def run_markers(df: pd.DataFrame, *, x: dict, y: dict, runs: Sequence[str], tran
     """Filled marker symbols, shape and colour by run (df already labelled): a run's second cue."""
     return view(df, mark={"type": "point", "filled": True, "size": size, "opacity": 1},
                 transform=transform, x=x, y=y,
-                color=nominal("run", title=None, scale=palette.scale(runs, "color"), legend={"orient": "top"}),
-                shape=nominal("run", title=None, scale=palette.scale(runs, "shape"), legend={"orient": "top"}),
+                color=nominal("run", title=None, scale=palette.scale(runs, "color"), legend=palette.legend(runs)),
+                shape=nominal("run", title=None, scale=palette.scale(runs, "shape"), legend=palette.legend(runs)),
                 **encoding)

@@ -12,6 +12,7 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from dashboard import palette
 from dashboard.chartcache import memo
 from dashboard.charts import MAX_ROWS, RUN_LABELS, _labelled, finite, run_color
 from dashboard.marks import marker_rows, run_markers
@@ -41,7 +42,7 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
     layers = [view(
         df, mark={"type": "line", "strokeWidth": 2.2}, transform=cursor_filter(cursor),
         x=x, y=y,
-        color=nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"}),
+        color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
         strokeDash=nominal("split", title=None, scale=SPLIT_DASH, legend={
             "orient": "bottom", "symbolType": "stroke", "symbolStrokeWidth": 2,
             "labelExpr": "datum.label == 'val' ? 'validation' : 'training'"}),
@@ -99,7 +100,7 @@ def percentile_bands(df: pd.DataFrame, *, runs: Sequence[str], title: str, y_tit
     df: (run, step, p15, p50, p85).
     """
     df = _labelled(finite(df))
-    color = nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"})
+    color = nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs))
     x = quant("step", title="step")
     band = view(df, mark={"type": "area", "opacity": 0.18}, x=x, y=quant("p15", title=y_title),
                 y2={"field": "p85"}, color=color)
@@ -157,7 +158,7 @@ def by_layer(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: str, y
     y = quant(value, title=y_title, scale=scale)
     line = view(
         df, mark={"type": "line", "strokeWidth": 2.2}, transform=shown, x=x, y=y,
-        color=nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"}),
+        color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
     )
     dots = run_markers(df, x=x, y=y, runs=runs, transform=shown,
                        tooltip=[nominal("run"), quant("layer"), quant(value, format=".3g")])

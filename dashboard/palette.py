@@ -33,6 +33,7 @@ RUNS: dict[str, RunStyle] = {
 }
 OTHER = RunStyle("", "#595959", "diamond")
 
+
 #: background and text colours of the charts (the theme's background is white)
 BACKGROUND = "#ffffff"
 TEXT = "#111827"  # titles: the theme's text colour
@@ -56,6 +57,12 @@ def scale(runs, channel: str) -> dict:
     """A Vega-Lite scale mapping the runs' labels to their colour or shape (``channel``)."""
     runs = list(runs)
     return {"domain": [label(r) for r in runs], "range": [getattr(style(r), channel) for r in runs]}
+
+
+def legend(runs) -> dict:
+    """The legend of the runs: above the plot; two runs on one line, three one per line (three
+    on one line ran past a narrow column's edge)."""
+    return {"orient": "top", "columns": 1 if len(list(runs)) > 2 else 2}
 
 
 def chart_config(presenter: bool = False) -> dict:

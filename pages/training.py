@@ -37,13 +37,12 @@ if runs is not None:
                                          diverged={n: h.diverged_at for n, h in runs.items() if h.diverged}),
          params=upto_param)
     for col, (norm, (grid, points)) in zip(top[1:], grids.items(), strict=False):
-        draw(col, netcharts.decision_boundary(grid, points, title=f"{RUN_LABELS[norm]}, step {upto:,}",
-                                              color=RUN_COLORS[norm]))
+        draw(col, netcharts.decision_boundary(grid, points, title=RUN_LABELS[norm], color=RUN_COLORS[norm]))
     below = chart_columns(2, [3, 2 * len(grids)]) if grids else top[1:]
     if grids:
-        below[1].caption("Decision boundaries (above): the network's probability of class 1 at each point of "
-                         "the plane (orange = 1, blue = 0); dots: the data. A run that learned draws a boundary "
-                         "that follows the data.")
+        below[1].caption(f"Decision boundaries (above) at step {upto:,}: the network's probability of class 1 "
+                         "at each point of the plane (orange = 1, blue = 0); dots: the data. A run that learned "
+                         "draws a boundary that follows the data.")
     acc = metric_frame(runs, "accuracy")
     if is_class and not acc.empty:
         draw(below[0], netcharts.metric_curves(acc, metric="accuracy", runs=view.norms, log_y=False,

@@ -25,7 +25,8 @@ from tests.dashboard.colour import contrast
 pytestmark = pytest.mark.browser
 
 SIZES = {"1280x720": (1280, 720), "1400x900": (1400, 900), "390x844": (390, 844)}
-CASES = [(v, s, False) for v in ALL_VIEWS for s in SIZES] + [(v, "1280x720", True) for v in ALL_VIEWS]
+CASES = [(v.url_path, s, False) for v in ALL_VIEWS for s in SIZES] + [(v.url_path, "1280x720", True) for v in ALL_VIEWS]
+CASES += [("training?compare=both", "1280x720", False)]  # three runs: the narrowest columns
 SHOTS = ROOT / "artifacts" / "screenshots" / "layout"
 MIN_CONTRAST = 4.5
 PRESENTER_MIN_PX = 16
@@ -154,12 +155,12 @@ def _check_charts(page, what: str, *, presenter: bool) -> list[dict]:
 
 
 @pytest.mark.parametrize(("view", "size", "presenter"), CASES,
-                         ids=[f"{v.url_path or 'home'}-{s}{'-presenter' if p else ''}" for v, s, p in CASES])
+                         ids=[f"{v or 'home'}-{s}{'-presenter' if p else ''}" for v, s, p in CASES])
 def test_charts_fit_their_columns_with_uncut_readable_text(browser, server, view, size, presenter):
-    what = f"/{view.url_path} at {size}{' (presenter)' if presenter else ''}"
-    context, page = _open(browser, server, view.url_path, size, presenter)
+    what = f"/{view} at {size}{' (presenter)' if presenter else ''}"
+    context, page = _open(browser, server, view, size, presenter)
     try:
-        _shot(page, f"{view.url_path or 'home'}-{'presenter' if presenter else size}")
+        _shot(page, f"{re.sub(r'[?=&]', '-', view) or 'home'}-{'presenter' if presenter else size}")
         assert_page_ok(page, what)
         charts = _check_charts(page, what, presenter=presenter)
         title_top = page.locator('[data-testid="stMain"] h1').first.bounding_box()["y"]
@@ -172,7 +173,7 @@ def test_charts_fit_their_columns_with_uncut_readable_text(browser, server, view
                 g.getBoundingClientRect().right])""")
             for scroll, client, right in groups:
                 assert scroll <= client + 1 and right <= 391, f"{what}: a segmented control overflows"
-        if presenter and view.url_path == "activations":  # every chart there is one to a row
+        if presenter and view == "activations":  # every chart there is one to a row
             full = _main_width(page)
             assert charts and all(c["width"] >= 0.9 * full for c in charts), \
                 f"{what}: charts {[round(c['width']) for c in charts]} px in a {full:.0f} px page"
