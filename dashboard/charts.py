@@ -77,7 +77,7 @@ def feature_histograms(df: pd.DataFrame, *, title: str, x_title: str, height: in
     labels = view(heads, mark={"type": "text", "align": "left", "baseline": "bottom", "fontWeight": "bold",
                                "dx": 2},
                   x=quant("x", scale=xs), y=quant("y", scale=ys), text=nominal("feature"))
-    return layer(hist, labels, title=title, height=height * n, width="container")
+    return layer(hist, labels, title=title, height=max(height * n, 160), width="container")  # two rows: not flat
 
 
 @memo
