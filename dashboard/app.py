@@ -29,15 +29,17 @@ gc.set_threshold(50_000, 50, 100)
 from dashboard.guard import run_guarded  # noqa: E402
 from dashboard.registry import ALL_VIEWS  # noqa: E402
 from dashboard.state import capture_link, keep_settings  # noqa: E402
+from dashboard.style import ICON, page_css, sidebar_state  # noqa: E402
 from dashboard.teach import after_page, before_page, presenter_from_url  # noqa: E402
 from dashboard.views import reset_chart_keys  # noqa: E402
 
 st.set_page_config(
     page_title="Normalization, seen",
-    page_icon=":material/insights:",
+    page_icon=str(ICON),  # shipped with the app: a font host's icon fails offline
     layout="wide",
-    initial_sidebar_state="expanded",
+    initial_sidebar_state=sidebar_state(),  # collapsed in presenter mode; closed on a phone
 )
+page_css()
 
 pages = [
     st.Page(str(v.path), title=v.title, icon=v.icon, url_path=v.url_path, default=(i == 0))

@@ -13,26 +13,16 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from dashboard import palette
 from dashboard.chartcache import memo
+from dashboard.marks import marker_rows, run_markers
 from dashboard.vegalite import cursor_filter, layer, nominal, quant, view, with_cursor
 
 MAX_ROWS = 5000
 
-#: one colour per run, the same on every page
-RUN_COLORS = {
-    "raw": "#d62728",
-    "standardized": "#1f77b4",
-    "none": "#d62728",
-    "batch": "#1f77b4",
-    "layer": "#2ca02c",
-}
-RUN_LABELS = {
-    "raw": "raw features",
-    "standardized": "standardized features",
-    "none": "no normalization",
-    "batch": "batch norm",
-    "layer": "layer norm",
-}
+#: one colour (and marker shape) per run, the same on every page: dashboard/palette.py
+RUN_COLORS = {run: s.color for run, s in palette.RUNS.items()}
+RUN_LABELS = {run: s.label for run, s in palette.RUNS.items()}
 FEATURE_SCHEME = "tableau10"
 
 
@@ -46,40 +36,48 @@ def finite(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFra
 
 
 def run_color(runs: Sequence[str]) -> dict:
-    runs = list(runs)
-    return {"domain": [RUN_LABELS.get(r, r) for r in runs], "range": [RUN_COLORS.get(r, "#7f7f7f") for r in runs]}
+    return palette.scale(runs, "color")
 
 
 def _labelled(df: pd.DataFrame, column: str = "run") -> pd.DataFrame:
-    return df.assign(**{column: df[column].map(lambda r: RUN_LABELS.get(r, r))})
+    return df.assign(**{column: df[column].map(palette.label)})
 
 
 # ------------------------------------------------------------ standardization
 
 @memo
-def feature_histograms(df: pd.DataFrame, *, title: str, x_title: str, shared_x: bool = True,
-                       height: int = 70) -> alt.Chart:
-    """Histograms, one row per feature, from pre-binned counts.
+def feature_histograms(df: pd.DataFrame, *, title: str, x_title: str, height: int = 56) -> alt.LayerChart:
+    """Histograms, one row per feature, on one shared x axis, from pre-binned counts.
 
-    df: (feature, bin_left, bin_right, count). With ``shared_x`` every row
-    uses the same x axis, so different scales are the first thing you see.
+    df: (feature, bin_left, bin_right, count). One view (a ridgeline), not a facet: a single view
+    fits its column's width (Vega-Lite cannot fit a facet), so no row is cut at the right. Each
+    row's bars are scaled to its own tallest bin (the counts are in the tooltips); the feature's
+    name is written above its row.
     """
     df = finite(df)
-    base = view(
-        mark={"type": "bar", "opacity": 0.85, "binSpacing": 0},
-        x=quant("bin_left", title=x_title, bin="binned"),
-        x2={"field": "bin_right"},
-        y=quant("count", title="count", axis={"tickCount": 3}),
-        color=nominal("feature", scale={"scheme": FEATURE_SCHEME}, legend=None),
+    names = list(dict.fromkeys(df["feature"]))
+    n = max(1, len(names))
+    row = df["feature"].map({f: n - 1 - i for i, f in enumerate(names)}).to_numpy(dtype=float)
+    tallest = df.groupby("feature", sort=False)["count"].transform("max").to_numpy(dtype=float)
+    bars = df.assign(base=row, top=row + 0.72 * df["count"].to_numpy(dtype=float) / np.maximum(tallest, 1.0))
+    bars = bars[bars["count"].to_numpy() > 0]  # an empty bin would draw as a hairline
+    lo = float(df["bin_left"].min()) if len(df) else 0.0
+    hi = float(df["bin_right"].max()) if len(df) else 1.0
+    xs = {"domain": [lo, hi if hi > lo else lo + 1.0], "nice": False, "zero": False}
+    ys = {"domain": [0, n], "nice": False, "zero": True}
+    hist = view(
+        bars, mark={"type": "rect", "opacity": 0.85},
+        x=quant("bin_left", title=x_title, scale=xs), x2={"field": "bin_right"},
+        y=quant("base", title=None, scale=ys, axis=None), y2={"field": "top"},
+        color=nominal("feature", scale={"scheme": FEATURE_SCHEME, "domain": names}, legend=None),
         tooltip=[nominal("feature"), quant("bin_left", title="from", format=".3g"),
                  quant("bin_right", title="to", format=".3g"), quant("count")],
-    ).properties(height=height)
-    # feature names above each row (a header at the left would push the plot past a fitted width)
-    header = {"labelOrient": "top", "labelAnchor": "start", "labelAngle": 0, "labelFontSize": 13,
-              "labelFontWeight": "bold"}
-    return alt.FacetChart(
-        data=df, spec=base, facet={"row": nominal("feature", title=None, header=header)}, title=title,
-        resolve={"scale": {"x": "shared" if shared_x else "independent", "y": "independent"}})
+    )
+    heads = pd.DataFrame({"feature": names, "x": lo, "y": [n - 1 - i + 0.78 for i in range(len(names))]})
+    labels = view(heads, mark={"type": "text", "align": "left", "baseline": "bottom", "fontWeight": "bold",
+                               "dx": 2},
+                  x=quant("x", scale=xs), y=quant("y", scale=ys), text=nominal("feature"))
+    return layer(hist, labels, title=title, height=max(height * n, 160), width="container")  # two rows: not flat
 
 
 @memo
@@ -153,7 +151,7 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
         x=quant("a0", title=x_title, scale=xs), x2={"field": "a1"},
         y=quant("b0", title=y_title, scale=ys), y2={"field": "b1"},
         color=quant("band", title="log₁₀ loss", scale=color_scale,
-                    legend={"orient": "bottom", "gradientLength": size - 60}),
+                    legend={"orient": "bottom", "gradientLength": 200}),
         tooltip=[quant("w_a", title=x_title, format=".3g"), quant("w_b", title=y_title, format=".3g"),
                  quant("loss", title="loss (MSE)", format=".4g")],
     )
@@ -179,7 +177,7 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
     elif current is not None and not current.empty:
         layers.append(view(finite(current), mark=marker, x=x, y=y,
                            tooltip=[quant("step"), quant("loss", format=".4g")]))
-    chart = layer(*layers, title=title, width=size, height=size)
+    chart = layer(*layers, title=title, width="container", height=size)  # never wider than its column
     return with_cursor(chart, cursor, int(path["step"].max()) if not path.empty else 0)
 
 
@@ -208,13 +206,13 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
     df = _labelled(df)
     top = int(df[x].max()) if len(df) else 1
     log_axis = {"scale": {"type": "symlog"}, "axis": {"values": decade_ticks(top), "format": ","}}
+    xq = quant(x, title=x + (" (log scale)" if log_x else ""), **(log_axis if log_x else {}))
+    yq = quant("loss", title="loss (log scale)", scale={"type": "log"})
     layers = [view(
-        df, mark={"type": "line", "strokeWidth": 2.5},
-        x=quant(x, title=x + (" (log scale)" if log_x else ""), **(log_axis if log_x else {})),
-        y=quant("loss", title="loss (log scale)", scale={"type": "log"}),
-        color=nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"}),
+        df, mark={"type": "line", "strokeWidth": 2.5}, x=xq, y=yq,
+        color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
         tooltip=[nominal("run"), quant(x), quant("loss", format=".4g")],
-    )]
+    ), run_markers(marker_rows(df, x, log=log_x), x=quant(x), y=quant("loss"), runs=runs)]
     rule = {"type": "rule", "color": "#ff2d55", "strokeDash": [5, 3], "strokeWidth": 2}
     if cursor:
         layers.append(view(pd.DataFrame({"at": [0]}), mark=rule, transform=[{"calculate": cursor, "as": x}],

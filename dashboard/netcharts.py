@@ -12,8 +12,10 @@ import altair as alt
 import numpy as np
 import pandas as pd
 
+from dashboard import palette
 from dashboard.chartcache import memo
 from dashboard.charts import MAX_ROWS, RUN_LABELS, _labelled, finite, run_color
+from dashboard.marks import marker_rows, run_markers
 from dashboard.vegalite import cursor_filter, layer, nominal, ordinal, quant, view, with_cursor
 
 SPLIT_DASH = {"domain": ["train", "val"], "range": [[1, 0], [6, 4]]}
@@ -40,14 +42,16 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
     x = quant("step", title="step", **({"scale": {"domain": list(x_domain)}} if x_domain else {}))
     y = quant(metric, title=metric + (" (log scale)" if log_y else ""),
               scale={"type": "log"} if log_y else {"zero": False})
-    color = nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"})
+    runmarks = marker_rows(df, "step", span=x_domain[1] if x_domain else None, by=("run", "split"))
     layers = [view(
-        df, mark={"type": "line", "strokeWidth": 2.2}, transform=cursor_filter(cursor), x=x, y=y, color=color,
+        df, mark={"type": "line", "strokeWidth": 2.2}, transform=cursor_filter(cursor),
+        x=x, y=y,
+        color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
         strokeDash=nominal("split", title=None, scale=SPLIT_DASH, legend={
             "orient": "bottom", "symbolType": "stroke", "symbolStrokeWidth": 2,
             "labelExpr": "datum.label == 'val' ? 'validation' : 'training'"}),
         tooltip=[nominal("run"), nominal("split"), quant("step"), quant(metric, format=".4g")],
-    )]
+    ), run_markers(runmarks, x=quant("step"), y=quant(metric), runs=runs, transform=cursor_filter(cursor))]
     if len(marks):
         layers += _divergence_layers(df, marks, metric, diverged or {}, x, y, runs, cursor)
     chart = layer(*layers, title=title, height=height)
@@ -99,7 +103,8 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, *, title: str, s
                       color: str = "#1f77b4") -> alt.LayerChart:
     """The model's class-1 probability over the plane, with the data on top.
 
-    grid: (x1, x2, prob) on a regular grid; points: (x1, x2, label).
+    grid: (x1, x2, prob) on a regular grid; points: (x1, x2, label). ``size`` is the plot's
+    height; its width is its column's (never wider than the column, on a phone or three abreast).
     """
     grid = finite(grid)
     points = finite(points)
@@ -115,7 +120,7 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, *, title: str, s
         x=quant("a0", title="x1", **xsc), x2={"field": "a1"},
         y=quant("b0", title="x2", **ysc), y2={"field": "b1"},
         color=quant("prob", title="P(class 1)", scale={"scheme": "blueorange", "domain": [0, 1]},
-                    legend={"orient": "bottom", "gradientLength": size - 40}),
+                    legend=None),  # the page's caption says what the colours mean
         tooltip=[quant("prob", title="P(class 1)", format=".2f")],
     )
     dots = view(
@@ -123,7 +128,7 @@ def decision_boundary(grid: pd.DataFrame, points: pd.DataFrame, *, title: str, s
         x=quant("x1", **xsc), y=quant("x2", **ysc),
         color=nominal("label", title="class", scale={"range": ["#08306b", "#7f2704"]}, legend=None),
     )
-    return layer(heat, dots, title={"text": title, "anchor": "middle"}, width=size, height=size)
+    return layer(heat, dots, title={"text": title, "anchor": "middle"}, width="container", height=size)
 
 
 @memo
@@ -134,31 +139,35 @@ def percentile_bands(df: pd.DataFrame, *, runs: Sequence[str], title: str, y_tit
     df: (run, step, p15, p50, p85).
     """
     df = _labelled(finite(df))
-    color = nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"})
+    color = nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs))
     x = quant("step", title="step")
-    band = view(mark={"type": "area", "opacity": 0.18}, x=x, y=quant("p15", title=y_title),
+    band = view(df, mark={"type": "area", "opacity": 0.18}, x=x, y=quant("p15", title=y_title),
                 y2={"field": "p85"}, color=color)
-    edges = [view(mark={"type": "line", "strokeWidth": 1, "opacity": 0.7}, x=x, y=quant(p), color=color)
+    edges = [view(df, mark={"type": "line", "strokeWidth": 1, "opacity": 0.7}, x=x, y=quant(p), color=color)
              for p in ("p15", "p85")]
-    mid = view(mark={"type": "line", "strokeWidth": 2.5}, x=x, y=quant("p50"), color=color,
+    mid = view(df, mark={"type": "line", "strokeWidth": 2.5}, x=x, y=quant("p50"), color=color,
                tooltip=[nominal("run"), quant("step"), quant("p15", format=".3f"), quant("p50", format=".3f"),
                         quant("p85", format=".3f")])
-    return layer(band, *edges, mid, data=df, title=title, height=height)
+    dots = run_markers(marker_rows(df, "step"), x=x, y=quant("p50"), runs=runs)
+    return layer(band, *edges, mid, dots, title=title, height=height)
 
 
 @memo
 def depth_histograms(df: pd.DataFrame, *, title: str, x_title: str, height_per_layer: int = 14,
-                     width: int | str = "container", color_max: float | None = None) -> alt.Chart:
+                     width: int | str = "container", color_max: float | None = None,
+                     x_domain: tuple[float, float] | None = None) -> alt.Chart:
     """Per-layer histograms at one step, stacked by depth, as a heatmap.
 
     df: (layer, bin_left, bin_right, fraction). Layer 1 (nearest the input)
-    on top; darker = more of the layer's values in that bin.
+    on top; darker = more of the layer's values in that bin. Runs drawn side by
+    side pass the same ``x_domain`` (and ``color_max``): one axis to compare on.
     """
     df = finite(df)
     n_layers = max(1, df["layer"].nunique())
+    xs = {"scale": {"domain": list(x_domain), "nice": False, "zero": False}} if x_domain else {}
     return view(
         df, mark="rect",
-        x=quant("bin_left", title=x_title, bin="binned"), x2={"field": "bin_right"},
+        x=quant("bin_left", title=x_title, bin="binned", **xs), x2={"field": "bin_right"},
         y=ordinal("layer", title="layer (1 = first hidden)", sort="ascending"),
         color=quant("fraction", title="share of values",
                     scale={"scheme": "blues", **({"domain": [0, color_max]} if color_max else {})}),
@@ -183,14 +192,16 @@ def by_layer(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: str, y
     scale = {"type": "log"} if log_y else ({"domain": list(y_domain)} if y_domain else {})
     latest = [{"joinaggregate": [{"op": "max", "field": "step", "as": "shown_step"}], "groupby": ["run"]},
               {"filter": "datum.step == datum.shown_step"}]
-    chart = view(
-        df, mark={"type": "line", "point": True, "strokeWidth": 2.2},
-        transform=cursor_filter(cursor) + latest if cursor else None,
-        x=quant("layer", title="layer (1 = first hidden)", axis={"tickMinStep": 1}),
-        y=quant(value, title=y_title, scale=scale),
-        color=nominal("run", title=None, scale=run_color(runs), legend={"orient": "top"}),
-        tooltip=[nominal("run"), quant("layer"), quant(value, format=".3g")],
-    ).properties(title=title, height=height)
+    shown = cursor_filter(cursor) + latest if cursor else None
+    x = quant("layer", title="layer (1 = first hidden)", axis={"tickMinStep": 1})
+    y = quant(value, title=y_title, scale=scale)
+    line = view(
+        df, mark={"type": "line", "strokeWidth": 2.2}, transform=shown, x=x, y=y,
+        color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
+    )
+    dots = run_markers(df, x=x, y=y, runs=runs, transform=shown,
+                       tooltip=[nominal("run"), quant("layer"), quant(value, format=".3g")])
+    chart = layer(line, dots, title=title, height=height)
     return with_cursor(chart, cursor, int(df["step"].max()) if cursor and len(df) else 0)
 
 

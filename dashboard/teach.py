@@ -26,19 +26,12 @@ from dashboard.state import (
     take_pending,
     write_no_settings,
 )
+from dashboard.style import PRESENTER_CSS
 
 _ACTIVE = "_lesson_active"
 _GOTO = "_lesson_goto"
 _MEASURED = "_lesson_measured"  # what the view drew this run, for the lesson's verdict
 _BOX = "_lesson_box"  # this run's lesson box (a container), filled with the verdict after the view
-PRESENTER_CSS = """
-<style>
-html { font-size: 21px; }
-[data-testid="stSidebar"] { min-width: 380px; }
-.block-container { max-width: 100% !important; padding-left: 2.5rem; padding-right: 2.5rem; }
-h1 { font-size: 2.6rem !important; }
-</style>
-"""
 
 
 def apply(item: Lesson) -> None:

@@ -8,6 +8,8 @@ for that.) Altair's own schema still validates every builder's output in the uni
 
 from __future__ import annotations
 
+import textwrap
+
 import altair as alt
 
 
@@ -62,3 +64,20 @@ def with_params(spec: dict, values: dict | None) -> dict:
         return spec
     params = [{**p, "value": values[p["name"]]} if p.get("name") in values else p for p in spec["params"]]
     return {**spec, "params": params}
+
+
+def wrapped(title, chars: int):
+    """A chart title as lines of at most ``chars`` characters (Vega cuts a long one with "…")."""
+    if isinstance(title, dict):
+        return {**title, "text": wrapped(title.get("text", ""), chars)}
+    if isinstance(title, str) and len(title) > chars:
+        return textwrap.wrap(title, chars, break_long_words=False) or title
+    return title
+
+
+def dressed(spec: dict, config: dict, *, title_chars: int) -> dict:
+    """A shallow copy of a spec with the drawing ``config`` and its title wrapped to lines."""
+    out = {**spec, "config": {**config, **spec.get("config", {})}}
+    if "title" in spec:
+        out["title"] = wrapped(spec["title"], title_chars)
+    return out

@@ -10,13 +10,17 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from dashboard import chartcache, exports
+from dashboard import chartcache, exports, palette
 from dashboard.chartcache import memo
 from dashboard.charts import RUN_LABELS
-from dashboard.vegalite import with_params
+from dashboard.style import presenter_on
+from dashboard.vegalite import dressed, with_params
 
 MAX_POINTS = 600  # data points drawn over a decision boundary
 CHART_CHROME = 120  # pixels of title, axis labels and legend around a plot
+#: a chart title's longest line, in characters: a half-width column on a laptop, a phone's width;
+#: in presenter mode charts are one to a row, at the full width, in larger type
+TITLE_CHARS = {False: 44, True: 70}
 
 
 _SEQ = "_chart_seq"
@@ -66,7 +70,10 @@ def draw(container, chart: alt.TopLevelMixin, *, params: dict | None = None, sav
     except (ImportError, AttributeError):  # a Streamlit without the converter: its own slower path
         container.altair_chart(chart, **kw)
     else:
-        container.vega_lite_chart(spec=with_params(spec, params), **kw)
+        presenter = presenter_on()
+        spec = dressed(with_params(spec, params), palette.chart_config(presenter),
+                       title_chars=TITLE_CHARS[presenter])
+        container.vega_lite_chart(spec=spec, **kw)
     if save:
         seq = st.session_state.get(_SEQ, 0) + 1
         st.session_state[_SEQ] = seq
@@ -214,6 +221,20 @@ def histograms_at(runs: dict, step: int, stage: str) -> dict[str, tuple[int, pd.
         rec = _last_step(steps, step)
         out[norm] = (rec, h[(steps == rec) & (h["stage"] == stage).to_numpy()])
     return out
+
+
+@memo
+def histogram_extent(runs: dict, stage: str) -> tuple[float, float] | None:
+    """(lowest bin edge, highest bin edge) of the histograms at ``stage`` over every run and step:
+    the one x axis runs drawn side by side share, steady while a player moves."""
+    lo, hi = np.inf, -np.inf
+    for hist in runs.values():
+        h = hist.histograms
+        sel = (h["stage"] == stage).to_numpy()
+        if sel.any():
+            lo = min(lo, float(h["bin_left"].to_numpy()[sel].min()))
+            hi = max(hi, float(h["bin_right"].to_numpy()[sel].max()))
+    return (lo, hi) if np.isfinite(lo) and np.isfinite(hi) and hi > lo else None
 
 
 @memo

@@ -7,6 +7,7 @@ from dashboard import netcharts, netconfig, views, what_you_see
 from dashboard.charts import MAX_ROWS, RUN_LABELS
 from dashboard.playback import player
 from dashboard.state import choice
+from dashboard.style import chart_columns
 from dashboard.views import draw, export_view
 
 STAGE_LABELS = {
@@ -45,12 +46,13 @@ if runs is not None:
 
     st.subheader("Down the depth, at one step")
     at = player("hist_step", views.recorded_steps(runs, "histograms"), label="Training step shown")
-    cols = st.columns(len(runs))
+    cols = chart_columns(len(runs))
     picked = views.histograms_at(runs, at, stage)
     top = max([float(sel["fraction"].max()) for _, sel in picked.values() if not sel.empty] or [1.0])
+    extent = views.histogram_extent(runs, stage)  # one x axis for every run (and every step)
     for col, (norm, (rec, sel)) in zip(cols, picked.items(), strict=True):
         draw(col, netcharts.depth_histograms(sel, title=f"{RUN_LABELS[norm]} — step {rec:,}",
-                                             x_title=STAGE_LABELS[stage], color_max=top))
+                                             x_title=STAGE_LABELS[stage], color_max=top, x_domain=extent))
 
     health = views.health_at(runs, at)
     every = views.health_all(runs)
@@ -59,7 +61,7 @@ if runs is not None:
     else:  # a deep net recorded often: only the step shown
         per_layer, step_param, params = health, {}, None
     sat_name = "dead (relu: output 0)" if config.activation == "relu" else "saturated (slope < 10 % of max)"
-    left, right = st.columns(2)
+    left, right = chart_columns(2)
     draw(left, netcharts.by_layer(per_layer, value="saturated", runs=view.norms, y_domain=(0, 1),
                                   title=f"Share of units {sat_name}, per layer", y_title="share",
                                   **step_param), params=params)
@@ -68,7 +70,7 @@ if runs is not None:
                                    y_title="‖∂loss/∂W‖", **step_param), params=params)
 
     st.subheader("Gradient norm over training")
-    cols = st.columns(len(runs))
+    cols = chart_columns(len(runs))
     shared = views.positive_range(runs, "layer_health", "grad_norm")
     for col, (norm, hist) in zip(cols, runs.items(), strict=True):
         draw(col, netcharts.layer_step_heatmap(hist.layer_health, value="grad_norm", log_color=True,

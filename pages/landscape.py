@@ -9,6 +9,7 @@ from core.experiment import LandscapeConfig
 from dashboard import cached, charts, exports, teach
 from dashboard.playback import player
 from dashboard.state import PageState, select_slider, slider, toggle
+from dashboard.style import chart_columns
 from dashboard.views import draw, export_view
 
 LR_SCALES = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0, 1.01, 1.05, 1.2, 1.5, 2.0)
@@ -45,12 +46,6 @@ raw, std_run = result.runs["raw"], result.runs["standardized"]
 steps_recorded = sorted(set(raw.path["step"]).union(std_run.path["step"]))
 at_step = player("at_step", steps_recorded, label="Scrub along the path: show the descent up to step")
 
-c = st.columns(4)
-c[0].metric("Condition number, raw", f"{raw.condition_number:,.0f}")
-c[1].metric("Condition number, standardized", f"{std_run.condition_number:,.2f}")
-c[2].metric("Largest stable rate, raw", f"{raw.max_stable_lr:.2e}")
-c[3].metric("Largest stable rate, standardized", f"{std_run.max_stable_lr:.3g}")
-
 
 def _steps_text(run) -> str:
     if run.diverged_at is not None:
@@ -59,12 +54,6 @@ def _steps_text(run) -> str:
         return "never (at the limit it oscillates)" if run.lr == run.max_stable_lr else "never (unstable rate)"
     return f"{run.steps_to_1pct:,}"
 
-
-c = st.columns(2)
-for col, run, name in ((c[0], raw, "raw"), (c[1], std_run, "standardized")):
-    col.metric(f"Steps to within 1 % of the optimum, {name}", _steps_text(run))
-    if run.steps_to_1pct is not None and run.steps_to_1pct > cfg.steps:
-        col.caption(f"More than this run's {cfg.steps:,} steps: its path stops short of the optimum.")
 
 for run, label in ((raw, "raw features"), (std_run, "standardized features")):
     if run.diverged_at is not None:
@@ -78,7 +67,7 @@ for run, label in ((raw, "raw features"), (std_run, "standardized features")):
 
 band_lo = min(raw.surface["band"].min(), std_run.surface["band"].min())
 band_hi = max(raw.surface["band"].max(), std_run.surface["band"].max())
-left, right = st.columns(2)
+left, right = chart_columns(2, keep_row=True)  # the valley beside the bowl, in presenter mode too
 for col, run, title, names in (
     (left, raw, "Raw features: a long valley", ("weight of A", "weight of B")),
     (right, std_run, "Standardized features: a round bowl", ("weight of A (standardized)",
@@ -97,6 +86,17 @@ for col, run, title, names in (
         row = current.iloc[0]
         col.caption(f"Step {int(row.step):,}: loss {row.loss:.4g} · learning rate {run.lr:.3g} "
                     f"({cfg.lr_scale:g} × {run.max_stable_lr:.3g})")
+
+# the measurements under the pictures, as one small table (its labels wrap instead of being cut short)
+st.markdown(
+    "| | condition number | largest stable rate | steps to within 1 % of the optimum |\n"
+    "|---|---:|---:|---:|\n"
+    f"| **raw features** | {raw.condition_number:,.0f} | {raw.max_stable_lr:.2e} | {_steps_text(raw)} |\n"
+    f"| **standardized** | {std_run.condition_number:,.2f} | {std_run.max_stable_lr:.3g} | {_steps_text(std_run)} |"
+)
+for run, name in ((raw, "raw"), (std_run, "standardized")):
+    if run.steps_to_1pct is not None and run.steps_to_1pct > cfg.steps:
+        st.caption(f"The {name} run needs more than its {cfg.steps:,} steps: its path stops short of the optimum.")
 
 draw(st,
     charts.loss_curves(result.losses(), title="Loss against step (both axes logarithmic)",

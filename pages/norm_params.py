@@ -5,6 +5,7 @@ import streamlit as st
 from core.views import NormParamsView
 from dashboard import netcharts, netconfig, views, what_you_see
 from dashboard.charts import RUN_COLORS, RUN_LABELS
+from dashboard.style import chart_columns
 from dashboard.views import draw, export_view, mode_frames
 
 st.title("γ and β")
@@ -40,7 +41,7 @@ if runs is not None:
             st.subheader(f"{RUN_LABELS[norm].capitalize()} — layer {layer}")
             frames = views.norm_layer_frames(hist, layer)
             shown = frames["units"]
-            cols = st.columns(2)
+            cols = chart_columns(2)
             for col, p in zip(cols, ("gamma", "beta"), strict=True):
                 b, u = frames[p]
                 sym = "γ" if p == "gamma" else "β"
@@ -50,7 +51,7 @@ if runs is not None:
             st.caption("Dark band: the middle half of the units (25th–75th percentile); light band: 5th–95th; "
                        "thick line: the median unit; thin grey lines: single units.")
             if norm == "batch" and "mean" in frames:
-                cols = st.columns(2)
+                cols = chart_columns(2)
                 for col, stat in zip(cols, ("mean", "variance"), strict=True):
                     draw(col, netcharts.running_vs_batch(
                         frames[stat], stat=stat, title=f"Batch {stat} (each batch) against the running {stat}"))

@@ -14,6 +14,7 @@ from core.standardize import (
 )
 from dashboard import cached, charts
 from dashboard.state import PageState, choice, slider, toggle
+from dashboard.style import chart_columns
 from dashboard.views import dataset_label, draw, three_digits
 
 EPS = 1e-5  # batch norm's eps (BatchNorm1d's default): step 2 divides by sqrt(var + eps)
@@ -49,7 +50,7 @@ X = data.X[:, cols]
 table, Z = scale_report(X, names)
 
 # --------------------------------------------------------------------------- before / after
-left, right = st.columns(2)
+left, right = chart_columns(2)
 draw(left, charts.feature_histograms(histogram_frame(X, names, shared=True),
                                             title="Before: raw units, one shared axis",
                                             x_title="value (raw units)"))
@@ -92,7 +93,7 @@ if cfg.undo:  # per feature, exactly what step 2 divided by and subtracted (its 
 fname = names[cfg.feature]
 g, b = float(gamma[cfg.feature]), float(beta[cfg.feature])
 
-s1, s2 = st.columns([1, 1])
+s1, s2 = chart_columns(2)
 with s1:
     st.markdown(f"**1 · Split at random, without replacement**: {len(demo.batches)} batches of "
                 f"{cfg.batch_size}; batch {cfg.batch} holds {len(demo.batch)} samples.")
@@ -124,7 +125,7 @@ rules = pd.DataFrame({"at": [0.0, b], "what": ["0", "β"]})
 lo = float(min(-3.0, steps["value"].min())) if len(steps) else -3.0
 hi = float(max(3.0, steps["value"].max())) if len(steps) else 3.0
 raw_strip = pd.DataFrame({"stage": f"{fname}, raw", "value": xb_raw, "index": demo.batch})
-r1, r2 = st.columns([1, 2])
+r1, r2 = chart_columns(2, [1, 2])
 draw(r1, charts.strip(raw_strip, title=f"The batch's {fname}, raw units", x_title=fname),
                 width="stretch")
 draw(r2, charts.strip(steps, title="2 · standardized, then 3 · scaled and shifted",

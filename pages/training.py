@@ -4,8 +4,9 @@ import streamlit as st
 
 from core.views import TrainingView
 from dashboard import netcharts, netconfig, what_you_see
-from dashboard.charts import RUN_COLORS
+from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.playback import player
+from dashboard.style import chart_columns
 from dashboard.views import (
     boundary_frames,
     boundary_step,
@@ -33,31 +34,34 @@ if runs is not None:
 
     is_class = all(h.task == "classification" for h in runs.values())
     span = (0, max(recorded))
-    left, right = st.columns(2)
+    grids = boundary_frames(runs, upto)
+    # the loss beside the decision boundaries, one row: a class watches the boundary form as the loss falls
+    top = st.columns([3] + [2] * len(grids)) if grids else chart_columns(2)
     upto_param = {"train_step": upto}  # the curves stop at the player's step (drawn by the browser)
     diverged = {n: h.diverged_at for n, h in runs.items() if h.diverged}
     loss = metric_frame(runs, "loss")
-    draw(left, netcharts.metric_curves(loss, metric="loss", runs=view.norms, log_y=True,
-                                       title="Loss (solid: training batches, dashed: validation)", x_domain=span,
-                                       diverged=diverged, cursor="train_step"), params=upto_param)
+    draw(top[0], netcharts.metric_curves(loss, metric="loss", runs=view.norms, log_y=True,
+                                         title="Loss (solid: training batches, dashed: validation)",
+                                         x_domain=span, cursor="train_step", diverged=diverged),
+         params=upto_param)
+    shown = {norm: boundary_step(runs[norm], upto) for norm in grids}
+    for col, (norm, (grid, points)) in zip(top[1:], grids.items(), strict=False):
+        # the run's name; a run whose boundary is not at the player's step (it diverged) says which
+        title = RUN_LABELS[norm] if shown[norm] == upto else boundary_title(runs[norm], shown[norm])
+        draw(col, netcharts.decision_boundary(grid, points, title=title, color=RUN_COLORS[norm]))
+    below = chart_columns(2, [3, 2 * len(grids)]) if grids else top[1:]
+    if grids:
+        below[1].caption(f"Decision boundaries (above) at step {upto:,}: the network's probability of class 1 "
+                         "at each point of the plane (orange = 1, blue = 0); dots: the data. A run that learned "
+                         "draws a boundary that follows the data.")
     acc = metric_frame(runs, "accuracy")
     if is_class and not acc.empty:
-        draw(right, netcharts.metric_curves(acc, metric="accuracy", runs=view.norms, log_y=False,
-                                            title="Accuracy (solid: training, dashed: validation)", x_domain=span,
-                                            diverged=diverged, cursor="train_step"), params=upto_param)
+        draw(below[0], netcharts.metric_curves(acc, metric="accuracy", runs=view.norms, log_y=False,
+                                               title="Accuracy (solid: training, dashed: validation)",
+                                               x_domain=span, cursor="train_step", diverged=diverged),
+             params=upto_param)
     else:
-        right.info("This is a regression data set: the loss (mean squared error) is the measure.")
-
-    grids = boundary_frames(runs, upto)
-    if grids:
-        shown = {norm: boundary_step(runs[norm], upto) for norm in grids}
-        st.subheader(f"Decision boundary at step {upto:,}" if set(shown.values()) == {upto} else "Decision boundary")
-        cols = st.columns(len(grids))
-        for col, (norm, (grid, points)) in zip(cols, grids.items(), strict=True):
-            draw(col, netcharts.decision_boundary(grid, points, title=boundary_title(runs[norm], shown[norm]),
-                                                  color=RUN_COLORS[norm]))
-        st.caption("Colour: the network's probability of class 1 at each point of the plane (orange = 1, "
-                   "blue = 0); dots: the data. A run that learned draws a boundary that follows the data.")
+        below[0].info("This is a regression data set: the loss (mean squared error) is the measure.")
 
     st.subheader("What you see")
     st.markdown("\n".join(f"- {line}" for line in what_you_see.training(runs)))

@@ -1,0 +1,82 @@
+"""How runs and text look in every chart: one table, used by every page.
+
+Each run has a colour from Okabe and Ito's colour-blind-safe palette and a
+second cue, its marker shape, so two runs stay apart without colour (under
+deuteranopia or protanopia, or on a washed-out projector). The old red and
+green runs became the same olive under a deuteranopia simulation.
+
+``chart_config`` is the Vega-Lite ``config`` every chart is drawn with: text
+dark enough on white (WCAG AA, at least 4.5:1) and, for a projector, larger.
+The tests compute the contrast and the colour-blind distances from these
+values (tests/dashboard/test_palette.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class RunStyle:
+    label: str
+    color: str
+    shape: str  # a Vega-Lite point shape
+
+
+#: one entry per run; the same run looks the same on every page
+RUNS: dict[str, RunStyle] = {
+    "raw": RunStyle("raw features", "#D55E00", "square"),  # Okabe–Ito vermillion
+    "standardized": RunStyle("standardized features", "#0072B2", "circle"),  # blue
+    "none": RunStyle("no normalization", "#D55E00", "square"),
+    "batch": RunStyle("batch norm", "#0072B2", "circle"),
+    "layer": RunStyle("layer norm", "#009E73", "triangle-up"),  # bluish green
+}
+OTHER = RunStyle("", "#595959", "diamond")
+
+
+#: background and text colours of the charts (the theme's background is white)
+BACKGROUND = "#ffffff"
+TEXT = "#111827"  # titles: the theme's text colour
+LABEL = "#374151"  # axis labels, legend labels, facet headers
+GRID = "#dfe3ea"
+
+#: the smallest font of any chart text, in px: normal, and on a projector
+FONT_SIZE = {False: 12, True: 16}
+TITLE_SIZE = {False: 14, True: 20}
+
+
+def style(run: str) -> RunStyle:
+    return RUNS.get(run, RunStyle(run, OTHER.color, OTHER.shape))
+
+
+def label(run: str) -> str:
+    return style(run).label
+
+
+def scale(runs, channel: str) -> dict:
+    """A Vega-Lite scale mapping the runs' labels to their colour or shape (``channel``)."""
+    runs = list(runs)
+    return {"domain": [label(r) for r in runs], "range": [getattr(style(r), channel) for r in runs]}
+
+
+def legend(runs) -> dict:
+    """The legend of the runs: above the plot; two runs on one line, three one per line (three
+    on one line ran past a narrow column's edge)."""
+    return {"orient": "top", "columns": 1 if len(list(runs)) > 2 else 2}
+
+
+def chart_config(presenter: bool = False) -> dict:
+    """Vega-Lite ``config``: dark text at readable sizes; chart titles never cut short (the pages
+    wrap them into lines: ``vegalite.dressed``)."""
+    small, big = FONT_SIZE[presenter], TITLE_SIZE[presenter]
+    text = {"labelColor": LABEL, "titleColor": TEXT, "labelFontSize": small, "titleFontSize": small + 1}
+    return {
+        "background": BACKGROUND,
+        # no labelLimit/titleLimit 0 on axes: in Chromium that put a y-axis title outside the canvas
+        "axis": {**text, "gridColor": GRID},
+        "legend": {**text, "symbolSize": 120 if presenter else 80},
+        "header": text,
+        "title": {"color": TEXT, "subtitleColor": LABEL, "fontSize": big, "subtitleFontSize": small,
+                  "limit": 0, "anchor": "start"},
+        "text": {"color": TEXT, "fontSize": small},
+    }
