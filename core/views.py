@@ -46,7 +46,7 @@ class NormParamsView:
 class CompareView:
     """Which runs the views compare against the plain network."""
 
-    compare: str = param("batch", "choice", choices=("batch", "layer", "both"),
+    compare: str = param("batch", "choice", choices=("batch", "layer", "both", "group", "rms"),
                          help="Which normalized run(s) to put beside the network without normalization.")
 
     def validate(self) -> None:
@@ -54,5 +54,5 @@ class CompareView:
 
     @property
     def norms(self) -> tuple[str, ...]:
-        return {"batch": ("none", "batch"), "layer": ("none", "layer"),
-                "both": ("none", "batch", "layer")}[self.compare]
+        return {"batch": ("none", "batch"), "layer": ("none", "layer"), "both": ("none", "batch", "layer"),
+                "group": ("none", "group"), "rms": ("none", "rms")}[self.compare]

@@ -92,7 +92,8 @@ def sidebar(owner: str) -> tuple[PageState, TrainConfig, CompareView]:
         view = state.config(CompareView)
         st.header("Compare")
         choice(CompareView, "compare", "No normalization against",
-               labels={"batch": "batch norm", "layer": "layer norm", "both": "both"})
+               labels={"batch": "batch norm", "layer": "layer norm", "both": "batch and layer norm",
+                       "group": "group norm", "rms": "RMS norm"})
         st.header("Network and training")
         groups = (
             ("Data", ("dataset", "n_samples", "noise", "val_fraction", "standardize_inputs")),
@@ -145,6 +146,11 @@ def page_runs(config: TrainConfig, view: CompareView) -> dict | None:
     from dashboard.teach import measured
     from dashboard.views import diverged_banner
 
+    if "group" in view.norms and config.width % config.groups:
+        st.warning(f"Group norm splits each layer's {config.width} units into groups of equal size: "
+                   f"{config.groups} groups do not divide {config.width}. Choose a number of groups that "
+                   "divides the width (Network → Groups).", icon=":material/grid_off:")
+        return None
     if not check_budget(config, len(view.norms)):
         return None
     runs = get_runs(config, view.norms)

@@ -30,6 +30,8 @@ RUNS: dict[str, RunStyle] = {
     "none": RunStyle("no normalization", "#D55E00", "square"),
     "batch": RunStyle("batch norm", "#0072B2", "circle"),
     "layer": RunStyle("layer norm", "#009E73", "triangle-up"),  # bluish green
+    "group": RunStyle("group norm", "#CC79A7", "diamond"),  # reddish purple
+    "rms": RunStyle("RMS norm", "#0072B2", "triangle-down"),  # blue (never drawn beside batch norm)
 }
 OTHER = RunStyle("", "#595959", "diamond")
 

@@ -19,7 +19,7 @@ from core.training import History, TrainConfig, train
 MAX_RUNS = 24
 MAX_BYTES = 256 * 2**20
 
-NORMS = ("none", "batch", "layer")
+NORMS = ("none", "batch", "layer", "group", "rms")
 
 
 class RunStore:
