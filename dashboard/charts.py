@@ -126,8 +126,9 @@ def strip(df: pd.DataFrame, *, title: str, x_title: str, domain: tuple[float, fl
 def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str, y_title: str,
             extent: tuple[float, float, float, float], optimum: tuple[float, float],
             current: pd.DataFrame | None = None, band_domain: tuple[float, float] | None = None,
-            size: int = 380, cursor: str | None = None) -> alt.LayerChart:
-    """The loss surface as a banded heatmap with the descent path on top.
+            size: int = 270, cursor: str | None = None) -> alt.LayerChart:
+    """The loss surface as a banded heatmap with the descent path on top, ``size`` px square (with its
+    axes it fits a phone's 358 px column).
 
     grid: (w_a, w_b, loss, band) on a regular grid; path: (step, w_a, w_b,
     loss); current: one row, the iterate shown by the scrubber. With ``cursor``
@@ -177,7 +178,9 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
     elif current is not None and not current.empty:
         layers.append(view(finite(current), mark=marker, x=x, y=y,
                            tooltip=[quant("step"), quant("loss", format=".4g")]))
-    chart = layer(*layers, title=title, width="container", height=size)  # never wider than its column
+    # square, so that equal curvature looks round: a bowl is a circle only on equal axes (a plot as
+    # wide as its column and of fixed height turned the standardized bowl into an oval)
+    chart = layer(*layers, title=title, width=size, height=size, autosize={"type": "pad"})
     return with_cursor(chart, cursor, int(path["step"].max()) if not path.empty else 0)
 
 

@@ -9,9 +9,10 @@ from core.experiment import LandscapeConfig
 from dashboard import cached, charts, exports, teach
 from dashboard.playback import player
 from dashboard.state import PageState, select_slider, slider, toggle
-from dashboard.style import chart_columns
+from dashboard.style import chart_columns, presenter_on
 from dashboard.views import draw, export_view
 
+SURFACE_SIZE = {False: 270, True: 400}  # px, square: presenter mode has the whole width for two
 LR_SCALES = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0, 1.01, 1.05, 1.2, 1.5, 2.0)
 STEP_CHOICES = (10, 30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000)
 
@@ -76,8 +77,8 @@ for col, run, title, names in (
     # one chart per run for every scrubber position: the browser draws the path up to at_step
     chart = charts.surface(run.surface, run.path, title=title, x_title=names[0], y_title=names[1],
                            extent=run.extent, optimum=run.optimum, band_domain=(band_lo, band_hi),
-                           cursor="at_step")
-    draw(col, chart, params={"at_step": at_step})
+                           cursor="at_step", size=SURFACE_SIZE[presenter_on()])
+    draw(col, chart, params={"at_step": at_step}, width="content", height="content")  # its own square size
     if run.leaves_view_at is not None:
         col.caption(f"From step {run.leaves_view_at:,} the diverging path leaves the plotted area: the plot is "
                     "framed on its first steps.")

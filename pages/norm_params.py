@@ -38,11 +38,16 @@ if runs is not None:
                   help="1 normalizes the first hidden layer.")
         layer = st.session_state["norm_layer"]
         for norm, hist in normed.items():
-            st.subheader(f"{RUN_LABELS[norm].capitalize()} — layer {layer}")
+            name = RUN_LABELS[norm]
+            st.subheader(f"{name[0].upper() + name[1:]} — layer {layer}")
             frames = views.norm_layer_frames(hist, layer)
             shown = frames["units"]
+            learned = ("gamma",) if norm == "rms" else ("gamma", "beta")  # RMS norm scales, never shifts
             cols = chart_columns(2)
-            for col, p in zip(cols, ("gamma", "beta"), strict=True):
+            if norm == "rms":
+                cols[1].info("RMS norm has no β: it divides by the root mean square and scales by γ, "
+                             "without centring or shifting.", icon=":material/info:")
+            for col, p in zip(cols, learned, strict=False):
                 b, u = frames[p]
                 sym = "γ" if p == "gamma" else "β"
                 draw(col, netcharts.param_band(b, u, param=sym, color=RUN_COLORS[norm],
