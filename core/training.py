@@ -540,6 +540,7 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
     diverged_at: int | None = None
     last_ratio = np.zeros(c.depth)
     seen = [0.0, 0.0, 0]  # training batches since the last snapshot: sum of losses, of scores, count
+    since: list[tuple[int, float, float]] = []  # and each one's (step, loss, score), for a divergence
     xb = yb = None
     for _epoch in range(c.epochs):
         batches = minibatches(n_train, bs, rng_batches)
@@ -555,9 +556,11 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
             if not math.isfinite(loss):
                 diverged_at = k
                 break
+            score = task.score(out, yb, loss)
             seen[0] += loss
-            seen[1] += task.score(out, yb, loss)
+            seen[1] += score
             seen[2] += 1
+            since.append((k, loss, score))
             if k == record_steps[next_i]:
                 try:
                     last_ratio = snapshot(k, grad, update=True)
@@ -565,6 +568,7 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
                     diverged_at = k
                     break
                 seen[:] = [0.0, 0.0, 0]
+                since.clear()
                 next_i += 1
             else:
                 net.backward(grad)
@@ -595,6 +599,16 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
             snapshot(k, grad, update=False)
         except NonFinite:
             diverged_at = k
+
+    # --- a run that diverged: its training batches' losses from the last snapshot up to the divergence,
+    # so its curve shows how it blew up (at most one snapshot interval of rows)
+    if diverged_at is not None:
+        for step, loss, score in since:
+            train_score = score if task.task == "classification" else task.score(None, None, loss)
+            try:
+                rec.commit(rec.metrics_part(step, step / steps_per_epoch, {"train": (loss, train_score)}))
+            except NonFinite:
+                break
 
     # --- eval mode against training mode, on the validation subset
     if diverged_at is None:

@@ -159,9 +159,18 @@ def boundary_title(hist, shown: int) -> str:
     """A boundary chart's title: the run and the step it was computed at (a diverged run: where it
     diverged, and the last step it was computed at)."""
     name = RUN_LABELS.get(hist.config.norm, hist.config.norm)
-    if hist.diverged:
-        return f"{name}, step {shown:,} (diverged at step {hist.diverged_at:,})"
+    if hist.diverged:  # short: three boundaries share a row (the caption gives the steps)
+        return f"{name} (diverged)"
     return f"{name}, step {shown:,}"
+
+
+def boundary_note(hist, shown: int) -> str:
+    """A caption line for a run whose boundary is not at the player's step."""
+    name = RUN_LABELS.get(hist.config.norm, hist.config.norm)
+    if hist.diverged:
+        return (f"{name[0].upper() + name[1:]}: the boundary at step {shown:,}, its last record before it "
+                f"diverged at step {hist.diverged_at:,}.")
+    return f"{name[0].upper() + name[1:]}: the boundary at step {shown:,}."
 
 
 @memo

@@ -9,6 +9,7 @@ from dashboard.playback import player
 from dashboard.style import chart_columns
 from dashboard.views import (
     boundary_frames,
+    boundary_note,
     boundary_step,
     boundary_title,
     draw,
@@ -53,7 +54,8 @@ if runs is not None:
     if grids:
         below[1].caption(f"Decision boundaries (above) at step {upto:,}: the network's probability of class 1 "
                          "at each point of the plane (orange = 1, blue = 0); dots: the data. A run that learned "
-                         "draws a boundary that follows the data.")
+                         "draws a boundary that follows the data. "
+                         + " ".join(boundary_note(runs[n], shown[n]) for n in grids if shown[n] != upto))
     acc = metric_frame(runs, "accuracy")
     if is_class and not acc.empty:
         draw(below[0], netcharts.metric_curves(acc, metric="accuracy", runs=view.norms, log_y=False,
