@@ -76,3 +76,11 @@ def chart_columns(n: int, spec: list[float] | None = None, *, keep_row: bool = F
     if presenter_on() and not keep_row:
         return [st.container() for _ in range(n)]
     return list(st.columns(spec or n))
+
+
+def intro(text: str) -> None:
+    """A view's one-paragraph introduction; in presenter mode with a lesson open over the view, the
+    lesson's note says what to look at instead (the key chart then stays on the first screen)."""
+    if presenter_on() and st.session_state.get("_lesson_box") is not None:
+        return
+    st.markdown(text)

@@ -26,7 +26,7 @@ from dashboard.state import (
     take_pending,
     write_no_settings,
 )
-from dashboard.style import PRESENTER_CSS
+from dashboard.style import PRESENTER_CSS, presenter_on
 
 _ACTIVE = "_lesson_active"
 _GOTO = "_lesson_goto"
@@ -130,9 +130,14 @@ def _lesson_box() -> None:
     if holder is None or item is None:
         return
     box = holder.container(border=True)
-    c1, c2 = box.columns([12, 1])
+    compact = presenter_on()  # on a projector: the note in one line, what to look for one click away
+    c1, c2 = box.columns([12, 1]) if not compact else box.columns([10, 2], vertical_alignment="center")
     off = departures(item)
-    if not off:
+    if compact and not off:
+        c1.markdown(f"**Lesson: {item.title}**")
+        with c2.popover("Look for", icon=":material/visibility:"):
+            st.markdown(item.look_for)
+    elif not off:
         c1.markdown(f"**Lesson: {item.title}**  \n{item.look_for}")
     else:
         c1.markdown(f"**Lesson: {item.title}** — the settings have changed since the lesson "
@@ -143,8 +148,11 @@ def _lesson_box() -> None:
     check = getattr(item, "check", None)
     if what is not None and check is not None:
         verdict = check(what)
-        (c1.success if verdict.holds else c1.warning)(
-            verdict.text, icon=":material/check_circle:" if verdict.holds else ":material/help:")
+        icon = ":material/check_circle:" if verdict.holds else ":material/help:"
+        if compact:
+            c1.markdown(f"{icon} {verdict.text}")
+        else:
+            (c1.success if verdict.holds else c1.warning)(verdict.text, icon=icon)
 
 
 def close_lesson() -> None:

@@ -7,7 +7,7 @@ from dashboard import netcharts, netconfig, views, what_you_see
 from dashboard.charts import MAX_ROWS, RUN_LABELS
 from dashboard.playback import player
 from dashboard.state import choice
-from dashboard.style import chart_columns
+from dashboard.style import chart_columns, intro
 from dashboard.views import draw, export_view
 
 STAGE_LABELS = {
@@ -18,7 +18,7 @@ STAGE_LABELS = {
 }
 
 st.title("Activations")
-st.markdown(
+intro(
     "**Watch the band of a deep layer's inputs** over training, with and without normalization: a band "
     "that moves as the layers below it change is what Ioffe and Szegedy called *internal covariate "
     "shift*. Then look down the depth of the network at one step, and at how much gradient reaches each layer."

@@ -9,15 +9,15 @@ from core.experiment import LandscapeConfig
 from dashboard import cached, charts, exports, teach
 from dashboard.playback import player
 from dashboard.state import PageState, select_slider, slider, toggle
-from dashboard.style import chart_columns, presenter_on
+from dashboard.style import chart_columns, intro, presenter_on
 from dashboard.views import draw, export_view
 
-SURFACE_SIZE = {False: 270, True: 400}  # px, square: presenter mode has the whole width for two
+SURFACE_SIZE = {False: 270, True: 320}  # px, square: presenter mode has the whole width for two
 LR_SCALES = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0, 1.01, 1.05, 1.2, 1.5, 2.0)
 STEP_CHOICES = (10, 30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000)
 
 st.title("Loss landscape")
-st.markdown(
+intro(
     "**Look at the shape of the two surfaces.** With raw features the loss is a long, narrow valley "
     "and gradient descent zig-zags and crawls; after standardization it is a round bowl and descent "
     "walks straight to the bottom."

@@ -5,11 +5,11 @@ import streamlit as st
 from core.views import NormParamsView
 from dashboard import netcharts, netconfig, views, what_you_see
 from dashboard.charts import RUN_COLORS, RUN_LABELS
-from dashboard.style import chart_columns
+from dashboard.style import chart_columns, intro
 from dashboard.views import draw, export_view, mode_frames
 
 st.title("γ and β")
-st.markdown(
+intro(
     "**See what each normalization layer learns.** After standardizing (step 2) a layer multiplies by "
     "γ and adds β (step 3). They start at 1 and 0; where they move away, the network chooses the scale "
     "and offset it wants rather than the one the data happened to have."

@@ -6,7 +6,7 @@ from core.views import TrainingView
 from dashboard import netcharts, netconfig, what_you_see
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.playback import player
-from dashboard.style import chart_columns
+from dashboard.style import chart_columns, intro
 from dashboard.views import (
     boundary_frames,
     boundary_note,
@@ -19,7 +19,7 @@ from dashboard.views import (
 )
 
 st.title("Training")
-st.markdown(
+intro(
     "**Compare the curves of the same network with and without normalization** — same data, same "
     "seed, same initial weights. The default settings are the first lesson: a 10-layer sigmoid network, "
     "with and without batch norm."

@@ -70,7 +70,7 @@ def test_training_scrubber_at_the_end_follows_a_longer_run_batch_size_and_epochs
     steps = _steps(at, "train_step")
     assert steps[-1] > 1000, steps[-1]
     assert at.session_state["train_step"] == steps[-1], "the scrubber stayed at the old end"
-    assert any(f"{steps[-1]:,}" in s.value for s in at.subheader), "the boundary is not at the new end"
+    assert any(f"at step {steps[-1]:,}" in c.value for c in at.caption), "the boundary is not at the new end"
     assert not _notices(at)
     _set(at, "batch_size", 32)
     _set(at, "epochs", 30)
