@@ -100,6 +100,7 @@ class Run:
     cached: dict[str, bool] = field(default_factory=dict)  # hashes the browser would cache -> a chart?
     session_id: str = ""
     query: str = ""  # the last query string the page wrote (page_info_changed): its settings
+    progress: dict[str, float] = field(default_factory=dict)  # progress text's first word -> first seen
 
 
 @dataclass
@@ -174,6 +175,8 @@ def note_delta(fwd: ForwardMsg, run: Run, now: float) -> None:
     if kind in CHARTS:
         run.charts += 1
         run.last_chart = now
+    elif kind == "progress":  # the run store's "Training 1 of 2: ...", "Waiting for run ...", ...
+        run.progress.setdefault(element.progress.text.split(" ", 1)[0], now)
     elif kind == "exception":
         run.errors.append(f"exception: {element.exception.type}: {element.exception.message[:80]}")
     elif kind in ("alert", "markdown"):
