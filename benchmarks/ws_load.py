@@ -101,6 +101,8 @@ class Run:
     session_id: str = ""
     query: str = ""  # the last query string the page wrote (page_info_changed): its settings
     progress: dict[str, float] = field(default_factory=dict)  # progress text's first word -> first seen
+    spans: dict[str, list[float]] = field(default_factory=dict)  # "Training 1 of 2" -> [first, last] seen
+    start: float = 0.0  # the session's start (time.monotonic()): the origin of the times above
 
 
 @dataclass
@@ -176,7 +178,10 @@ def note_delta(fwd: ForwardMsg, run: Run, now: float) -> None:
         run.charts += 1
         run.last_chart = now
     elif kind == "progress":  # the run store's "Training 1 of 2: ...", "Waiting for run ...", ...
-        run.progress.setdefault(element.progress.text.split(" ", 1)[0], now)
+        text = element.progress.text
+        run.progress.setdefault(text.split(" ", 1)[0], now)
+        span = run.spans.setdefault(text.split(":", 1)[0], [now, now])
+        span[1] = now
     elif kind == "exception":
         run.errors.append(f"exception: {element.exception.type}: {element.exception.message[:80]}")
     elif kind in ("alert", "markdown"):
@@ -192,7 +197,7 @@ def note_delta(fwd: ForwardMsg, run: Run, now: float) -> None:
 async def read_run(ws, start: float, deadline: float, known: dict[str, bool] | None = None) -> Run:
     """ForwardMsgs until a script run finishes successfully (or the deadline passes); ``known``: the
     cached messages a reference (``ref_hash``) may point to."""
-    run = Run()
+    run = Run(start=start)
     known = known or {}
     while True:
         left = deadline - time.monotonic()
