@@ -36,6 +36,7 @@ Scenarios (``--scenario``, repeatable; each against a fresh server unless ``--ba
     .venv/bin/python benchmarks/ws_load.py --sessions 25                     # one fresh server
     .venv/bin/python benchmarks/ws_load.py --sessions 50 --scenario same --scenario distinct --scenario rerun
     .venv/bin/python benchmarks/ws_load.py --sessions 50 --replicas 2        # scripts/serve.sh: 2 + nginx
+    .venv/bin/python benchmarks/ws_load.py --sessions 50 --replicas 2 --warm # after serve.sh's warm-up
     .venv/bin/python benchmarks/ws_load.py --base-url http://127.0.0.1:8501 --server-pid 1234
     .venv/bin/python benchmarks/ws_load.py --sessions 500 --scenario sequential
 
@@ -370,8 +371,9 @@ def port_free(port: int) -> bool:
     return True
 
 
-def start_target(replicas: int, log_dir: Path) -> Target:
-    """One bare ``streamlit run`` (replicas 0), or scripts/serve.sh: N replicas behind nginx."""
+def start_target(replicas: int, log_dir: Path, warm: bool = False) -> Target:
+    """One bare ``streamlit run`` (replicas 0), or scripts/serve.sh: N replicas behind nginx; ``warm``:
+    each server has done its imports and trained the default view's runs (serve.sh's warm-up)."""
     log = log_dir / "server.log"
     if replicas == 0:
         port = free_port()
@@ -380,11 +382,16 @@ def start_target(replicas: int, log_dir: Path) -> Target:
                "--browser.gatherUsageStats", "false"]
     else:
         port = free_port(replicas + 1)
-        cmd = ["bash", "scripts/serve.sh", "--replicas", str(replicas), "--port", str(port)]
+        cmd = ["bash", "scripts/serve.sh", "--replicas", str(replicas), "--port", str(port),
+               *([] if warm else ["--no-warm"])]
     with open(log, "wb") as out:
         proc = subprocess.Popen(cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     target = Target(f"http://{HOST}:{port}", [proc.pid], proc, log)
-    wait_healthy(target, timeout=90 + 15 * replicas)
+    wait_healthy(target, timeout=90 + (60 if warm else 15) * replicas)
+    if warm and replicas == 0:  # what serve.sh does for each replica
+        s = asyncio.run(run_session(target.base, Session(0, "/training"), time.monotonic() + 180))
+        if s.all_errors:
+            raise RuntimeError(f"warm-up failed: {s.all_errors}")
     return target
 
 
@@ -675,6 +682,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                          "slider's option index)")
     ap.add_argument("--replicas", type=int, default=0,
                     help="0 (default): one bare server; N: scripts/serve.sh --replicas N (nginx in front)")
+    ap.add_argument("--warm", action="store_true",
+                    help="warm each server up first (imports, the default view's runs trained), as "
+                         "serve.sh does when it is not told --no-warm; default: fresh servers")
     ap.add_argument("--base-url", type=local_url, help="an already running server or proxy (not started here)")
     ap.add_argument("--server-pid", type=int, action="append", default=[],
                     help="with --base-url: process(es) whose trees are measured (CPU, RSS)")
@@ -699,9 +709,10 @@ def run(args: argparse.Namespace) -> list[Outcome]:
         if args.base_url:
             target = Target(args.base_url, args.server_pid)
         else:
-            target = start_target(args.replicas, log_dir)
+            target = start_target(args.replicas, log_dir, args.warm)
         try:
-            what = f"{args.replicas} replica(s) behind nginx" if args.replicas else "one server"
+            what = (f"{args.replicas} replica(s) behind nginx" if args.replicas else "one server") + (
+                ", warmed up" if args.warm else ", fresh" if not args.base_url else "")
             print(f"{scenario}: {what} at {target.base} (log {target.log}); load average "
                   + ", ".join(f"{x:.1f}" for x in psutil.getloadavg()), flush=True)
             outcomes.append(measure(target, scenario, args))

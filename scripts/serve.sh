@@ -2,12 +2,15 @@
 # Serve the dashboard from N Streamlit processes behind nginx, with sticky sessions.
 #   scripts/serve.sh --replicas 2                     nginx on 127.0.0.1:8501, replicas on 8502, 8503
 #   scripts/serve.sh --replicas 4 --port 8080 --address 0.0.0.0     a school server's whole network
+#   scripts/serve.sh --replicas 2 --no-warm          skip the warm-up (below)
 # Every session is a thread of one Python process, so one Streamlit server uses one core; N replicas
 # use N. Replicas share nothing (the app writes nothing to disk; runs are deterministic), so each
 # trains what its own sessions need. nginx (Debian's package, installed here when missing) runs in
 # the foreground with a config generated from deploy/nginx.conf.template in a temp dir, never as the
-# system service. A browser is kept on one replica by a route cookie (see the template). The
-# replicas' logs and nginx's are in that temp dir (printed at start). Ctrl-C or SIGTERM stops
+# system service. Before nginx lets anyone in, each replica is warmed up by one simulated session on
+# the default view (benchmarks/ws_load.py): its imports done and the default lesson's runs trained,
+# so the first class to arrive does not wait for them. A browser is kept on one replica by a route
+# cookie (see the template). The replicas' logs and nginx's are in that temp dir (printed at start). Ctrl-C or SIGTERM stops
 # everything this script started; a replica that dies is not restarted (nginx sends its browsers to
 # a live one). Under systemd, deploy/normalization-seen.service runs this script.
 set -euo pipefail
@@ -16,12 +19,14 @@ cd "$(dirname "$0")/.."
 REPLICAS=2
 PORT=8501
 ADDRESS=127.0.0.1
-usage() { sed -n '2,3p' "$0" | sed 's/^# //' >&2; exit 2; }
+WARM=1
+usage() { sed -n '2,4p' "$0" | sed 's/^# //' >&2; exit 2; }
 while [ $# -gt 0 ]; do
   case "$1" in
     --replicas) REPLICAS=${2:-}; shift 2 ;;
     --port) PORT=${2:-}; shift 2 ;;
     --address) ADDRESS=${2:-}; shift 2 ;;
+    --no-warm) WARM=0; shift ;;
     -h|--help) usage ;;
     *) echo "serve.sh: unknown option $1" >&2; usage ;;
   esac
@@ -80,6 +85,20 @@ for p in range(port + 1, port + n + 1):
             sys.exit(f"serve.sh: replica on port {p} not healthy in time")
         time.sleep(0.3)
 PY
+
+if [ "$WARM" = 1 ]; then
+  WARMING=()
+  for i in $(seq 1 "$REPLICAS"); do
+    .venv/bin/python benchmarks/ws_load.py --base-url "http://127.0.0.1:$((PORT + i))" --sessions 1 \
+      --url /training --timeout 180 >"$DIR/warm-$i.log" 2>&1 &
+    WARMING+=("$!")
+    PIDS+=("$!")
+  done
+  for pid in "${WARMING[@]}"; do
+    wait "$pid" || echo "serve.sh: a replica's warm-up failed (see $DIR/warm-*.log)" >&2
+  done
+  echo "replicas warmed up: imports done, the default lesson's runs trained"
+fi
 
 USER_LINE=""
 [ "$(id -u)" = 0 ] && USER_LINE="user nobody nogroup;"
