@@ -631,8 +631,10 @@ def summary(o: Outcome) -> list[tuple[str, str]]:
 
 
 def report(o: Outcome, verbose: bool) -> None:
-    print(f"\nScenario {o.scenario}: {len(o.sessions)} sessions, URL {o.sessions[0].url}"
-          + ("" if o.scenario != "rerun" else f", then each moves {o.sessions[0].move[0]}"))
+    url = statistics.mode(s.url for s in o.sessions)
+    extra = {"distinct": f", {sum(s.url != url for s in o.sessions)} of them with their own seed",
+             "rerun": f", then each moves {o.sessions[0].move[0]}"}.get(o.scenario, "")
+    print(f"\nScenario {o.scenario}: {len(o.sessions)} sessions, URL {url}{extra}")
     if verbose:
         for s in o.sessions:
             r = s.first
