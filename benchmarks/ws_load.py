@@ -632,8 +632,11 @@ def summary(o: Outcome) -> list[tuple[str, str]]:
 
 def report(o: Outcome, verbose: bool) -> None:
     url = statistics.mode(s.url for s in o.sessions)
-    extra = {"distinct": f", {sum(s.url != url for s in o.sessions)} of them with their own seed",
-             "rerun": f", then each moves {o.sessions[0].move[0]}"}.get(o.scenario, "")
+    extra = ""
+    if o.scenario == "distinct":
+        extra = f", {sum(s.url != url for s in o.sessions)} of them with their own seed"
+    elif o.scenario == "rerun":
+        extra = f", then each moves {o.sessions[0].move[0]}"
     print(f"\nScenario {o.scenario}: {len(o.sessions)} sessions, URL {url}{extra}")
     if verbose:
         for s in o.sessions:
