@@ -1,5 +1,12 @@
 """Load test: N concurrent real-browser sessions against one local dashboard server.
 
+What it measures, plainly: that real pages draw (every chart, no exception) when N Chromium pages
+open at once, and how long a student behind one of them waits **on this machine, browsers
+included**. The browsers share the machine's two cores with the server and cost far more CPU than
+it does, so its times measure the browsers as much as the server (issue 17: 185 s median to the
+first chart for 20 pages). For what one server holds, and for replicas behind a proxy, use
+``benchmarks/ws_load.py``: it speaks Streamlit's websocket protocol without a browser.
+
 Starts its own ``streamlit run dashboard/app.py`` on a free port of 127.0.0.1,
 opens N pages at once in one headless Chromium (Playwright's async API; each
 page is its own Streamlit session) and measures, per session, from the start
@@ -722,7 +729,9 @@ def report(sessions: list[Session], out: dict, baseline: int, sampler: Sampler, 
     ]
     w = max(len(r[0]) for r in rows)
     load = ", ".join(f"{x:.1f}" for x in psutil.getloadavg())
-    print(f"\nSummary ({os.cpu_count()} CPUs, load average now {load}; p95 = nearest rank):")
+    print(f"\nSummary ({os.cpu_count()} CPUs, load average now {load}; p95 = nearest rank). These times "
+          "include the browsers' own work on the same cores: they check that real pages draw; for the "
+          "server's capacity see benchmarks/ws_load.py:")
     print("  " + "-" * (w + 16))
     for k, v in rows:
         print(f"  {k:<{w}}  {v:>12}")

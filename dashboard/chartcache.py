@@ -168,6 +168,27 @@ class _Cache:
 CACHE = _Cache(MAX_ENTRIES, MAX_BYTES)
 
 
+_BUILDING: dict[Any, list] = {}  # key -> [lock, callers holding or waiting for it]
+_BUILDING_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _building(key):
+    """One builder per key at a time; the others wait for it, then find its result in the cache.
+    (Pure functions have no cycles, so one call never waits for a key its own caller holds.)"""
+    with _BUILDING_LOCK:
+        entry = _BUILDING.setdefault(key, [threading.Lock(), 0])
+        entry[1] += 1
+    try:
+        with entry[0]:
+            yield
+    finally:
+        with _BUILDING_LOCK:
+            entry[1] -= 1
+            if entry[1] == 0:
+                del _BUILDING[key]
+
+
 def memo(fn: F) -> F:
     """Memoize a pure function of frames, runs and plain values on their content.
 
@@ -183,10 +204,13 @@ def memo(fn: F) -> F:
             return fn(*args, **kwargs)
         out = CACHE.get(key)
         if out is None:
-            out = fn(*args, **kwargs)
-            # a chart keeps its input frames and its spec their Arrow bytes: inputs counted twice
-            CACHE.put(key, out, 2 * (_nbytes(args) + _nbytes(kwargs)) + _nbytes(out) + 4096)
-            _remember(out, key)
+            with _building(key):  # sessions asking at once (a class after one training) build it once
+                out = CACHE.get(key)
+                if out is None:
+                    out = fn(*args, **kwargs)
+                    # a chart keeps its input frames and its spec their Arrow bytes: inputs counted twice
+                    CACHE.put(key, out, 2 * (_nbytes(args) + _nbytes(kwargs)) + _nbytes(out) + 4096)
+                    _remember(out, key)
         return out
 
     wrapper.uncached = fn  # type: ignore[attr-defined]

@@ -18,6 +18,11 @@ from core.training import History, TrainConfig, train
 
 MAX_RUNS = 24
 MAX_BYTES = 256 * 2**20
+#: runs trained at once by one server process; more sessions asking for runs not in the store queue
+#: (first come, first served). Every session is a thread of one process and training holds the GIL,
+#: so a second concurrent run would only share the same core: each would finish later, none sooner.
+#: With the live-demo budget (netconfig.WORK_BUDGET) per page, this bounds the training in flight.
+TRAINING_SLOTS = 1
 
 NORMS = ("none", "batch", "layer", "group", "rms")
 
@@ -30,6 +35,7 @@ class RunStore:
         self._runs: OrderedDict[TrainConfig, History] = OrderedDict()
         self._lock = threading.Lock()
         self._training: dict[TrainConfig, threading.Lock] = {}
+        self.slots = threading.BoundedSemaphore(TRAINING_SLOTS)
 
     def get(self, config: TrainConfig) -> History | None:
         with self._lock:
@@ -100,7 +106,13 @@ def get_runs(config: TrainConfig, norms) -> dict[str, History]:
             try:
                 hist = s.get(configs[n])
                 if hist is None:
-                    hist = train(configs[n], progress=progress)
+                    if not s.slots.acquire(blocking=False):  # other sessions' runs are training
+                        bar.progress(i / len(todo), text="Queued: another session's run is training first…")
+                        s.slots.acquire()
+                    try:
+                        hist = train(configs[n], progress=progress)
+                    finally:
+                        s.slots.release()
                     s.put(configs[n], hist)
             finally:
                 lock.release()
