@@ -10,9 +10,9 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from dashboard.guard import FAILURE_TEXT
 from dashboard.playback import BUTTONS, follow
 from dashboard.registry import ROOT
+from tests.pages.test_views_behave import _app, _clean
 
 APP = str(ROOT / "dashboard" / "app.py")
 TIMEOUT = 300
@@ -20,15 +20,7 @@ MOVED = "The step was moved to"
 
 
 def _open(page: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=TIMEOUT).run()
-    at.switch_page(f"../pages/{page}.py").run()
-    _clean(at)
-    return at
-
-
-def _clean(at: AppTest) -> None:
-    assert not at.exception, [e.value for e in at.exception]
-    assert not [e for e in at.error if FAILURE_TEXT in str(e.value)]
+    return _app(page=page)
 
 
 def _steps(at: AppTest, key: str) -> list[int]:
