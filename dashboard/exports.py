@@ -18,6 +18,7 @@ from typing import Any
 import altair as alt
 import pandas as pd
 
+from dashboard import palette
 from dashboard.vegalite import with_params
 
 
@@ -78,7 +79,9 @@ def _spec(chart: alt.TopLevelMixin, params: dict | None = None) -> dict:
         lock = threading.Lock()
     with lock, alt.data_transformers.enable("default"):
         spec = type(chart).to_dict(chart, validate=False)
-    return with_params(spec, params)
+    spec = with_params(spec, params)
+    # the saved file has the page's chart style (dark axis text, the run palette's legend)
+    return {**spec, "config": {**palette.chart_config(False), **spec.get("config", {})}}
 
 
 def chart_png(chart: alt.TopLevelMixin, params: dict | None = None) -> Callable[[], bytes]:

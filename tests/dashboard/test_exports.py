@@ -67,3 +67,12 @@ def test_saved_charts_are_named_after_the_page_and_the_chart():
     assert chart_file_name("training", "Loss: again", 3, taken) == "training-loss-3"  # no two files alike
     assert chart_file_name("landscape", None, 4) == "landscape"
     assert chart_file_name("", None, 5) == "chart-5"
+
+
+def test_a_saved_chart_has_the_pages_chart_style():
+    from dashboard import palette
+
+    result = run_landscape(LandscapeConfig(steps=30))
+    chart = charts.loss_curves(result.losses(), title="loss", runs=["raw", "standardized"])
+    svg = exports.chart_svg(chart)()
+    assert palette.LABEL.lower() in svg.lower(), "the saved SVG lacks the page's axis text colour"
