@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import concurrent.futures
 import math
 import os
 import re
@@ -85,6 +86,17 @@ HEALTH_EVERY = 0.25
 
 
 # ---------------------------------------------------------------- one session
+
+
+def run_coroutine(coro):
+    """``asyncio.run``, in a thread of its own when this thread already runs an event loop (inside
+    pytest after Playwright's sync API, which keeps one running in the main thread)."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coro)
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 @dataclass
 class Run:
@@ -389,7 +401,7 @@ def start_target(replicas: int, log_dir: Path, warm: bool = False) -> Target:
     target = Target(f"http://{HOST}:{port}", [proc.pid], proc, log)
     wait_healthy(target, timeout=90 + (60 if warm else 15) * replicas)
     if warm and replicas == 0:  # what serve.sh does for each replica
-        s = asyncio.run(run_session(target.base, Session(0, "/training"), time.monotonic() + 180))
+        s = run_coroutine(run_session(target.base, Session(0, "/training"), time.monotonic() + 180))
         if s.all_errors:
             raise RuntimeError(f"warm-up failed: {s.all_errors}")
     return target
@@ -573,9 +585,9 @@ def measure(target: Target, scenario: str, args: argparse.Namespace) -> Outcome:
     rss_before, cpu0, me0, t0 = sampler.last, sampler.cpu(), cpu_seconds([me]), time.monotonic()
     marks: dict[int, int] = {}
     if scenario == "sequential":
-        asyncio.run(sequence(target.base, sessions, args.timeout, sampler, marks))
+        run_coroutine(sequence(target.base, sessions, args.timeout, sampler, marks))
     else:
-        asyncio.run(burst(target.base, sessions, args.timeout))
+        run_coroutine(burst(target.base, sessions, args.timeout))
     wall = time.monotonic() - t0
     server_cpu, generator_cpu = sampler.cpu() - cpu0, cpu_seconds([me]) - me0
     sampler.finish()

@@ -51,7 +51,7 @@ def test_killing_a_replica_fails_only_its_sessions_and_new_ones_reach_the_live_o
             await b.close()
         return browsers, held, victim, survived, newcomers, fresh, reloaded
 
-    browsers, held, victim, survived, newcomers, fresh, reloaded = asyncio.run(scenario())
+    browsers, held, victim, survived, newcomers, fresh, reloaded = ws_load.run_coroutine(scenario())
     for b, replica in zip(browsers, held, strict=True):
         assert survived[id(b)] == (replica != victim), replica
     live = set(fresh_proxy.replicas) - {victim}

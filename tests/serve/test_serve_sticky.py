@@ -4,8 +4,6 @@ student set) survives a dropped connection."""
 
 from __future__ import annotations
 
-import asyncio
-
 from wire_client import Browser
 
 from benchmarks import ws_load
@@ -17,7 +15,7 @@ def test_proxy_answers_health_and_spreads_browsers_over_both_replicas(proxy):
     assert ws_load.health(proxy.base) is not None
     seen = set()
     for _ in range(20):  # no cookie: every request is a new browser
-        status, headers = asyncio.run(ws_load.http_get(proxy.base, PAGE, {}, 30))
+        status, headers = ws_load.run_coroutine(ws_load.http_get(proxy.base, PAGE, {}, 30))
         assert status == 200
         assert "st_route=" in headers.get("set-cookie", "")
         seen.add(headers["x-replica"])
@@ -57,7 +55,7 @@ def test_sessions_keep_their_replica_and_their_state_across_reconnects(proxy):
         results = [await move_then_reconnect(b, gamma, 3) for b, gamma in zip(browsers, (2.0, -1.5), strict=True)]
         return browsers, home, results
 
-    browsers, home, results = asyncio.run(scenario())
+    browsers, home, results = ws_load.run_coroutine(scenario())
     for b, replica, seen, gamma in zip(browsers, home, results, (2.0, -1.5), strict=True):
         assert {r for r, _ in seen} == {replica}  # every websocket on its first replica
         assert set(b.page_replicas) == {replica}  # and every page load

@@ -24,7 +24,7 @@ def at_once(base: str, urls: list[str]) -> list[ws_load.Session]:
         deadline = time.monotonic() + 120
         await asyncio.gather(*(ws_load.run_session(base, s, deadline) for s in sessions))
 
-    asyncio.run(burst())
+    ws_load.run_coroutine(burst())
     return sessions
 
 
