@@ -23,6 +23,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import hashlib
+import inspect
 import threading
 import weakref
 from collections import OrderedDict
@@ -222,6 +223,10 @@ _SPEC = "_dashboard_vega_lite_spec"
 #: under every position of the scrubber) is serialized once
 ARROW = _Cache(4 * MAX_ENTRIES, 32 * 2**20)
 _TRANSFORMER = "dashboard_arrow"
+#: Altair's data transformers are process-wide settings: every conversion of ours that enables one
+#: does it under this lock. (The dashboard draws every chart with ``st.vega_lite_chart``, never
+#: ``st.altair_chart``, whose own conversion swaps them too.)
+ALTAIR_SETTINGS = threading.Lock()
 
 
 def _arrow_dataset(data: Any, datasets: dict[str, Any]) -> dict[str, str]:
@@ -245,14 +250,12 @@ def _arrow_dataset(data: Any, datasets: dict[str, Any]) -> dict[str, str]:
 def _convert(chart: alt.TopLevelMixin) -> dict:
     """The spec ``st.altair_chart`` would send: data as named Arrow datasets, no Altair theme.
 
-    The same steps as Streamlit's own conversion, under Streamlit's lock for Altair's global
+    The same steps as Streamlit's own conversion, under the lock for Altair's process-wide
     settings, with an Arrow cache in front of the serialization.
     """
-    from streamlit.elements import vega_charts
-
     datasets: dict[str, Any] = {}
     alt.data_transformers.register(_TRANSFORMER, _arrow_dataset)
-    with vega_charts._altair_globals_lock:
+    with ALTAIR_SETTINGS:
         theme = alt.theme.enable("none") if alt.theme.active == "default" else contextlib.nullcontext()
         with theme, alt.data_transformers.enable(_TRANSFORMER, datasets=datasets):
             spec = type(chart).to_dict(chart, validate=False)
@@ -282,14 +285,33 @@ def _plain(value: Any) -> Any:
     return value
 
 
+@functools.cache
+def _properties(cls: type) -> tuple[str, ...]:
+    """The Vega-Lite properties an Altair class takes: the keyword parameters of its constructor and
+    of the schema classes it derives from (``alt.Chart`` takes ``transform`` as one of its bases')."""
+    names: dict[str, None] = {}
+    for klass in cls.__mro__:
+        if issubclass(klass, alt.SchemaBase) and "__init__" in vars(klass):
+            names.update(dict.fromkeys(inspect.signature(klass.__init__).parameters))
+    return tuple(n for n in names if n not in ("self", "args", "kwds"))
+
+
+def _set(obj: alt.SchemaBase) -> dict[str, Any]:
+    """An Altair object's properties that are set, by their public attribute names."""
+    out = {}
+    for key in _properties(type(obj)):
+        value = getattr(obj, key, alt.Undefined)
+        if value is not alt.Undefined:
+            out[key] = value
+    return out
+
+
 def _view_dict(chart: alt.TopLevelMixin, datasets: dict[str, Any]) -> dict:
     """One chart, layer or facet spec as Vega-Lite, its data moved into ``datasets``."""
     if not isinstance(chart, _CHARTS):
         raise _NotPlain(type(chart).__name__)
     out: dict[str, Any] = {}
-    for key, value in chart._kwds.items():
-        if value is alt.Undefined or key.startswith("_"):  # Altair's own bookkeeping ("_cached_hash")
-            continue
+    for key, value in _set(chart).items():
         if key == "data":
             if not isinstance(value, pd.DataFrame):
                 raise _NotPlain("data")
@@ -298,7 +320,7 @@ def _view_dict(chart: alt.TopLevelMixin, datasets: dict[str, Any]) -> dict:
             out["mark"] = {"type": value} if isinstance(value, str) else _plain(value)
         elif key == "encoding":
             if isinstance(value, alt.SchemaBase):
-                value = {k: v for k, v in value._kwds.items() if v is not alt.Undefined}
+                value = _set(value)
             out["encoding"] = _plain(value)
         elif key == "layer":
             out["layer"] = [_view_dict(c, datasets) for c in value]
@@ -329,12 +351,9 @@ def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
     """
     spec = getattr(chart, _SPEC, None)
     if spec is None:
-        from streamlit.elements import vega_charts
-
         try:
             spec = _direct(chart)
         except _NotPlain:
             spec = _convert(chart)
-        vega_charts._patch_null_legend_titles(spec)  # once here, not by Streamlit on every draw
         object.__setattr__(chart, _SPEC, spec)
     return spec

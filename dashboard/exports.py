@@ -19,6 +19,7 @@ import altair as alt
 import pandas as pd
 
 from dashboard import palette
+from dashboard.chartcache import ALTAIR_SETTINGS
 from dashboard.vegalite import with_params
 
 
@@ -71,13 +72,7 @@ def slug(text: str) -> str:
 def _spec(chart: alt.TopLevelMixin, params: dict | None = None) -> dict:
     """The chart's Vega-Lite spec with its data inline (Altair's default transformer) and its
     top-level params set to ``params``."""
-    try:  # Streamlit swaps Altair's global data transformer under this lock
-        from streamlit.elements.vega_charts import _altair_globals_lock as lock
-    except ImportError:  # pragma: no cover - a Streamlit without it
-        import threading
-
-        lock = threading.Lock()
-    with lock, alt.data_transformers.enable("default"):
+    with ALTAIR_SETTINGS, alt.data_transformers.enable("default"):
         spec = type(chart).to_dict(chart, validate=False)
     spec = with_params(spec, params)
     # the saved file has the page's chart style (dark axis text, the run palette's legend)

@@ -65,15 +65,10 @@ def draw(container, chart: alt.TopLevelMixin, *, params: dict | None = None, sav
     h = getattr(chart, "height", None)
     if isinstance(h, int):  # the plot's height plus room for title, axis and legend
         kw.setdefault("height", h + CHART_CHROME)
-    try:
-        spec = chartcache.vega_lite_spec(chart)
-    except (ImportError, AttributeError):  # a Streamlit without the converter: its own slower path
-        container.altair_chart(chart, **kw)
-    else:
-        presenter = presenter_on()
-        spec = dressed(with_params(spec, params), palette.chart_config(presenter),
-                       title_chars=TITLE_CHARS[presenter])
-        container.vega_lite_chart(spec=spec, **kw)
+    presenter = presenter_on()
+    spec = dressed(with_params(chartcache.vega_lite_spec(chart), params), palette.chart_config(presenter),
+                   title_chars=TITLE_CHARS[presenter])
+    container.vega_lite_chart(spec=spec, **kw)
     if save:
         seq = st.session_state.get(_SEQ, 0) + 1
         st.session_state[_SEQ] = seq
