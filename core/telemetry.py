@@ -305,18 +305,21 @@ class Recorder:
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """The tidy tables, with compact dtypes; empty tables keep their columns."""
-        depth, layer = self.depth, np.arange(1, self.depth + 1)
-        out = {}
         m = [r for rows in self._parts["metrics"] for r in rows]
-        out["metrics"] = typed_frame(
-            {c: [r[i] for r in m] for i, c in enumerate(SCHEMAS["metrics"])}, SCHEMAS["metrics"]
-        )
+        out = {"metrics": typed_frame({c: [r[i] for r in m] for i, c in enumerate(SCHEMAS["metrics"])},
+                                      SCHEMAS["metrics"])}
+        out["layer_stats"] = self._layer_stats()
+        out["histograms"] = self._histograms()
+        out["layer_health"] = self._health()
+        out.update(self._norm_frames())
+        return out
 
-        layers = self._parts["layers"]
-        steps = np.array([p[0] for p in layers], np.int32)
+    def _layer_stats(self) -> pd.DataFrame:
+        """layer_stats: rows ordered by step, stage, layer."""
+        depth, layer, layers = self.depth, np.arange(1, self.depth + 1), self._parts["layers"]
         n = len(layers)
+        steps = np.array([p[0] for p in layers], np.int32)
         stats = np.stack([p[1] for p in layers]) if n else np.zeros((0, len(STAGES), 5, depth))
-        # layer_stats rows ordered by step, stage, layer
         cols = {
             "step": np.repeat(steps, len(STAGES) * depth),
             "layer": np.tile(layer, n * len(STAGES)),
@@ -324,8 +327,13 @@ class Recorder:
         }
         for i, name in enumerate(_STAT_NAMES):
             cols[name] = stats[:, :, i, :].ravel()
-        out["layer_stats"] = typed_frame(cols, SCHEMAS["layer_stats"])
+        return typed_frame(cols, SCHEMAS["layer_stats"])
 
+    def _histograms(self) -> pd.DataFrame:
+        """histograms: the non-empty bins of every stage, layer and step (most bins are empty)."""
+        depth, layer, layers = self.depth, np.arange(1, self.depth + 1), self._parts["layers"]
+        n = len(layers)
+        steps = np.array([p[0] for p in layers], np.int32)
         pieces = []
         for si, stage in enumerate(STAGES):
             edges = self.edges[stage]
@@ -334,52 +342,46 @@ class Recorder:
             left = np.r_[edges[0] - w, edges[:-1], edges[-1]]
             right = np.r_[edges[0], edges[1:], edges[-1] + w]
             frac = np.stack([p[2][stage] for p in layers]) if n else np.zeros((0, depth, nb))
-            pieces.append(
-                {
-                    "step": np.repeat(steps, depth * nb),
-                    "layer": np.tile(np.repeat(layer, nb), n),
-                    "stage": np.full(n * depth * nb, si),
-                    "bin": np.tile(np.arange(nb), n * depth),
-                    "bin_left": np.tile(left, n * depth),
-                    "bin_right": np.tile(right, n * depth),
-                    "overflow": np.tile(np.r_[True, np.zeros(nb - 2, bool), True], n * depth),
-                    "fraction": frac.ravel(),
-                }
-            )
+            pieces.append({
+                "step": np.repeat(steps, depth * nb),
+                "layer": np.tile(np.repeat(layer, nb), n),
+                "stage": np.full(n * depth * nb, si),
+                "bin": np.tile(np.arange(nb), n * depth),
+                "bin_left": np.tile(left, n * depth),
+                "bin_right": np.tile(right, n * depth),
+                "overflow": np.tile(np.r_[True, np.zeros(nb - 2, bool), True], n * depth),
+                "fraction": frac.ravel(),
+            })
         hist = {c: np.concatenate([p[c] for p in pieces]) for c in SCHEMAS["histograms"]}
-        keep = hist["fraction"] > 0  # an absent bin holds nothing: most are empty, keep the frame small
+        keep = hist["fraction"] > 0
         hist = {c: v[keep] for c, v in hist.items()}
         order = np.lexsort((hist["bin"], hist["layer"], hist["stage"], hist["step"]))
-        out["histograms"] = typed_frame({c: v[order] for c, v in hist.items()}, SCHEMAS["histograms"])
+        return typed_frame({c: v[order] for c, v in hist.items()}, SCHEMAS["histograms"])
 
-        health = self._parts["health"]
+    def _health(self) -> pd.DataFrame:
+        depth, health = self.depth, self._parts["health"]
         hs = np.array([p[0] for p in health], np.int32)
         hv = np.stack([p[1] for p in health]) if health else np.zeros((0, 4, depth))
-        out["layer_health"] = typed_frame(
-            {
-                "step": np.repeat(hs, depth),
-                "layer": np.tile(layer, len(health)),
-                **{name: hv[:, i, :].ravel() for i, name in enumerate(_HEALTH_NAMES)},
-            },
-            SCHEMAS["layer_health"],
-        )
+        return typed_frame({
+            "step": np.repeat(hs, depth),
+            "layer": np.tile(np.arange(1, depth + 1), len(health)),
+            **{name: hv[:, i, :].ravel() for i, name in enumerate(_HEALTH_NAMES)},
+        }, SCHEMAS["layer_health"])
 
-        norm = self._parts["norm"]
-        k = len(self.units)
+    def _norm_frames(self) -> dict[str, pd.DataFrame]:
+        """norm_params (tracked units), norm_param_bands (over all units), running_stats."""
+        depth, layer, norm, k = self.depth, np.arange(1, self.depth + 1), self._parts["norm"], len(self.units)
         ns = np.array([p[0] for p in norm], np.int32)
         nn = len(norm)
         gam = np.stack([p[1] for p in norm]) if nn else np.zeros((0, depth, k))
         bet = np.stack([p[2] for p in norm]) if nn else np.zeros((0, depth, k))
-        out["norm_params"] = typed_frame(
-            {
-                "step": np.repeat(ns, depth * k),
-                "layer": np.tile(np.repeat(layer, k), nn),
-                "unit": np.tile(self.units, nn * depth),
-                "gamma": gam.ravel(),
-                "beta": bet.ravel(),
-            },
-            SCHEMAS["norm_params"],
-        )
+        out = {"norm_params": typed_frame({
+            "step": np.repeat(ns, depth * k),
+            "layer": np.tile(np.repeat(layer, k), nn),
+            "unit": np.tile(self.units, nn * depth),
+            "gamma": gam.ravel(),
+            "beta": bet.ravel(),
+        }, SCHEMAS["norm_params"])}
         bands = np.stack([p[3] for p in norm]) if nn else np.zeros((0, 2, 6, depth))  # (snap, param, stat, depth)
         cols = {
             "step": np.repeat(ns, 2 * depth),
@@ -389,19 +391,14 @@ class Recorder:
         for i, name in enumerate(("mean", "q05", "q25", "q50", "q75", "q95")):
             cols[name] = bands[:, :, i, :].ravel()
         out["norm_param_bands"] = typed_frame(cols, SCHEMAS["norm_param_bands"])
-
         run = [p for p in norm if p[4] is not None]
-        rs = np.array([p[0] for p in run], np.int32)
         rv = np.stack([p[4] for p in run]) if run else np.zeros((0, 4, depth, k))
-        out["running_stats"] = typed_frame(
-            {
-                "step": np.repeat(rs, depth * k),
-                "layer": np.tile(np.repeat(layer, k), len(run)),
-                "unit": np.tile(self.units, len(run) * depth),
-                **{name: rv[:, i].ravel() for i, name in enumerate(_RUNNING_NAMES)},
-            },
-            SCHEMAS["running_stats"],
-        )
+        out["running_stats"] = typed_frame({
+            "step": np.repeat(np.array([p[0] for p in run], np.int32), depth * k),
+            "layer": np.tile(np.repeat(layer, k), len(run)),
+            "unit": np.tile(self.units, len(run) * depth),
+            **{name: rv[:, i].ravel() for i, name in enumerate(_RUNNING_NAMES)},
+        }, SCHEMAS["running_stats"])
         return out
 
 

@@ -420,11 +420,30 @@ def train(config: TrainConfig, progress: Callable[[float], None] | None = None) 
     return history
 
 
-def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> History:
-    c = config
-    rng_split, rng_init, rng_batches = (np.random.default_rng(s) for s in np.random.SeedSequence(c.seed).spawn(3))
+@dataclass
+class _Data:
+    """A run's data as the network sees it (standardized, float32) and its decision-boundary grid."""
 
-    # --- data
+    ds: object
+    X_raw: np.ndarray  # (n, d) raw units
+    tr: np.ndarray  # training rows
+    va: np.ndarray  # validation rows
+    task: _Task
+    X_tr: np.ndarray  # (n_train, d)
+    Y_tr: np.ndarray  # (n_train,) classes, or standardized targets
+    probe: np.ndarray  # (<= VAL_PROBE, d): the validation rows every snapshot evaluates
+    probe_y: np.ndarray
+    grid: np.ndarray  # (BOUNDARY_RESOLUTION², d) on a 2-D data set, else (0, d)
+    gx1: np.ndarray  # the grid's axes in raw units
+    gx2: np.ndarray
+
+    @property
+    def two_d(self) -> bool:
+        return self.X_raw.shape[1] == 2
+
+
+def _prepare(c: TrainConfig, rng_split: np.random.Generator) -> _Data:
+    """Load, split and standardize the data (with the training rows' statistics); build the grid."""
     ds = load_dataset(c.dataset, n_samples=c.n_samples, noise=c.noise, seed=c.seed)
     X_raw = np.asarray(ds.X, dtype=np.float64)
     tr, va = train_val_split(len(X_raw), c.val_fraction, rng_split)
@@ -442,57 +461,87 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
         y_mu, y_sd = float(y[tr].mean()), float(y[tr].std()) or 1.0
         task = _Task("regression", 0, y_mu, y_sd)
         Y = ((y - y_mu) / y_sd).astype(np.float32)
-    X_tr, Y_tr = X[tr], Y[tr]
-    n_train = len(tr)
-    probe_va, probe_yva = X[va][:VAL_PROBE], Y[va][:VAL_PROBE]
-
-    # --- decision-boundary grid (2-D data sets), in raw units, fed like the data
-    two_d = X_raw.shape[1] == 2
-    if two_d:
+    gx1 = gx2 = np.zeros(0)
+    grid = np.zeros((0, X.shape[1]), np.float32)
+    if X_raw.shape[1] == 2:  # the boundary grid, in raw units, fed like the data
         lo, hi = X_raw.min(axis=0), X_raw.max(axis=0)
         pad = 0.05 * np.where(hi > lo, hi - lo, 1.0)
         gx1 = np.linspace(lo[0] - pad[0], hi[0] + pad[0], BOUNDARY_RESOLUTION)
         gx2 = np.linspace(lo[1] - pad[1], hi[1] + pad[1], BOUNDARY_RESOLUTION)
         g1, g2 = np.meshgrid(gx1, gx2)
         grid = ((np.column_stack([g1.ravel(), g2.ravel()]) - mu) / sd).astype(np.float32)
-    else:
-        gx1 = gx2 = np.zeros(0)
-        grid = np.zeros((0, X.shape[1]), np.float32)
-    probe_and_grid = np.concatenate([probe_va, grid])
-    cut = len(probe_va)
+    return _Data(ds, X_raw, tr, va, task, X[tr], Y[tr], X[va][:VAL_PROBE], Y[va][:VAL_PROBE], grid, gx1, gx2)
 
-    # --- model
-    net = MLP(
-        X.shape[1], task.out_features, depth=c.depth, width=c.width, activation=c.activation, norm=c.norm,
-        norm_position=c.norm_position, init=c.init, init_scale=c.init_scale, rng=rng_init,
-        dtype=np.float32, momentum=c.bn_momentum, groups=c.groups,
-    )
-    opt = make_optimizer(c.optimizer, c.lr, weight_decay=c.weight_decay, momentum=c.momentum)
-    blocks = net.blocks
-    rec = Recorder(depth=c.depth, width=c.width, activation=c.activation, norm=c.norm,
-                   norm_position=c.norm_position)
 
-    # --- schedule
+@dataclass
+class _Schedule:
+    """How a run steps: batch size, steps per epoch and in all, when it records and draws the boundary."""
+
+    batch_size: int
+    steps_per_epoch: int
+    total: int
+    record_steps: np.ndarray  # ascending steps that take a snapshot (the last may be ``total``)
+    boundary_at: set  # the snapshots that also evaluate the boundary grid
+    progress_every: int
+
+
+def _schedule(c: TrainConfig, data: _Data) -> _Schedule:
+    n_train = len(data.tr)
     bs = min(c.batch_size, n_train)
     steps_per_epoch = -(-n_train // bs)
     if steps_per_epoch > 1 and n_train % bs == 1:
         steps_per_epoch -= 1  # minibatches() merges a last batch of one
     total = c.epochs * steps_per_epoch
     record_steps = np.unique(np.round(np.linspace(0, total, min(c.records, total + 1))).astype(np.int64))
-    progress_every = max(1, -(-total // 100))  # at most ~100 calls
-    if progress is not None:
-        progress(0.0)
-    macs = X.shape[1] * c.width + (c.depth - 1) * c.width**2 + c.width * task.out_features  # per sample
-    frames = max(_BOUNDARY_SHARE * 3 * total * bs * macs, _BOUNDARY_FLOOR) // (len(grid) * macs) if two_d else 0
-    frames = int(min(BOUNDARY_FRAMES, max(2, frames)))
-    boundary_at = set(record_steps[_spread(len(record_steps), frames)].tolist()) if two_d else set()
-    boundaries: list[np.ndarray] = []
-    boundary_steps: list[int] = []
+    boundary_at: set = set()
+    if data.two_d:  # the grid's passes kept to a share of the training's work
+        macs = data.X_tr.shape[1] * c.width + (c.depth - 1) * c.width**2 + c.width * data.task.out_features
+        frames = max(_BOUNDARY_SHARE * 3 * total * bs * macs, _BOUNDARY_FLOOR) // (len(data.grid) * macs)
+        frames = int(min(BOUNDARY_FRAMES, max(2, frames)))
+        boundary_at = set(record_steps[_spread(len(record_steps), frames)].tolist())
+    return _Schedule(bs, steps_per_epoch, total, record_steps, boundary_at, max(1, -(-total // 100)))
 
-    def step_with_ratio() -> np.ndarray:
+
+class _Run:
+    """A network in training and what its snapshots record (the loop itself is :func:`_loop`)."""
+
+    def __init__(self, c: TrainConfig, data: _Data, sched: _Schedule, rng_init: np.random.Generator):
+        self.data, self.sched = data, sched
+        self.net = MLP(
+            data.X_tr.shape[1], data.task.out_features, depth=c.depth, width=c.width, activation=c.activation,
+            norm=c.norm, norm_position=c.norm_position, init=c.init, init_scale=c.init_scale, rng=rng_init,
+            dtype=np.float32, momentum=c.bn_momentum, groups=c.groups,
+        )
+        self.opt = make_optimizer(c.optimizer, c.lr, weight_decay=c.weight_decay, momentum=c.momentum)
+        self.rec = Recorder(depth=c.depth, width=c.width, activation=c.activation, norm=c.norm,
+                            norm_position=c.norm_position)
+        self.params = self.net.flat()  # the whole network as one vector: a few operations per update
+        self.rows = _predict_rows(self.net)
+        self.probe_and_grid = np.concatenate([data.probe, data.grid])
+        self.last_ratio = np.zeros(c.depth)
+        self.seen = [0.0, 0.0, 0]  # training batches since the last snapshot: sum of losses, of scores, count
+        self.since: list[tuple[int, float, float]] = []  # and each one's (step, loss, score)
+        self.boundaries: list[np.ndarray] = []
+        self.boundary_steps: list[int] = []
+        self.snapshots = 0  # taken so far
+
+    def count(self, k: int, loss: float, score: float, *, trace: bool = True) -> None:
+        """A training batch's loss and score, towards the next snapshot's training metrics (and, with
+        ``trace``, kept one by one for a divergence before that snapshot)."""
+        self.seen[0] += loss
+        self.seen[1] += score
+        self.seen[2] += 1
+        if trace:
+            self.since.append((k, loss, score))
+
+    def step(self) -> None:
+        self.opt.step(self.params)
+
+    def step_with_ratio(self) -> np.ndarray:
         """One optimizer step; returns ||ΔW|| / ||W|| of each hidden Dense weight (0 where W = 0)."""
+        blocks = self.net.blocks
         before = [b.dense.W.copy() for b in blocks]
-        opt.step(params_list)
+        self.step()
         ratio = np.zeros(len(blocks))
         for i, (b, w0) in enumerate(zip(blocks, before, strict=True)):
             w_norm = _norm(w0)
@@ -500,148 +549,155 @@ def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> His
             ratio[i] = _norm(w0) / w_norm if w_norm > 0 else 0.0
         return ratio
 
-    def snapshot(k: int, grad: np.ndarray, update: bool) -> np.ndarray:
+    def snapshot(self, k: int, grad: np.ndarray, update: bool) -> None:
         """Record step k from the forward pass just made, then run its backward (and update).
 
         Order matters: the layer values are read before the eval pass (it
         overwrites what the layers keep for backward), gradient norms after
-        backward, metrics on the weights before the update. Raises NonFinite (the caller stops) before committing anything.
-        Returns the update ratios (the previous ones when ``update`` is false).
+        backward, metrics on the weights before the update. Raises NonFinite
+        (the caller stops) before committing anything.
         """
+        data, task, rec, blocks = self.data, self.data.task, self.rec, self.net.blocks
+        with_grid = k in self.sched.boundary_at
         layer_part, saturated = rec.layers_part(k, blocks)
         norm_part = rec.norm_part(k, blocks)
-        net.backward(grad)
-        out = _eval_pass(net, probe_and_grid if k in boundary_at else probe_va, predict_rows)
-        train_loss = seen[0] / seen[2]
+        self.net.backward(grad)
+        out = _eval_pass(self.net, self.probe_and_grid if with_grid else data.probe, self.rows)
+        cut = len(data.probe)
+        train_loss = self.seen[0] / self.seen[2]
         # classification: the batches' mean accuracy; regression: R² of the mean loss
-        train_score = seen[1] / seen[2] if task.task == "classification" else task.score(None, None, train_loss)
-        metric_part = rec.metrics_part(k, k / steps_per_epoch, {
+        train_score = self.seen[1] / self.seen[2] if task.task == "classification" else task.score(None, None, train_loss)
+        metric_part = rec.metrics_part(k, k / self.sched.steps_per_epoch, {
             "train": (train_loss, train_score),
-            "val": _evaluate(task, out[:cut], probe_yva),
+            "val": _evaluate(task, out[:cut], data.probe_y),
         })
-        b = task.boundary(out[cut:]) if k in boundary_at else None
+        b = task.boundary(out[cut:]) if with_grid else None
         if b is not None and not np.isfinite(b).all():
             raise NonFinite(f"decision boundary at step {k}")
         grad_norm = np.array([_norm(b.dense.grad_W) for b in blocks])
         weight_norm = np.array([_norm(b.dense.W) for b in blocks])
-        ratio = step_with_ratio() if update else last_ratio
-        health_part = rec.health_part(k, saturated, grad_norm, weight_norm, ratio)
-        rec.commit(layer_part, norm_part, health_part, metric_part)
+        ratio = self.step_with_ratio() if update else self.last_ratio
+        rec.commit(layer_part, norm_part, rec.health_part(k, saturated, grad_norm, weight_norm, ratio), metric_part)
         if b is not None:
-            boundaries.append(b.astype(np.float32).reshape(BOUNDARY_RESOLUTION, BOUNDARY_RESOLUTION))
-            boundary_steps.append(k)
-        return ratio
+            self.boundaries.append(b.astype(np.float32).reshape(BOUNDARY_RESOLUTION, BOUNDARY_RESOLUTION))
+            self.boundary_steps.append(k)
+        self.last_ratio = ratio
+        self.snapshots += 1
+        self.seen[:] = [0.0, 0.0, 0]
+        self.since.clear()
 
-    # --- training loop
-    params_list = net.flat()  # the whole network as one vector: a few operations per update
-    predict_rows = _predict_rows(net)
-    k = 0
-    next_i = 0
-    diverged_at: int | None = None
-    last_ratio = np.zeros(c.depth)
-    seen = [0.0, 0.0, 0]  # training batches since the last snapshot: sum of losses, of scores, count
-    since: list[tuple[int, float, float]] = []  # and each one's (step, loss, score), for a divergence
-    xb = yb = None
-    for _epoch in range(c.epochs):
-        batches = minibatches(n_train, bs, rng_batches)
+    def record_divergence(self) -> None:
+        """A run that diverged: its training batches' losses from the last snapshot up to the
+        divergence, so its curve shows how it blew up (at most one snapshot interval of rows)."""
+        task = self.data.task
+        for step, loss, score in self.since:
+            train_score = score if task.task == "classification" else task.score(None, None, loss)
+            try:
+                self.rec.commit(self.rec.metrics_part(step, step / self.sched.steps_per_epoch,
+                                                      {"train": (loss, train_score)}))
+            except NonFinite:
+                break
+
+
+def _loop(run: _Run, rng_batches: np.random.Generator, epochs: int, progress) -> tuple[int, int | None, tuple]:
+    """Train: forward, loss, backward, step, and a snapshot at each recorded step.
+
+    Returns (steps done, the step it diverged at or None, the last batch).
+    """
+    net, task, sched = run.net, run.data.task, run.sched
+    X_tr, Y_tr, n_train = run.data.X_tr, run.data.Y_tr, len(run.data.tr)
+    k = next_i = 0
+    last = (None, None)
+    for _epoch in range(epochs):
+        batches = minibatches(n_train, sched.batch_size, rng_batches)
         order = np.concatenate(batches)
         Xe, Ye = X_tr[order], Y_tr[order]
         start = 0
         for batch in batches:
-            stop = start + len(batch)
-            xb, yb = Xe[start:stop], Ye[start:stop]
-            start = stop
+            xb, yb = Xe[start:start + len(batch)], Ye[start:start + len(batch)]
+            start += len(batch)
+            last = (xb, yb)
             out = net.forward(xb, training=True)
             loss, grad = task.loss(out, yb)
             if not math.isfinite(loss):
-                diverged_at = k
-                break
-            score = task.score(out, yb, loss)
-            seen[0] += loss
-            seen[1] += score
-            seen[2] += 1
-            since.append((k, loss, score))
-            if k == record_steps[next_i]:
+                return k, k, last
+            run.count(k, loss, task.score(out, yb, loss))
+            if k == sched.record_steps[next_i]:
                 try:
-                    last_ratio = snapshot(k, grad, update=True)
+                    run.snapshot(k, grad, update=True)
                 except NonFinite:
-                    diverged_at = k
-                    break
-                seen[:] = [0.0, 0.0, 0]
-                since.clear()
+                    return k, k, last
                 next_i += 1
             else:
                 net.backward(grad)
-                if k == total - 1:
-                    last_ratio = step_with_ratio()
+                if k == sched.total - 1:
+                    run.last_ratio = run.step_with_ratio()
                 else:
-                    opt.step(params_list)
+                    run.step()
             k += 1
-            if progress is not None and k % progress_every == 0:
-                progress(0.95 * k / total)
-        if diverged_at is not None:
-            break
+            if progress is not None and k % sched.progress_every == 0:
+                progress(0.95 * k / sched.total)
+    return k, None, last
 
-    # --- the last snapshot: the trained weights, the last batch fed once more
-    if diverged_at is None and not all(np.isfinite(p).all() for _, p, _ in params_list):
-        diverged_at = k
-    if diverged_at is None and next_i < len(record_steps) and xb is not None:
-        saved = _bn_buffers(net)
-        out = net.forward(xb, training=True)
-        _restore_bn(saved)  # keep the trained running statistics (the batch's own stay visible)
-        loss, grad = task.loss(out, yb)
-        try:
-            if not math.isfinite(loss):
-                raise NonFinite("loss")
-            seen[0] += loss
-            seen[1] += task.score(out, yb, loss)
-            seen[2] += 1
-            snapshot(k, grad, update=False)
-        except NonFinite:
-            diverged_at = k
 
-    # --- a run that diverged: its training batches' losses from the last snapshot up to the divergence,
-    # so its curve shows how it blew up (at most one snapshot interval of rows)
-    if diverged_at is not None:
-        for step, loss, score in since:
-            train_score = score if task.task == "classification" else task.score(None, None, loss)
-            try:
-                rec.commit(rec.metrics_part(step, step / steps_per_epoch, {"train": (loss, train_score)}))
-            except NonFinite:
-                break
+def _last_snapshot(run: _Run, k: int, last: tuple) -> int | None:
+    """The trained weights recorded, the last batch fed once more; the step it diverged at, or None."""
+    if not all(np.isfinite(p).all() for _, p, _ in run.params):
+        return k
+    xb, yb = last
+    if xb is None or run.snapshots == len(run.sched.record_steps):  # the loop recorded step k already
+        return None
+    saved = _bn_buffers(run.net)
+    out = run.net.forward(xb, training=True)
+    _restore_bn(saved)  # keep the trained running statistics (the batch's own stay visible)
+    loss, grad = run.data.task.loss(out, yb)
+    try:
+        if not math.isfinite(loss):
+            raise NonFinite("loss")
+        run.count(k, loss, run.data.task.score(out, yb, loss), trace=False)
+        run.snapshot(k, grad, update=False)
+    except NonFinite:
+        return k
+    return None
 
-    # --- eval mode against training mode, on the validation subset
+
+def _train(config: TrainConfig, progress: Callable[[float], None] | None) -> History:
+    c = config
+    rng_split, rng_init, rng_batches = (np.random.default_rng(s) for s in np.random.SeedSequence(c.seed).spawn(3))
+    data = _prepare(c, rng_split)
+    sched = _schedule(c, data)
+    run = _Run(c, data, sched, rng_init)
+    if progress is not None:
+        progress(0.0)
+    k, diverged_at, last = _loop(run, rng_batches, c.epochs, progress)
     if diverged_at is None:
-        mode_metrics, mode_layers = _compare_modes(net, task, probe_va, probe_yva, bs)
+        diverged_at = _last_snapshot(run, k, last)
+    if diverged_at is None:
+        modes = _compare_modes(run.net, data.task, data.probe, data.probe_y, sched.batch_size)
     else:
-        mode_metrics, mode_layers = _empty(_MODE_SCHEMA["mode_metrics"]), _empty(_MODE_SCHEMA["mode_layers"])
-
-    frames = rec.frames()
+        run.record_divergence()
+        modes = (_empty(_MODE_SCHEMA["mode_metrics"]), _empty(_MODE_SCHEMA["mode_layers"]))
+    frames = run.rec.frames()
     if progress is not None:
         progress(1.0)
+    return _history(c, data, sched, run, k, diverged_at, frames, modes)
+
+
+def _history(c: TrainConfig, data: _Data, sched: _Schedule, run: _Run, k: int, diverged_at: int | None,
+             frames: dict, modes: tuple) -> History:
+    task, two_d = data.task, data.two_d
+    boundary = np.stack(run.boundaries) if run.boundaries else (
+        np.zeros((0, BOUNDARY_RESOLUTION, BOUNDARY_RESOLUTION), np.float32) if two_d else None)
     return History(
-        config=config,
-        task=task.task,
-        n_classes=task.n_classes,
-        accuracy_name=task.accuracy_name,
-        n_train=n_train,
-        n_val=len(va),
-        steps=total,
-        steps_per_epoch=steps_per_epoch,
-        steps_done=k,
-        record_steps=np.asarray(record_steps, np.int32),
-        diverged=diverged_at is not None,
-        diverged_at=diverged_at,
-        wall_time=0.0,
-        **frames,
-        mode_metrics=mode_metrics,
-        mode_layers=mode_layers,
-        points=_points(ds, X_raw, tr, va) if two_d else _empty(_POINTS_SCHEMA),
-        tracked_units=tracked_units(c.width),
-        boundary=np.stack(boundaries) if boundaries else (np.zeros((0, 40, 40), np.float32) if two_d else None),
-        boundary_steps=np.asarray(boundary_steps, np.int32),
-        boundary_x1=np.asarray(gx1, np.float32),
-        boundary_x2=np.asarray(gx2, np.float32),
+        config=c, task=task.task, n_classes=task.n_classes, accuracy_name=task.accuracy_name,
+        n_train=len(data.tr), n_val=len(data.va), steps=sched.total, steps_per_epoch=sched.steps_per_epoch,
+        steps_done=k, record_steps=np.asarray(sched.record_steps, np.int32),
+        diverged=diverged_at is not None, diverged_at=diverged_at, wall_time=0.0,
+        **frames, mode_metrics=modes[0], mode_layers=modes[1],
+        points=_points(data.ds, data.X_raw, data.tr, data.va) if two_d else _empty(_POINTS_SCHEMA),
+        tracked_units=tracked_units(c.width), boundary=boundary,
+        boundary_steps=np.asarray(run.boundary_steps, np.int32),
+        boundary_x1=np.asarray(data.gx1, np.float32), boundary_x2=np.asarray(data.gx2, np.float32),
         boundary_value=task.boundary_value if two_d else "",
     )
 
@@ -663,28 +719,38 @@ def _points(ds, X_raw: np.ndarray, tr: np.ndarray, va: np.ndarray) -> pd.DataFra
 
 
 def _compare_modes(net: MLP, task: _Task, X: np.ndarray, y: np.ndarray, batch_size: int):
-    """The final network on (X, y) in eval mode and in training mode (mini-batches of batch_size).
+    """The final network on (X, y) in eval mode and in training mode (mini-batches of batch_size):
+    (mode_metrics, mode_layers).
 
     Training-mode passes update nothing that lasts: batch norm's running
     statistics are restored afterwards. Layer values are those of the tracked units.
     """
-    blocks = net.blocks
-    units = tracked_units(net.width)
-    depth = len(blocks)
     # Stages that are one array under two names (e.g. post_norm and pre_activation) are captured once.
-    first = blocks[0]
+    first = net.blocks[0]
     same = {s: next(t for t in STAGES if getattr(first, t) is getattr(first, s)) for s in STAGES}
     captured = sorted(set(same.values()), key=STAGES.index)
+    units = tracked_units(net.width)
 
     def capture() -> dict[str, np.ndarray]:
-        return {s: np.stack([getattr(b, s)[:, units] for b in blocks]) for s in captured}  # (depth, n, k)
+        return {s: np.stack([getattr(b, s)[:, units] for b in net.blocks]) for s in captured}  # (depth, n, k)
 
     out = net.forward(X, training=False)
-    eval_loss, eval_acc = _evaluate(task, out, y)
-    eval_vals = capture()
+    eval_metrics, eval_vals = _evaluate(task, out, y), capture()
+    train_metrics, train_vals = _train_mode_pass(net, task, X, y, batch_size, capture)
+    rows_m = {"mode": ["eval"], "loss": [eval_metrics[0]], "accuracy": [eval_metrics[1]]}
+    if train_metrics is not None:
+        rows_m = {"mode": ["train", "eval"], "loss": [train_metrics[0], eval_metrics[0]],
+                  "accuracy": [train_metrics[1], eval_metrics[1]]}
+    mode_metrics = typed_frame(rows_m, _MODE_SCHEMA["mode_metrics"])
+    mode_metrics = mode_metrics[np.isfinite(mode_metrics[["loss", "accuracy"]]).all(axis=1)].reset_index(drop=True)
+    return mode_metrics, _mode_layers(eval_vals, train_vals, same, len(net.blocks))
 
+
+def _train_mode_pass(net: MLP, task: _Task, X: np.ndarray, y: np.ndarray, batch_size: int, capture):
+    """(loss, accuracy) of X in training mode, mini-batch by mini-batch, and the captured layer values
+    back in X's order; (None, None) for a single row. Batch norm's buffers are restored after."""
     saved = _bn_buffers(net)
-    pieces: list[dict[str, np.ndarray]] = []
+    pieces: list[tuple[np.ndarray, dict[str, np.ndarray]]] = []
     loss_sum = acc_sum = 0.0
     batches = minibatches(len(X), batch_size, np.random.default_rng(0)) if len(X) > 1 else []
     for idx in batches:
@@ -695,29 +761,26 @@ def _compare_modes(net: MLP, task: _Task, X: np.ndarray, y: np.ndarray, batch_si
         acc_sum += acc * len(idx)
         pieces.append((idx, capture()))
     _restore_bn(saved, batch_stats=True)
+    if not pieces:
+        return None, None
+    order = np.concatenate([i for i, _ in pieces])
+    values = {}
+    for s in pieces[0][1]:
+        v = np.concatenate([p[s] for _, p in pieces], axis=1)
+        restored = np.empty_like(v)
+        restored[:, order] = v  # back in X's order, to pair with eval mode
+        values[s] = restored
+    return (loss_sum / len(order), acc_sum / len(order)), values
 
-    rows_m = {"mode": ["eval"], "loss": [eval_loss], "accuracy": [eval_acc]}
-    if pieces:
-        order = np.concatenate([i for i, _ in pieces])
-        train_vals = {}
-        for s in captured:
-            v = np.concatenate([p[s] for _, p in pieces], axis=1)
-            restored = np.empty_like(v)
-            restored[:, order] = v  # back in X's order, to pair with eval mode
-            train_vals[s] = restored
-        rows_m["mode"].insert(0, "train")
-        rows_m["loss"].insert(0, loss_sum / len(order))
-        rows_m["accuracy"].insert(0, acc_sum / len(order))
-    else:
-        train_vals = None
-    mode_metrics = typed_frame(rows_m, _MODE_SCHEMA["mode_metrics"])
-    mode_metrics = mode_metrics[np.isfinite(mode_metrics[["loss", "accuracy"]]).all(axis=1)].reset_index(drop=True)
 
+def _mode_layers(eval_vals: dict, train_vals: dict | None, same: dict, depth: int) -> pd.DataFrame:
+    """Per layer, stage and mode: the values' summary and the rms difference between the modes;
+    rows that are not finite (eval mode can blow up) are dropped."""
     cols: dict[str, list] = {c: [] for c in _MODE_SCHEMA["mode_layers"]}
     layer = np.arange(1, depth + 1)
     summaries: dict[str, tuple] = {}  # captured stage -> (rms, [(mode, statistics)])
-    for s in captured:
-        ev = eval_vals[s].reshape(depth, -1)
+    for s, values in eval_vals.items():
+        ev = values.reshape(depth, -1)
         modes = [("eval", ev)]
         with np.errstate(over="ignore", invalid="ignore"):
             if train_vals is not None:
@@ -741,5 +804,4 @@ def _compare_modes(net: MLP, task: _Task, X: np.ndarray, y: np.ndarray, batch_si
     finite = np.ones(len(data["layer"]), bool)
     for c in ("mean", "std", "p15", "p50", "p85", "rms_diff"):
         finite &= np.isfinite(data[c]) & (np.abs(data[c]) <= np.finfo(np.float32).max)
-    data = {c: v[finite] for c, v in data.items()}  # drop non-finite rows (eval mode can blow up)
-    return mode_metrics, typed_frame(data, _MODE_SCHEMA["mode_layers"])
+    return typed_frame({c: v[finite] for c, v in data.items()}, _MODE_SCHEMA["mode_layers"])
