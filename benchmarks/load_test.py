@@ -87,6 +87,8 @@ from playwright.async_api import async_playwright
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.proctree import cpu_seconds as cpu  # noqa: E402
+from benchmarks.proctree import rss, tree  # noqa: E402
 from dashboard.guard import FAILURE_TEXT  # noqa: E402
 from dashboard.registry import VIEWS  # noqa: E402
 
@@ -337,35 +339,6 @@ def tail(path: Path, n: int = 30) -> str:
         return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
     except OSError:
         return ""
-
-
-def tree(proc: psutil.Process) -> list[psutil.Process]:
-    try:
-        return [proc, *proc.children(recursive=True)]
-    except psutil.Error:
-        return []
-
-
-def rss(procs: list[psutil.Process]) -> int:
-    total = 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
-
-
-def cpu(procs: list[psutil.Process]) -> float:
-    """CPU seconds (user + system) of the live processes."""
-    total = 0.0
-    for p in procs:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.Error:
-            pass
-    return total
 
 
 def machine_busy() -> float:

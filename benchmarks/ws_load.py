@@ -73,6 +73,10 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import WebSocketException
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.proctree import cpu_seconds, rss, tree  # noqa: E402
+
 HOST = "127.0.0.1"
 MAX_SESSIONS = 1000
 MiB = 2**20
@@ -455,38 +459,6 @@ def tail(path: Path | None, n: int = 25) -> str:
         return ""
 
 
-def tree(pids: list[int]) -> list[psutil.Process]:
-    procs = []
-    for pid in pids:
-        try:
-            root = psutil.Process(pid)
-            procs += [root, *root.children(recursive=True)]
-        except psutil.Error:
-            pass
-    return procs
-
-
-def cpu_seconds(procs: list[psutil.Process]) -> float:
-    total = 0.0
-    for p in procs:
-        try:
-            t = p.cpu_times()
-            total += t.user + t.system
-        except psutil.Error:
-            pass
-    return total
-
-
-def rss(procs: list[psutil.Process]) -> int:
-    total = 0
-    for p in procs:
-        try:
-            total += p.memory_info().rss
-        except psutil.Error:
-            pass
-    return total
-
-
 class Sampler(threading.Thread):
     """RSS of the server's process tree every 0.1 s (its peak), and, in a second thread, the health
     check's latency every HEALTH_EVERY s (one request at a time)."""
@@ -496,7 +468,7 @@ class Sampler(threading.Thread):
         self.target, self.stop = target, threading.Event()
         self.peak = self.last = 0
         self.health: list[float] = []  # seconds; math.inf for a check that failed
-        self.procs = tree(target.pids)
+        self.procs = tree(*target.pids)
         self.prober = threading.Thread(target=self.probe, daemon=True)
 
     def start(self) -> None:
@@ -508,7 +480,7 @@ class Sampler(threading.Thread):
         while not self.stop.is_set():
             now = time.monotonic()
             if now - refreshed > 1.0:  # walking /proc for children costs more than reading RSS
-                self.procs, refreshed = tree(self.target.pids) or self.procs, now
+                self.procs, refreshed = tree(*self.target.pids) or self.procs, now
             self.last = rss(self.procs)
             self.peak = max(self.peak, self.last)
             self.stop.wait(0.1)
@@ -525,7 +497,7 @@ class Sampler(threading.Thread):
         self.prober.join(timeout=35)
 
     def cpu(self) -> float:
-        return cpu_seconds(tree(self.target.pids))
+        return cpu_seconds(tree(*self.target.pids))
 
 
 # ---------------------------------------------------------------- scenarios

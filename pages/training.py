@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from core.training import TrainConfig
 from core.views import TrainingView
 from dashboard import netcharts, netconfig, what_you_see
 from dashboard.charts import RUN_COLORS, RUN_LABELS
@@ -19,10 +20,11 @@ from dashboard.views import (
 )
 
 st.title("Training")
+DEFAULT = TrainConfig()
 intro(
     "**Compare the curves of the same network with and without normalization** — same data, same "
-    "seed, same initial weights. The default settings are the first lesson: a 10-layer sigmoid network, "
-    "with and without batch norm."
+    f"seed, same initial weights. The default settings are the first lesson: a {DEFAULT.depth}-layer "
+    f"{DEFAULT.activation} network, with and without batch norm."
 )
 
 state, config, view = netconfig.sidebar("training")
