@@ -63,7 +63,7 @@ from core.nn import accuracy as _accuracy
 from core.params import param
 from core.telemetry import STAGES, NonFinite, Recorder, summarize, tracked_units, typed_frame
 
-__all__ = ["TrainConfig", "History", "train", "BOUNDARY_FRAMES", "BOUNDARY_RESOLUTION", "VAL_PROBE"]
+__all__ = ["TrainConfig", "History", "train", "train_many", "BOUNDARY_FRAMES", "BOUNDARY_RESOLUTION", "VAL_PROBE"]
 
 #: The decision boundary is the model's output on this many points per axis.
 BOUNDARY_RESOLUTION = 40
@@ -418,6 +418,21 @@ def train(config: TrainConfig, progress: Callable[[float], None] | None = None) 
         history = _train(config, progress)
     history.wall_time = time.perf_counter() - t0
     return history
+
+
+def train_many(configs, progress: Callable[[float], None] | None = None) -> list[History]:
+    """Train every config; the Histories in the order of ``configs``, each what ``train`` gives.
+
+    ``progress`` is called with the fraction of all the runs done (0 .. 1).
+    """
+    configs = list(configs)
+    for c in configs:
+        c.validate()
+    out = []
+    for i, c in enumerate(configs):
+        part = None if progress is None else (lambda f, i=i: progress((i + f) / len(configs)))
+        out.append(train(c, part))
+    return out
 
 
 @dataclass
