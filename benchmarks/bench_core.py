@@ -46,7 +46,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from threadpoolctl import threadpool_info, threadpool_limits  # noqa: E402
 
-import core.training  # noqa: E402
+import core.training.loop  # noqa: E402
 from core.data import load_dataset, minibatches, train_val_split  # noqa: E402
 from core.nn import MLP, make_activation  # noqa: E402
 from core.training import TrainConfig, train  # noqa: E402
@@ -146,12 +146,12 @@ def matmul_floor(config: TrainConfig, n_train: int) -> float:
 def eval_pass_time(config: TrainConfig) -> tuple[float, float]:
     """(seconds in eval-mode passes, seconds of the whole run) for one ``train(config)``.
 
-    ``core.training._eval_pass`` is the eval-mode pass the telemetry makes: the
+    ``core.training.loop._eval_pass`` is the eval-mode pass the telemetry makes: the
     validation probe at every snapshot and, at the boundary snapshots, the
     decision-boundary grid.
     """
     spent = [0.0]
-    original = core.training._eval_pass
+    original = core.training.loop._eval_pass
 
     def timed(*args, **kwargs):
         t = time.perf_counter()
@@ -160,13 +160,13 @@ def eval_pass_time(config: TrainConfig) -> tuple[float, float]:
         finally:
             spent[0] += time.perf_counter() - t
 
-    core.training._eval_pass = timed
+    core.training.loop._eval_pass = timed
     try:
         t = time.perf_counter()
         train(config)
         total = time.perf_counter() - t
     finally:
-        core.training._eval_pass = original
+        core.training.loop._eval_pass = original
     return spent[0], total
 
 

@@ -82,6 +82,11 @@ def _per_run(shape: tuple, runs: int | None) -> tuple:
     return (runs, 1, *shape) if len(shape) == 1 else (runs, *shape)
 
 
+def _each(value, runs: int) -> list:
+    """A per-run setting as a list: a sequence as it is, a single value repeated ``runs`` times."""
+    return list(value) if isinstance(value, (list, tuple, np.ndarray)) else [value] * runs
+
+
 class Layer:
     """Base class: the parameter bookkeeping and the input check.
 
@@ -132,7 +137,8 @@ class Dense(Layer):
     ``runs=R``; ``b`` starts at 0 and ``W`` is drawn by ``core.nn.init``
     (``init``, ``init_scale``). ``rng`` is one generator, or with ``runs`` a
     sequence of R generators: run r's weights are drawn from the r-th, exactly
-    as a one-run layer would draw them from it.
+    as a one-run layer would draw them from it (``init`` and ``init_scale``
+    may then be sequences too, one per run).
     """
 
     param_names = ("W", "b")
@@ -142,11 +148,15 @@ class Dense(Layer):
         self.in_features, self.out_features = int(in_features), int(out_features)
         self.runs = None if runs is None else check_int("runs", runs, 1)
         self.dtype = np.dtype(dtype)
-        check_choice("init", init, INITS)
         rngs = [rng] if runs is None else list(rng)
-        if len(rngs) != (runs or 1):
-            raise ValueError(f"Dense with runs={runs} needs {runs} generators, got {len(rngs)}.")
-        w = np.stack([init_weight(r, self.in_features, self.out_features, init, init_scale) for r in rngs])
+        inits, scales = (_each(v, len(rngs)) for v in (init, init_scale))
+        if not len(rngs) == len(inits) == len(scales) == (runs or 1):
+            raise ValueError(f"Dense with runs={runs} needs {runs} generators, inits and scales, "
+                             f"got {len(rngs)}, {len(inits)} and {len(scales)}.")
+        for name in inits:
+            check_choice("init", name, INITS)
+        w = np.stack([init_weight(r, self.in_features, self.out_features, name, scale)
+                      for r, name, scale in zip(rngs, inits, scales, strict=True)])
         self._new_param("W", (self.in_features, self.out_features), w if runs else w[0])
         self.bias = bool(bias)
         if self.bias:

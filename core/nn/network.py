@@ -25,7 +25,9 @@ chunks of rows through in one go).
 
 All parameters live in one flat vector, ``net.flat_params`` (their gradients
 in ``net.flat_grads``), of which the layers' arrays are views -- what PyTorch's
-``parameters_to_vector`` gives. ``opt.step(net.flat())`` updates the whole
+``parameters_to_vector`` gives. With ``runs=R`` it is (R, P), one row per run,
+so a per-run hyperparameter of shape (R, 1) (each run's learning rate)
+broadcasts over its row. ``opt.step(net.flat())`` updates the whole
 network with a few vector operations instead of a few per parameter (Adam:
 about ten per parameter); ``opt.step(net.params())`` gives the same result,
 parameter by parameter. Update parameters in place (``layer.W[...] = ...``,
@@ -37,7 +39,6 @@ from __future__ import annotations
 import numpy as np
 
 from core.nn.checks import check_choice, check_int
-from core.nn.init import INITS
 from core.nn.layers import NORM_LAYERS, BatchNorm1d, Dense, Layer, make_activation, make_norm
 
 __all__ = ["NORMS", "NORM_POSITIONS", "Block", "MLP"]
@@ -123,7 +124,8 @@ class MLP:
 
     ``rng`` (a ``numpy.random.Generator`` or an int seed; with ``runs``, a
     sequence of them, one per run) draws the initial weights layer by layer
-    from the first; ``dtype`` is the compute dtype (float32 for speed, float64
+    from the first; with ``runs``, ``init`` and ``init_scale`` may also be
+    sequences (one per run); ``dtype`` is the compute dtype (float32 for speed, float64
     for checks). ``groups`` is group norm's number of groups (it must divide ``width``).
     """
 
@@ -139,7 +141,6 @@ class MLP:
         self.runs = None if runs is None else check_int("runs", runs, 1)
         check_choice("norm", norm, NORMS)
         check_choice("norm_position", norm_position, NORM_POSITIONS)
-        check_choice("init", init, INITS)
         make_activation(activation)  # validates the name
         self.activation, self.norm, self.norm_position = activation, norm, norm_position
         self.dtype = np.dtype(dtype)
@@ -161,18 +162,24 @@ class MLP:
         self.flat_params, self.flat_grads = self._gather()
 
     def _gather(self) -> tuple[np.ndarray, np.ndarray]:
-        """Copy every parameter and gradient into one flat vector each; the layers keep views of them."""
+        """Copy every parameter and gradient into one flat vector each, (P,) or (R, P) (a row per
+        run); the layers keep views of them."""
+        rows = 1 if self.runs is None else self.runs
         entries = [(layer, name) for layer in self.layers for name in layer.param_names]
-        total = sum(getattr(layer, name).size for layer, name in entries)
-        flat_params, flat_grads = np.empty(total, self.dtype), np.zeros(total, self.dtype)
+        total = sum(getattr(layer, name).size for layer, name in entries) // rows
+        flat_params, flat_grads = np.empty((rows, total), self.dtype), np.zeros((rows, total), self.dtype)
         start = 0
         for layer, name in entries:
             value = getattr(layer, name)
-            stop = start + value.size
-            flat_params[start:stop] = value.ravel()
-            setattr(layer, name, flat_params[start:stop].reshape(value.shape))
-            setattr(layer, "grad_" + name, flat_grads[start:stop].reshape(value.shape))
+            stop = start + value.size // rows
+            flat_params[:, start:stop] = value.reshape(rows, -1)
+            for attr, flat in ((name, flat_params), ("grad_" + name, flat_grads)):
+                view = flat[:, start:stop].reshape(value.shape)  # a view: the run's slice, reshaped
+                assert np.shares_memory(view, flat)
+                setattr(layer, attr, view)
             start = stop
+        if self.runs is None:
+            return flat_params[0], flat_grads[0]
         return flat_params, flat_grads
 
     def flat(self) -> list[tuple[str, np.ndarray, np.ndarray]]:

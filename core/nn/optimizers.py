@@ -13,6 +13,12 @@ to update a whole network as one vector. A stacked
 network's parameters carry their runs axis; every update is elementwise, so
 each run is updated exactly as it would be alone.
 
+Per-run hyperparameters: ``lr``, ``momentum`` and ``weight_decay`` may each be
+a sequence of R values, one per run of a stacked network; they are kept as
+(R, 1) columns of ``dtype`` (give the network's, so the update stays in its
+precision), which broadcast over the rows of the network's flat vector
+(R, P) (``net.flat()``), so run r is updated with its own values.
+
 Telemetry: ``step(params, record=True)`` returns, per parameter name, a
 ``StepRecord(grad_norm, update_norm, weight_norm, ratio)``: the L2 norms of the
 raw gradient, of the update applied and of the weight before it, and
@@ -21,6 +27,7 @@ raw gradient, of the update applied and of the weight before it, and
 
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import numpy as np
@@ -46,12 +53,21 @@ def _record(g: np.ndarray, u: np.ndarray, w: np.ndarray) -> StepRecord:
     return StepRecord(g_n, u_n, w_n, u_n / w_n if w_n > 0 else 0.0)
 
 
+def per_run(name: str, value, low: float, high: float = math.inf, *, low_open: bool = False, dtype=np.float64):
+    """A checked hyperparameter: a float, or for a sequence (one value per run) an (R, 1) column of ``dtype``."""
+    if isinstance(value, (list, tuple, np.ndarray)):
+        checked = [check_float(name, v, low, high, low_open=low_open) for v in value]
+        return np.array(checked, dtype=dtype).reshape(-1, 1)
+    return check_float(name, value, low, high, low_open=low_open)
+
+
 class Optimizer:
     """Base class: the step loop, weight decay, and the per-parameter state."""
 
-    def __init__(self, lr: float, weight_decay: float = 0.0) -> None:
-        self.lr = check_float("lr", lr, 0.0, low_open=True)
-        self.weight_decay = check_float("weight_decay", weight_decay, 0.0)
+    def __init__(self, lr, weight_decay=0.0, *, dtype=np.float64) -> None:
+        self.dtype = np.dtype(dtype)
+        self.lr = per_run("lr", lr, 0.0, low_open=True, dtype=dtype)
+        self.weight_decay = per_run("weight_decay", weight_decay, 0.0, dtype=dtype)
         self.step_count = 0
         self.state: list[dict[str, np.ndarray]] = []
 
@@ -72,7 +88,7 @@ class Optimizer:
         for (name, p, grad), state in zip(params, self.state, strict=True):
             if p.shape != grad.shape:
                 raise ValueError(f"Parameter {name!r} is {p.shape} but its gradient is {grad.shape}.")
-            g = grad + self.weight_decay * p if self.weight_decay else grad
+            g = grad + self.weight_decay * p if np.any(self.weight_decay) else grad
             u = self.update(g, state)
             if record:
                 stats[name] = _record(grad, u, p)
@@ -96,9 +112,9 @@ class Momentum(Optimizer):
     ``buf = mu * buf + g`` (``buf = g`` at the first step), ``p -= lr * buf``.
     """
 
-    def __init__(self, lr: float, momentum: float = 0.9, weight_decay: float = 0.0) -> None:
-        super().__init__(lr, weight_decay)
-        self.momentum = check_float("momentum", momentum, 0.0, 1.0)
+    def __init__(self, lr, momentum=0.9, weight_decay=0.0, *, dtype=np.float64) -> None:
+        super().__init__(lr, weight_decay, dtype=dtype)
+        self.momentum = per_run("momentum", momentum, 0.0, 1.0, dtype=dtype)
 
     def update(self, g, state):
         if "buf" not in state:
@@ -121,9 +137,9 @@ class Adam(Optimizer):
     ``v_hat = v / (1 - b2**t)``.
     """
 
-    def __init__(self, lr: float, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
-                 weight_decay: float = 0.0) -> None:
-        super().__init__(lr, weight_decay)
+    def __init__(self, lr, betas: tuple[float, float] = (0.9, 0.999), eps: float = 1e-8,
+                 weight_decay=0.0, *, dtype=np.float64) -> None:
+        super().__init__(lr, weight_decay, dtype=dtype)
         b1, b2 = betas
         self.betas = (check_float("betas[0]", b1, 0.0, 1.0), check_float("betas[1]", b2, 0.0, 1.0))
         if self.betas[0] >= 1.0 or self.betas[1] >= 1.0:
@@ -148,14 +164,15 @@ class Adam(Optimizer):
         return f"Adam(lr={self.lr}, betas={self.betas}, eps={self.eps}, weight_decay={self.weight_decay})"
 
 
-def make_optimizer(name: str, lr: float, weight_decay: float = 0.0, momentum: float = 0.9) -> Optimizer:
-    """An optimizer by name: ``"sgd"``, ``"momentum"`` (SGD with momentum) or ``"adam"``."""
+def make_optimizer(name: str, lr, weight_decay=0.0, momentum=0.9, *, dtype=np.float64) -> Optimizer:
+    """An optimizer by name: ``"sgd"``, ``"momentum"`` (SGD with momentum) or ``"adam"``
+    (hyperparameters a float, or one per run: see the module docstring)."""
     if name == "sgd":
-        return SGD(lr, weight_decay=weight_decay)
+        return SGD(lr, weight_decay=weight_decay, dtype=dtype)
     if name == "momentum":
-        return Momentum(lr, momentum=momentum, weight_decay=weight_decay)
+        return Momentum(lr, momentum=momentum, weight_decay=weight_decay, dtype=dtype)
     if name == "adam":
-        return Adam(lr, weight_decay=weight_decay)
+        return Adam(lr, weight_decay=weight_decay, dtype=dtype)
     raise ValueError(f"The 'optimizer' parameter must be one of {OPTIMIZERS}. Got {name!r} instead.")
 
 

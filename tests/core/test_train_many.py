@@ -1,0 +1,149 @@
+"""train_many: stacked runs give what each run gives alone.
+
+Tolerances: a stacked run does the same arithmetic as the run alone (the same
+matrix products per run, the same reductions), so on this machine the frames
+are equal bit for bit. Another BLAS kernel may round a batched product
+differently from a single one, so the tests allow float32 rounding: the
+first snapshots' metrics to 1e-5 relative, and whole frames of well-conditioned
+runs (a few layers, batch or layer norm, a moderate rate) to 1e-3 relative.
+Chaotic runs (a high rate, ten sigmoid layers without normalization) may
+drift apart after many steps once a rounding difference grows: they are only
+compared on what does not drift (divergence step, which runs diverge).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.training import MAX_STACK, STACKED_FIELDS, TrainConfig, stack_key, train, train_many
+
+BASE = TrainConfig(depth=3, width=16, epochs=3, n_samples=200, records=6, activation="relu", init="he")
+
+
+def _assert_frames_close(a, b, rtol=1e-3, atol=1e-5):
+    assert a.steps_done == b.steps_done and a.diverged_at == b.diverged_at
+    for name in a.FRAMES:
+        fa, fb = getattr(a, name), getattr(b, name)
+        assert list(fa.columns) == list(fb.columns), name
+        assert fa.shape == fb.shape, (name, fa.shape, fb.shape)
+        for col in fa.columns:
+            if fa[col].dtype.kind == "f":
+                np.testing.assert_allclose(fb[col].to_numpy(float), fa[col].to_numpy(float), rtol=rtol, atol=atol,
+                                           err_msg=f"{name}.{col}")
+            else:
+                pd.testing.assert_series_equal(fa[col], fb[col], check_names=False, obj=f"{name}.{col}")
+    if a.boundary is not None:
+        np.testing.assert_allclose(b.boundary, a.boundary, rtol=rtol, atol=1e-4)
+        np.testing.assert_array_equal(a.boundary_steps, b.boundary_steps)
+
+
+def _first_metrics_equal(a, b, snapshots=3):
+    steps = a.record_steps[:snapshots]
+    ma = a.metrics[a.metrics["step"].isin(steps)].reset_index(drop=True)
+    mb = b.metrics[b.metrics["step"].isin(steps)].reset_index(drop=True)
+    assert len(ma) == len(mb) > 0
+    np.testing.assert_allclose(mb["loss"], ma["loss"], rtol=1e-5)
+    np.testing.assert_allclose(mb["accuracy"], ma["accuracy"], rtol=1e-5)
+
+
+VARIED = [
+    BASE.replace(seed=0),
+    BASE.replace(seed=1, lr=0.03),
+    BASE.replace(seed=2, momentum=0.5, weight_decay=1e-3),
+    BASE.replace(seed=3, init="glorot", init_scale=0.7),
+    BASE.replace(seed=4, init="normal", init_scale=0.3, lr=0.2),
+]
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer", "group", "rms", "none"])
+def test_one_stack_equals_each_run_alone(norm):
+    configs = [c.replace(norm=norm) for c in VARIED]
+    assert len({stack_key(c) for c in configs}) == 1  # they do share one stack
+    for alone, stacked in zip([train(c) for c in configs], train_many(configs), strict=True):
+        assert stacked.config == alone.config
+        _first_metrics_equal(alone, stacked)
+        _assert_frames_close(alone, stacked)
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_other_optimizers_stack_per_run_rates(optimizer):
+    configs = [c.replace(optimizer=optimizer, lr=c.lr / (10 if optimizer == "adam" else 1)) for c in VARIED[:3]]
+    for alone, stacked in zip([train(c) for c in configs], train_many(configs), strict=True):
+        _assert_frames_close(alone, stacked)
+
+
+def test_regression_runs_keep_their_own_target_scale():
+    configs = [TrainConfig(dataset="diabetes", n_samples=200, depth=2, width=16, epochs=3, records=5, seed=s)
+               for s in (0, 1, 2)]
+    alone, stacked = [train(c) for c in configs], train_many(configs)
+    for a, b in zip(alone, stacked, strict=True):
+        assert b.accuracy_name == "r2"
+        _assert_frames_close(a, b)
+
+
+def test_a_diverging_run_stops_alone_and_leaves_the_others_untouched():
+    configs = [TrainConfig(norm="none", activation="relu", init="he", depth=8, epochs=3, lr=lr, seed=s)
+               for s, lr in [(0, 0.05), (1, 5.0), (2, 0.05), (3, 0.5)]]
+    alone, stacked = [train(c) for c in configs], train_many(configs)
+    assert [h.diverged for h in stacked] == [h.diverged for h in alone]
+    assert any(h.diverged for h in stacked) and not all(h.diverged for h in stacked)
+    for a, b in zip(alone, stacked, strict=True):
+        assert (b.diverged_at, b.steps_done) == (a.diverged_at, a.steps_done)
+        if a.diverged:  # what it recorded up to the divergence, and nothing not finite
+            pd.testing.assert_frame_equal(a.metrics, b.metrics, rtol=1e-5)
+            assert b.mode_metrics.empty
+        else:
+            _assert_frames_close(a, b)
+        for frame in b.frames().values():
+            numeric = frame.select_dtypes("number").to_numpy(float)
+            assert np.isfinite(numeric).all()
+
+
+def test_mixed_configs_come_back_in_order_and_duplicates_train_once():
+    other = BASE.replace(depth=2, norm="layer", seed=7)  # another stack
+    configs = [VARIED[1], other, VARIED[0], VARIED[1]]
+    hs = train_many(configs)
+    assert [h.config for h in hs] == configs
+    assert hs[0] is hs[3]  # one training, one History
+    assert stack_key(other) != stack_key(VARIED[0])
+    _assert_frames_close(train(other), hs[1])
+
+
+def test_stack_key_varies_only_the_stacked_fields():
+    c = BASE
+    for field, value in [("seed", 9), ("lr", 0.5), ("momentum", 0.1), ("weight_decay", 0.01),
+                         ("init", "glorot"), ("init_scale", 2.0)]:
+        assert field in STACKED_FIELDS
+        assert stack_key(c.replace(**{field: value})) == stack_key(c)
+    for field, value in [("depth", 4), ("batch_size", 16), ("norm", "none"), ("epochs", 2), ("optimizer", "adam"),
+                         ("dataset", "circles"), ("records", 4), ("bn_momentum", 0.2)]:
+        assert stack_key(c.replace(**{field: value})) != stack_key(c)
+
+
+def test_more_runs_than_one_stack_holds():
+    configs = [BASE.replace(epochs=1, records=2, seed=s) for s in range(MAX_STACK + 2)]
+    hs = train_many(configs)
+    assert [h.config.seed for h in hs] == list(range(MAX_STACK + 2))
+    _assert_frames_close(train(configs[-1]), hs[-1])
+
+
+def test_progress_rises_from_zero_to_one_over_all_stacks():
+    seen = []
+    train_many([VARIED[0], VARIED[1], BASE.replace(depth=2)], progress=seen.append)
+    assert seen[0] == 0.0 and seen[-1] == 1.0
+    assert all(b >= a for a, b in zip(seen, seen[1:], strict=False))
+    assert len(seen) <= 3 * 105
+
+
+def test_an_invalid_config_is_refused_before_anything_trains():
+    calls = []
+    with pytest.raises(ValueError, match="'lr'"):
+        train_many([BASE, BASE.replace(lr=-1.0)], progress=calls.append)
+    assert calls == []
+
+
+def test_train_is_a_stack_of_one():
+    h = train(BASE)
+    _assert_frames_close(h, train_many([BASE])[0], rtol=0, atol=0)
