@@ -12,6 +12,8 @@ from functools import lru_cache
 import numpy as np
 from sklearn import datasets as skd
 
+from core.params import Spec, check
+
 __all__ = [
     "Dataset",
     "DATASETS",
@@ -145,15 +147,9 @@ def load_dataset(name: str, *, n_samples: int = 500, noise: float = 0.2, seed: i
     ignore noise and are subsampled (without replacement) when n_samples is
     smaller than the set.
     """
-    if name not in DATASET_INFO:
-        raise ValueError(
-            f"The 'dataset' parameter must be one of {', '.join(map(repr, DATASETS))}. "
-            f"Got {name!r} instead."
-        )
-    if not isinstance(n_samples, (int, np.integer)) or n_samples < 2:
-        raise ValueError(f"The 'n_samples' parameter must be an int >= 2. Got {n_samples!r} instead.")
-    if not np.isfinite(noise) or noise < 0:
-        raise ValueError(f"The 'noise' parameter must be a float >= 0. Got {noise!r} instead.")
+    check("dataset", name, Spec("choice", choices=DATASETS))
+    check("n_samples", n_samples, Spec("int", low=2))
+    check("noise", noise, Spec("float", low=0))
     loader = DATASET_INFO[name][0]
     return loader(int(n_samples), float(noise), int(seed))
 

@@ -23,7 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["Spec", "Notice", "param", "specs", "validate", "to_query", "from_query", "clamp"]
+__all__ = ["Spec", "Notice", "check", "param", "specs", "validate", "to_query", "from_query", "clamp"]
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,8 @@ class Spec:
         if self.kind == "bool":
             return "a boolean"
         noun = "an int" if self.kind == "int" else "a float"
+        if self.high is None and self.low is not None:  # open-ended: "an int >= 1", "a float > 0"
+            return f"{noun} {'>' if self.low_open else '>='} {_fmt(self.low)}"
         left = "(" if self.low_open else "["
         right = ")" if self.high_open else "]"
         return f"{noun} in the range {left}{_fmt(self.low)}, {_fmt(self.high)}{right}"
@@ -115,14 +117,19 @@ def specs(cls_or_obj) -> dict[str, Spec]:
     }
 
 
+def check(name: str, value: Any, spec: Spec) -> Any:
+    """``value`` if ``spec`` admits it; otherwise the one ValueError every check in core raises,
+    in scikit-learn's form: "The 'lr' parameter must be a float in the range (0, 10]. Got -1 instead."
+    (Configs, layers, optimizers and data sets all check their arguments through here.)"""
+    if not spec.admits(value):
+        raise ValueError(f"The '{name}' parameter must be {spec.describe()}. Got {value!r} instead.")
+    return value
+
+
 def validate(config) -> None:
     """Raise ``ValueError`` naming the first field whose value is not allowed."""
     for name, spec in specs(config).items():
-        value = getattr(config, name)
-        if not spec.admits(value):
-            raise ValueError(
-                f"The '{name}' parameter must be {spec.describe()}. Got {value!r} instead."
-            )
+        check(name, getattr(config, name), spec)
 
 
 def clamp(spec: Spec, value: float) -> float:

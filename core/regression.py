@@ -27,6 +27,8 @@ import numpy as np
 import pandas as pd
 from sklearn.preprocessing import StandardScaler
 
+from core.params import Spec, check
+
 __all__ = [
     "Trajectory",
     "Quadratic",
@@ -213,10 +215,8 @@ def gradient_descent(X, y, *, lr: float, steps: int, standardize: bool,
     starts at 0. Never raises on divergence: the trajectory stops and
     ``diverged_at`` names the step.
     """
-    if not (np.isfinite(lr) and lr > 0):
-        raise ValueError(f"The 'lr' parameter must be a float > 0. Got {lr!r} instead.")
-    if steps < 0:
-        raise ValueError(f"The 'steps' parameter must be an int >= 0. Got {steps!r} instead.")
+    check("lr", lr, Spec("float", low=0, low_open=True))
+    check("steps", steps, Spec("int", low=0))
     q = quadratic(X, y, standardize=standardize, fit_intercept=fit_intercept)
     return descent_at(q, np.arange(int(steps) + 1), lr=lr, theta0=_theta0(q, w0))
 

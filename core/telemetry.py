@@ -45,6 +45,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from core.params import Spec, check
+
 __all__ = [
     "STAGES",
     "QUANTILES",
@@ -109,8 +111,7 @@ def bin_edges(stage: str, activation: str, norm_position: str) -> np.ndarray:
     [-3.5, 3.5] in bins of 0.25. Recorded histograms add one overflow bin on
     each side for the values outside these edges.
     """
-    if stage not in STAGES:
-        raise ValueError(f"The 'stage' parameter must be one of {STAGES}. Got {stage!r} instead.")
+    check("stage", stage, Spec("choice", choices=STAGES))
     is_act_output = stage == "post_activation" or (stage == "pre_norm" and norm_position == "after")
     lo, hi, n = _ACT_RANGE[activation] if is_act_output else _SYMMETRIC
     return np.linspace(lo, hi, n + 1)

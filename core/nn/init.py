@@ -15,7 +15,7 @@ import math
 
 import numpy as np
 
-from core.nn.checks import check_choice
+from core.nn.checks import check_choice, check_float
 
 __all__ = ["INITS", "init_std", "init_weight"]
 
@@ -25,8 +25,7 @@ INITS = ("he", "glorot", "normal")
 def init_std(init: str, fan_in: int, fan_out: int, scale: float = 1.0) -> float:
     """The standard deviation of the initial weights."""
     check_choice("init", init, INITS)
-    if not math.isfinite(scale) or scale < 0:
-        raise ValueError(f"The 'init_scale' parameter must be a finite float >= 0. Got {scale!r} instead.")
+    check_float("init_scale", scale, 0.0)
     if init == "he":
         return math.sqrt(2.0 / fan_in) * scale
     if init == "glorot":

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.nn.checks import check_choice, check_int
+from core.nn.checks import check_choice, check_float, check_int
 from core.nn.init import INITS, init_weight
 
 __all__ = [
@@ -258,12 +258,7 @@ ACTIVATIONS: dict[str, type[Layer]] = {"relu": ReLU, "tanh": Tanh, "sigmoid": Si
 
 def make_activation(name: str) -> Layer:
     """A new activation layer by name: one of ``"relu"``, ``"tanh"``, ``"sigmoid"``, ``"identity"``."""
-    try:
-        return ACTIVATIONS[name]()
-    except (KeyError, TypeError):
-        raise ValueError(
-            f"The 'activation' parameter must be one of {tuple(ACTIVATIONS)}. Got {name!r} instead."
-        ) from None
+    return ACTIVATIONS[check_choice("activation", name, tuple(ACTIVATIONS))]()
 
 
 # ---------------------------------------------------------------- normalization
@@ -288,8 +283,7 @@ class _Norm(Layer):
     param_names = ("gamma", "beta")
 
     def __init__(self, num_features: int, eps: float, dtype, runs: int | None) -> None:
-        if not eps > 0:
-            raise ValueError(f"The 'eps' parameter must be a float > 0. Got {eps!r} instead.")
+        check_float("eps", eps, 0.0, low_open=True)
         self.num_features = check_int("num_features", num_features, 1)
         self.eps = float(eps)
         self.dtype = np.dtype(dtype)

@@ -32,7 +32,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from core.nn.checks import check_float
+from core.nn.checks import check_choice, check_float
 
 __all__ = ["OPTIMIZERS", "SGD", "Adam", "Momentum", "Optimizer", "StepRecord", "make_optimizer"]
 
@@ -167,12 +167,11 @@ class Adam(Optimizer):
 def make_optimizer(name: str, lr, weight_decay=0.0, momentum=0.9, *, dtype=np.float64) -> Optimizer:
     """An optimizer by name: ``"sgd"``, ``"momentum"`` (SGD with momentum) or ``"adam"``
     (hyperparameters a float, or one per run: see the module docstring)."""
+    check_choice("optimizer", name, OPTIMIZERS)
     if name == "sgd":
         return SGD(lr, weight_decay=weight_decay, dtype=dtype)
     if name == "momentum":
         return Momentum(lr, momentum=momentum, weight_decay=weight_decay, dtype=dtype)
-    if name == "adam":
-        return Adam(lr, weight_decay=weight_decay, dtype=dtype)
-    raise ValueError(f"The 'optimizer' parameter must be one of {OPTIMIZERS}. Got {name!r} instead.")
+    return Adam(lr, weight_decay=weight_decay, dtype=dtype)
 
 
