@@ -25,9 +25,9 @@ from typing import Any
 from core.experiment import LandscapeConfig, run_landscape
 from core.params import specs
 from core.training import TrainConfig, train
-from core.views import CompareView
 from dashboard import checks
 from dashboard.checks import Verdict
+from dashboard.selections import CompareView
 
 __all__ = ["Lesson", "LESSONS", "Verdict", "lesson", "measure", "verdict", "train_config",
            "landscape_config", "compare_view"]

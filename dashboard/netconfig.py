@@ -12,7 +12,7 @@ import streamlit as st
 from core.data import DATASET_INFO
 from core.params import specs
 from core.training import TrainConfig
-from core.views import CompareView
+from dashboard.selections import CompareView
 from dashboard.state import PageState, choice, select_slider, slider, toggle
 
 LRS = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)

@@ -9,7 +9,7 @@ from pathlib import Path
 from core.experiment import LandscapeConfig
 from core.standardize import StandardizeConfig
 from core.training import TrainConfig
-from core.views import ActivationsView, CompareView, NormParamsView, TrainingView
+from dashboard.selections import ActivationsView, CompareView, NormParamsView, TrainingView
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -2,10 +2,10 @@
 
 import streamlit as st
 
-from core.views import ActivationsView
 from dashboard import netcharts, netconfig, views, what_you_see
 from dashboard.charts import MAX_ROWS, RUN_LABELS
 from dashboard.playback import player
+from dashboard.selections import ActivationsView
 from dashboard.state import choice
 from dashboard.style import chart_columns, intro
 from dashboard.views import draw, export_view

@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from core.views import NormParamsView
 from dashboard import netcharts, netconfig, views, what_you_see
 from dashboard.charts import RUN_COLORS, RUN_LABELS
+from dashboard.selections import NormParamsView
 from dashboard.style import chart_columns, intro
 from dashboard.views import draw, export_view, mode_frames
 

@@ -3,10 +3,10 @@
 import streamlit as st
 
 from core.training import TrainConfig
-from core.views import TrainingView
 from dashboard import netcharts, netconfig, what_you_see
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.playback import player
+from dashboard.selections import TrainingView
 from dashboard.style import chart_columns, intro
 from dashboard.views import (
     boundary_frames,

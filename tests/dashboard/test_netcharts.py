@@ -23,11 +23,11 @@ import pytest
 
 from core.params import specs
 from core.training import History, TrainConfig, train
-from core.views import ActivationsView, CompareView, NormParamsView, TrainingView
 from dashboard import netcharts, views
 from dashboard.chartcache import content_key, vega_lite_spec
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.runs import variants
+from dashboard.selections import ActivationsView, CompareView, NormParamsView, TrainingView
 from dashboard.views import boundary_frames, metric_frame, mode_frames
 from tests.dashboard.chartspec import (
     MAX_ROWS,

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.views import CompareView
 from dashboard import netcharts, palette
 from dashboard.charts import loss_curves
 from dashboard.registry import ROOT
+from dashboard.selections import CompareView
 from dashboard.vegalite import dressed, wrapped
 from tests.dashboard.colour import contrast, delta_e
 
