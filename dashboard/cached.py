@@ -29,3 +29,31 @@ def landscape(config: LandscapeConfig) -> LandscapeResult:
 @st.cache_data(max_entries=SMALL, show_spinner=False)
 def dataset(name: str, n_samples: int = 500, noise: float = 0.2, seed: int = 0) -> Dataset:
     return load_dataset(name, n_samples=n_samples, noise=noise, seed=seed)
+
+
+@st.cache_data(max_entries=MEDIUM, show_spinner=False)
+def scale_invariance(config):
+    """``core.explain.scale_invariance`` of every normalization on ``config``'s network, one frame
+    (norm, layer, factor, change)."""
+    import pandas as pd
+
+    from core import explain
+    from core.nn import NORMS
+
+    parts = []
+    for norm in NORMS:
+        c = dataclasses.replace(config, norm=norm)
+        if norm == "group" and c.width % c.groups:
+            continue
+        parts.append(explain.scale_invariance(c).assign(norm=norm))
+    return pd.concat(parts, ignore_index=True)
+
+
+@st.cache_data(max_entries=MEDIUM, show_spinner=False)
+def signal_propagation(config):
+    """``core.explain.signal_propagation`` of every normalization on ``config``'s network."""
+    from core import explain
+    from core.nn import NORMS
+
+    configs = [dataclasses.replace(config, norm=n) for n in NORMS]
+    return explain.signal_propagation([c for c in configs if not (c.norm == "group" and c.width % c.groups)])

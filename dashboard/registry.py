@@ -48,6 +48,9 @@ VIEWS: tuple[View, ...] = (
     View("pages/norm_params.py", "γ and β", ":material/tune:", "gamma-beta",
          "What batch norm learns: γ and β per unit, running statistics, and training mode against evaluation mode.",
          "network"),
+    View("pages/why.py", "Why it works", ":material/psychology:", "why",
+         "Two explanations of why normalization helps, measured on this network: scale invariance and signal propagation.",
+         "network"),
 )
 
 ALL_VIEWS: tuple[View, ...] = (HOME, *VIEWS)

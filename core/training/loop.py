@@ -32,7 +32,7 @@ from core.training.history import MODE_SCHEMA, POINTS_SCHEMA, History, empty, po
 from core.training.modes import bn_buffers, compare_modes, restore_bn
 from core.training.prepare import BOUNDARY_RESOLUTION, Data, Schedule, Stacked, prepare, schedule, stack
 
-__all__ = ["MAX_STACK", "train", "train_many"]
+__all__ = ["MAX_STACK", "network", "run_generators", "train", "train_many"]
 
 #: At most this many runs share one stack (more go to further stacks): the stacked
 #: arrays grow with it, the per-call overhead it shares is already small at 30.
@@ -92,9 +92,25 @@ def _cost(c: TrainConfig) -> float:
     return c.epochs * c.n_samples * (c.depth * c.width**2 + c.width)
 
 
+def run_generators(config: TrainConfig) -> list[np.random.Generator]:
+    """A run's three generators, from its seed: the split, the initial weights, the batches."""
+    return [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(3)]
+
+
+def network(configs: list[TrainConfig], in_features: int, out_features: int, rngs_init: list) -> MLP:
+    """The stacked network of ``configs`` (one stack key), each run's weights drawn from its generator."""
+    c = configs[0]
+    return MLP(
+        in_features, out_features, depth=c.depth, width=c.width, activation=c.activation,
+        norm=c.norm, norm_position=c.norm_position, init=[x.init for x in configs],
+        init_scale=[x.init_scale for x in configs], rng=rngs_init, dtype=np.float32,
+        momentum=c.bn_momentum, groups=c.groups, runs=len(configs),
+    )
+
+
 def _train_stack(configs: list[TrainConfig], progress) -> list[History]:
     """Train configs that share a stack key; their Histories in order."""
-    seeds = [[np.random.default_rng(s) for s in np.random.SeedSequence(c.seed).spawn(3)] for c in configs]
+    seeds = [run_generators(c) for c in configs]
     datas = [prepare(c, split) for c, (split, _, _) in zip(configs, seeds, strict=True)]
     data = stack(datas)
     sched = schedule(configs[0], datas[0])
@@ -131,12 +147,7 @@ class _Stack:
     def __init__(self, configs: list[TrainConfig], data: Stacked, sched: Schedule, rngs_init: list):
         c, R = configs[0], len(configs)
         self.data, self.sched = data, sched
-        self.net = MLP(
-            data.X_tr.shape[2], data.task.out_features, depth=c.depth, width=c.width, activation=c.activation,
-            norm=c.norm, norm_position=c.norm_position, init=[x.init for x in configs],
-            init_scale=[x.init_scale for x in configs], rng=rngs_init, dtype=np.float32,
-            momentum=c.bn_momentum, groups=c.groups, runs=R,
-        )
+        self.net = network(configs, data.X_tr.shape[2], data.task.out_features, rngs_init)
         self.opt = make_optimizer(c.optimizer, [x.lr for x in configs], momentum=[x.momentum for x in configs],
                                   weight_decay=[x.weight_decay for x in configs], dtype=np.float32)
         self.params = self.net.flat()  # the whole stack as one (R, P) array: a few operations per update

@@ -1,0 +1,133 @@
+"""Chart builders and measured sentences of the "Why it works" view (frames in, charts or text out)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import altair as alt
+import numpy as np
+import pandas as pd
+
+from dashboard import palette
+from dashboard.chartcache import memo
+from dashboard.charts import RUN_LABELS, _labelled, finite, run_color
+from dashboard.vegalite import layer, nominal, quant, view
+
+#: a layer's scaling "leaves the output unchanged" below this relative change (float32 and eps
+#: leave about 1e-3 with batch norm on a first layer with small inputs)
+INVARIANT = 0.01
+
+
+def _cap(label: str) -> str:
+    return label[:1].upper() + label[1:]
+
+
+def worst_change(inv: pd.DataFrame) -> pd.DataFrame:
+    """Per normalization and factor, the largest relative output change over layers: (run, factor, change)."""
+    w = inv.groupby(["norm", "factor"], observed=True, sort=False)["change"].max().reset_index()
+    return w.rename(columns={"norm": "run"})
+
+
+@memo
+def invariance_bars(worst: pd.DataFrame, *, runs: Sequence[str], title: str, height: int = 200,
+                    x_domain: tuple[float, float] | None = None) -> alt.LayerChart:
+    """One bar per normalization: the largest relative change of the output (log x), with a rule at
+    INVARIANT. worst: (run, change)."""
+    df = finite(worst[["run", "change"]])
+    df = _labelled(df[df["change"] > 0])
+    x = quant("change", title="largest change of the output (log scale)", axis={"tickCount": 5, "format": "~%"},
+              scale={"type": "log", **({"domain": list(x_domain)} if x_domain else {})})
+    y = nominal("run", title=None, sort=None)
+    # dots, not bars: a bar on a log axis has no zero to start from
+    dots = view(df, mark={"type": "circle", "size": 160, "opacity": 1}, x=x, y=y,
+                color=nominal("run", title=None, scale=run_color(runs), legend=None),
+                tooltip=[nominal("run"), quant("change", format=".2g")])
+    labels = view(df, mark={"type": "text", "dy": -14, "fontSize": 13}, x=x, y=y,
+                  text=quant("change", format=".2p"))
+    rule = view(pd.DataFrame({"change": [INVARIANT]}), mark={"type": "rule", "strokeDash": [4, 3]},
+                x=quant("change"))
+    return layer(dots, labels, rule, title=title, height=height)
+
+
+def invariance_sentences(worst: pd.DataFrame, factor: float) -> str:
+    """What the bars of one factor show, measured: which normalizations left the output unchanged."""
+    rows = list(worst[worst["factor"] == factor].itertuples())
+    kept = [f"{RUN_LABELS[r.run]} {r.change:.2%}" for r in rows if r.change < INVARIANT]
+    moved = [f"{RUN_LABELS[r.run]} {r.change:.0%}" for r in rows if r.change >= INVARIANT]
+    parts = []
+    if kept:
+        parts.append("unchanged to within 1 % with " + ", ".join(kept))
+    if moved:
+        parts.append("changed with " + ", ".join(moved))
+    return f"Weights × {factor:g}: the output " + "; ".join(parts) + "."
+
+
+def eps_shows(worst: pd.DataFrame) -> bool:
+    """Whether some normalization left the output unchanged for the largest factor but not the smallest."""
+    lo, hi = worst["factor"].min(), worst["factor"].max()
+    by = worst.pivot_table(index="run", columns="factor", values="change", aggfunc="max")
+    return bool(((by[hi] < INVARIANT) & (by[lo] >= INVARIANT)).any()) if lo < hi else False
+
+
+def effective_frame(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The median over layers, per run and step, of ||W||, lr/||W||² and the update ratio."""
+    parts = [f.groupby("step")[["weight_norm", "effective_lr", "update_ratio"]].median().reset_index().assign(run=run)
+             for run, f in frames.items() if not f.empty]
+    if not parts:
+        return pd.DataFrame(columns=["run", "step", "weight_norm", "effective_lr", "update_ratio"])
+    return pd.concat(parts, ignore_index=True)
+
+
+@memo
+def over_training(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: str, y_title: str,
+                  height: int = 240) -> alt.Chart:
+    """One line per run of ``value`` against step, log y. df: (run, step, <value>)."""
+    df = finite(df)
+    df = _labelled(df[df[value] > 0])
+    return view(df, mark={"type": "line", "strokeWidth": 2.2, "point": True},
+                x=quant("step", title="step"), y=quant(value, title=y_title, scale={"type": "log"}),
+                color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
+                tooltip=[nominal("run"), quant("step"), quant(value, format=".3g")]).properties(
+        title=title, height=height)
+
+
+def effective_sentences(eff: pd.DataFrame) -> list[str]:
+    """Per run: how much its weights grew and what that did to lr/||W||², measured."""
+    out = []
+    for run, f in eff.groupby("run", sort=False):
+        f = f.sort_values("step")
+        if len(f) < 2:
+            continue
+        first, last = f.iloc[0], f.iloc[-1]
+        grew = last["weight_norm"] / first["weight_norm"]
+        out.append(f"{_cap(RUN_LABELS[run])}: the median layer's ||W|| went from {first['weight_norm']:.3g} "
+                   f"to {last['weight_norm']:.3g} ({grew:.2f}×), so lr/||W||² went from {first['effective_lr']:.3g} "
+                   f"to {last['effective_lr']:.3g}; the measured update ratio ||ΔW||/||W|| went from "
+                   f"{first['update_ratio']:.2g} to {last['update_ratio']:.2g}.")
+    return out
+
+
+def signal_frame(sp: pd.DataFrame) -> pd.DataFrame:
+    """signal_propagation's frame as (run, layer, sq_mean, mean_var), the median over seeds."""
+    g = sp.groupby(["norm", "layer"], sort=False)[["sq_mean", "mean_var"]].median().reset_index()
+    return g.rename(columns={"norm": "run"})
+
+
+def signal_sentences(sig: pd.DataFrame) -> list[str]:
+    """Per normalization: the squared mean and the variance at the first and the deepest layer."""
+    out = []
+    for run, f in sig.groupby("run", sort=False):
+        f = f.sort_values("layer")
+        a, b = f.iloc[0], f.iloc[-1]
+        if len(f) < 2:
+            continue
+        out.append(f"{_cap(RUN_LABELS[run])}: squared mean {a['sq_mean']:.2g} at layer 1, "
+                   f"{b['sq_mean']:.2g} at layer {int(b['layer'])}; variance {a['mean_var']:.2g} → {b['mean_var']:.2g}.")
+    return out
+
+
+def drift(sig: pd.DataFrame, run: str) -> float:
+    """How far a run's pre-activation variance moved over depth: max/min over layers (1 = flat)."""
+    v = sig.loc[sig["run"] == run, "mean_var"].to_numpy(float)
+    v = v[np.isfinite(v) & (v > 0)]
+    return float(v.max() / v.min()) if len(v) else float("nan")
