@@ -1,4 +1,4 @@
-"""Why normalization helps: two of the competing explanations, measured on the runs themselves.
+"""Why normalization helps: the competing explanations, measured on the runs themselves.
 
 - **Scale invariance.** With batch norm right after a Dense layer, the loss
   ignores the scale of that layer's weights: ``BN(c·W x + b) = BN(W x + b)``
@@ -15,6 +15,15 @@
   network at step 0 and reports, per layer, the mean over units of the
   squared unit means and the mean unit variance of the pre-activations.
 
+- **Internal covariate shift, Santurkar's notion, and the landscape along the
+  gradient** (Santurkar et al. 2018): :class:`GradientProbe` measures, at a
+  run's snapshots, how much a layer's gradient changes when the layers below
+  it take their update (``||G - G'||``, ``cos(G, G')``), and the loss and the
+  gradient at ``w - eta * g`` for step sizes eta around the learning rate
+  (the loss's range, the gradient's change, the effective beta-smoothness).
+  :func:`probe_runs` trains the runs with it; the probe restores the network
+  exactly, so the runs train as they do without it.
+
 The networks are the runs' own: the same seeds, data and initial weights as
 ``core.training.train`` (``core.training.loop.network``), so these numbers
 describe the runs the other views show.
@@ -26,13 +35,20 @@ import numpy as np
 import pandas as pd
 
 from core.data import minibatches
-from core.nn import MLP
+from core.nn import MLP, mse, softmax_cross_entropy
 from core.training.config import TrainConfig
 from core.training.history import History
-from core.training.loop import network, run_generators
+from core.training.loop import network, run_generators, train_many
+from core.training.modes import bn_buffers, restore_bn
 from core.training.prepare import Data, prepare, schedule
 
-__all__ = ["SCALE_FACTORS", "effective_lr", "initial_network", "scale_invariance", "signal_propagation"]
+__all__ = ["ETAS", "PROBE_POINTS", "SCALE_FACTORS", "GradientProbe", "effective_lr", "initial_network",
+           "probe_runs", "scale_invariance", "signal_propagation"]
+
+#: the step sizes of the landscape probe, as multiples of the run's learning rate
+ETAS = (0.25, 0.5, 1.0, 2.0, 4.0)
+#: the gradient probe measures at most this many of a run's snapshots (evenly spread)
+PROBE_POINTS = 8
 
 #: the factors :func:`scale_invariance` multiplies a layer's weights by
 SCALE_FACTORS = (0.1, 10.0)
@@ -110,3 +126,122 @@ def effective_lr(history: History) -> pd.DataFrame:
         "effective_lr": history.config.lr / h["weight_norm"].to_numpy(np.float64) ** 2,
         "update_ratio": h["update_ratio"].to_numpy(np.float64),
     })
+
+
+def _per_run(values: np.ndarray, like: np.ndarray) -> np.ndarray:
+    """(R,) values shaped to broadcast over a stacked array ``like`` (R, ...)."""
+    return values.reshape(-1, *([1] * (like.ndim - 1))).astype(like.dtype)
+
+
+def _norms(a: np.ndarray) -> np.ndarray:
+    """(R, ...) -> (R,) L2 norms in float64."""
+    v = a.reshape(len(a), -1).astype(np.float64)
+    return np.sqrt(np.einsum("ij,ij->i", v, v))
+
+
+class GradientProbe:
+    """A ``train_many`` probe: Santurkar's covariate shift and the landscape along the gradient.
+
+    At a snapshot of step k, with the gradients g of the step's batch in the
+    network (G_i = the gradient of layer i's Dense weights):
+
+    - for each hidden layer i > 1, the layers below it take a gradient step
+      (every parameter of the layers before block i: p -= lr * grad), the
+      same batch goes forward and backward again, and G'_i is layer i's new
+      gradient: ``ics`` rows (run, step, layer, l2 = ||G - G'||, cos = cos(G, G'));
+    - for each eta in ``ETAS`` x lr, the loss and gradient at w - eta * g (all
+      parameters): ``landscape`` rows (run, step, eta, loss, grad_change =
+      ||g(w - eta g) - g(w)||, distance = ||eta g||).
+
+    Training mode throughout (batch norm with the batch's statistics, as the
+    step itself). Everything is restored after: parameters, gradients and
+    batch norm's buffers, so the run goes on exactly as without the probe.
+    """
+
+    def __init__(self, record_steps: np.ndarray, points: int = PROBE_POINTS, etas=ETAS):
+        steps = np.asarray(record_steps)
+        self.at = set(steps[np.unique(np.linspace(0, len(steps) - 1, min(points, len(steps))).round().astype(int))].tolist())
+        self.etas = tuple(etas)
+        self.ics: list[tuple] = []
+        self.landscape: list[tuple] = []
+
+    def __call__(self, configs: list[TrainConfig], k: int, net: MLP, batch: tuple) -> None:
+        if k not in self.at:
+            return
+        xb, yb = batch
+        lr = np.array([c.lr for c in configs])
+        saved = (net.flat_params.copy(), net.flat_grads.copy(), bn_buffers(net))
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+            self._shift(configs, k, net, xb, yb, lr, saved)
+            self._along_gradient(configs, k, net, xb, yb, lr, saved)
+        net.flat_params[...], net.flat_grads[...] = saved[0], saved[1]
+        restore_bn(saved[2], batch_stats=True)
+
+    def _loss(self, net: MLP, xb, yb) -> np.ndarray:
+        """Forward and backward on the batch; the (R,) losses (the gradients are left in the network)."""
+        out = net.forward(xb, training=True)
+        loss, grad = (softmax_cross_entropy if np.issubdtype(yb.dtype, np.integer) else mse)(out, yb)
+        net.backward(grad)
+        return np.atleast_1d(loss)
+
+    def _restore(self, net: MLP, saved) -> None:
+        net.flat_params[...] = saved[0]
+        restore_bn(saved[2])
+
+    def _shift(self, configs, k, net: MLP, xb, yb, lr, saved) -> None:
+        G = [b.dense.grad_W.copy() for b in net.blocks]
+        grads = {id(p): g.copy() for _, p, g in net.params()}
+        for i, block in enumerate(net.blocks[1:], start=1):
+            below = net.layers[:net.layers.index(block.dense)]
+            for layer in below:
+                for _, p, _ in layer.params():
+                    p -= _per_run(lr, p) * grads[id(p)]
+            self._loss(net, xb, yb)
+            G2 = block.dense.grad_W
+            l2 = _norms(G[i] - G2)
+            dot = np.einsum("ij,ij->i", *(a.reshape(len(a), -1).astype(np.float64) for a in (G[i], G2)))
+            cos = dot / np.maximum(_norms(G[i]) * _norms(G2), 1e-300)
+            for r, c in enumerate(configs):
+                self.ics.append((c, k, i + 1, float(l2[r]), float(cos[r])))
+            self._restore(net, saved)
+
+    def _along_gradient(self, configs, k, net: MLP, xb, yb, lr, saved) -> None:
+        w, g = saved[0], saved[1]
+        for m in self.etas:
+            step = _per_run(m * lr, w) * g
+            net.flat_params[...] = w - step
+            loss = self._loss(net, xb, yb)
+            change, dist = _norms(net.flat_grads - g), _norms(step)
+            for r, c in enumerate(configs):
+                self.landscape.append((c, k, m, float(loss[r]), float(change[r]), float(dist[r])))
+            self._restore(net, saved)
+
+
+def probe_runs(configs: list[TrainConfig], points: int = PROBE_POINTS):
+    """Train ``configs`` with a :class:`GradientProbe` at up to ``points`` snapshots of each.
+
+    Returns (histories, ics, landscape): the Histories (equal to ``train_many``'s:
+    the probe restores everything), and two frames keyed by norm and seed:
+    ics (norm, seed, step, layer, l2, cos) and landscape (norm, seed, step,
+    eta (a multiple of lr), loss, grad_change, distance); rows that are not
+    finite (a diverging run) are left out.
+    """
+    configs = list(configs)
+    for c in configs:
+        c.validate()
+    probes: dict[int, GradientProbe] = {}
+
+    def probe(stack, k, net, batch):
+        key = id(stack[0])
+        if key not in probes:
+            split, *_ = run_generators(stack[0])
+            probes[key] = GradientProbe(schedule(stack[0], prepare(stack[0], split)).record_steps, points)
+        probes[key](stack, k, net, batch)
+
+    histories = train_many(configs, probe=probe)
+    ics = [(c.norm, c.seed, *row) for p in probes.values() for (c, *row) in p.ics]
+    land = [(c.norm, c.seed, *row) for p in probes.values() for (c, *row) in p.landscape]
+    ics = pd.DataFrame(ics, columns=["norm", "seed", "step", "layer", "l2", "cos"])
+    land = pd.DataFrame(land, columns=["norm", "seed", "step", "eta", "loss", "grad_change", "distance"])
+    return (histories, ics[np.isfinite(ics[["l2", "cos"]]).all(axis=1)].reset_index(drop=True),
+            land[np.isfinite(land[["loss", "grad_change", "distance"]]).all(axis=1)].reset_index(drop=True))

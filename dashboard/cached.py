@@ -57,3 +57,18 @@ def signal_propagation(config):
 
     configs = [dataclasses.replace(config, norm=n) for n in NORMS]
     return explain.signal_propagation([c for c in configs if not (c.norm == "group" and c.width % c.groups)])
+
+
+@st.cache_data(max_entries=SMALL, show_spinner=False)
+def gradient_probe(configs: tuple):
+    """``core.explain.probe_runs`` of ``configs``: (ics, landscape) frames. The probed runs equal the
+    plain ones (the probe restores everything), so they go into the run store too."""
+    from core import explain
+    from dashboard.runs import store
+
+    with store().slots:  # one training at a time in the process, as the run store's
+        histories, ics, land = explain.probe_runs(list(configs))
+    for c, h in zip(configs, histories, strict=True):
+        if store().get(c) is None:
+            store().put(c, h)
+    return ics, land

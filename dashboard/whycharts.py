@@ -131,3 +131,57 @@ def drift(sig: pd.DataFrame, run: str) -> float:
     v = sig.loc[sig["run"] == run, "mean_var"].to_numpy(float)
     v = v[np.isfinite(v) & (v > 0)]
     return float(v.max() / v.min()) if len(v) else float("nan")
+
+
+def ics_frame(ics: pd.DataFrame) -> pd.DataFrame:
+    """Santurkar's shift per run and step: the median over layers and seeds of ||G - G'|| and cos(G, G')."""
+    g = ics.groupby(["norm", "step"], sort=False)[["l2", "cos"]].median().reset_index()
+    return g.rename(columns={"norm": "run"})
+
+
+def ioffe_frame(runs: dict) -> pd.DataFrame:
+    """Ioffe's notion, from the runs' own telemetry: how far each layer's input distribution (the values
+    entering the norm, or where it would be) moves between recorded steps; per run and step, the median
+    over layers of |Δ mean| / std and |Δ log std|."""
+    parts = []
+    for run, hist in runs.items():
+        s = hist.layer_stats
+        s = s[s["stage"] == "pre_norm"].sort_values(["layer", "step"])
+        if s.empty:
+            continue
+        mean, std = s["mean"].to_numpy(np.float64), np.maximum(s["std"].to_numpy(np.float64), 1e-12)
+        same = s["layer"].to_numpy()[1:] == s["layer"].to_numpy()[:-1]
+        df = pd.DataFrame({"step": s["step"].to_numpy()[1:][same], "layer": s["layer"].to_numpy()[1:][same],
+                           "mean_shift": (np.abs(np.diff(mean)) / std[:-1])[same],
+                           "std_shift": np.abs(np.diff(np.log(std)))[same]})
+        parts.append(df.groupby("step")[["mean_shift", "std_shift"]].median().reset_index().assign(run=run))
+    if not parts:
+        return pd.DataFrame(columns=["run", "step", "mean_shift", "std_shift"])
+    return finite(pd.concat(parts, ignore_index=True))
+
+
+def landscape_frame(land: pd.DataFrame) -> pd.DataFrame:
+    """Per run and step (median over seeds): the loss's range over the step sizes, the largest gradient
+    change, and the effective β-smoothness (the largest gradient change per unit of distance moved)."""
+    land = land.assign(beta=land["grad_change"] / land["distance"].where(land["distance"] > 0))
+    per = land.groupby(["norm", "seed", "step"], sort=False).agg(
+        loss_range=("loss", lambda v: float(v.max() - v.min())), grad_change=("grad_change", "max"),
+        beta=("beta", "max")).reset_index()
+    g = per.groupby(["norm", "step"], sort=False)[["loss_range", "grad_change", "beta"]].median().reset_index()
+    return finite(g.rename(columns={"norm": "run"}))
+
+
+def compare_sentence(df: pd.DataFrame, value: str, what: str, smaller: str) -> str | None:
+    """'<what>: median <a> without normalization against <b> with <norm>: <which is smaller>', measured
+    over every recorded step of the runs in ``df`` (run, step, <value>)."""
+    med = df.groupby("run", sort=False)[value].median()
+    if "none" not in med or len(med) < 2:
+        return None
+    parts = []
+    for run, v in med.items():
+        if run == "none":
+            continue
+        ratio = v / med["none"] if med["none"] > 0 else float("inf")
+        verdict = smaller if ratio < 1 else "not " + smaller
+        parts.append(f"{RUN_LABELS[run]} {v:.3g} ({ratio:.2g}× no normalization's {med['none']:.3g}: {verdict})")
+    return f"{what}, median over the probed steps: " + "; ".join(parts) + "."

@@ -5,18 +5,69 @@ import streamlit as st
 from core import explain
 from dashboard import cached, netcharts, netconfig, whycharts
 from dashboard.charts import RUN_LABELS
+from dashboard.runs import variants
 from dashboard.style import chart_columns, intro
 from dashboard.views import draw, export_view
 
 st.title("Why it works")
 intro(
-    "**Normalization helps; the papers disagree about why.** Two of the explanations, measured on the "
+    "**Normalization helps; the papers disagree about why.** Four of the explanations, measured on the "
     "network in the sidebar: each section says what its paper claimed, then what this network shows."
 )
 
 state, config, view = netconfig.sidebar("why")
 runs = netconfig.page_runs(config, view)
 if runs is not None:
+    with st.spinner("Measuring the gradients along training…"):
+        ics, land = cached.gradient_probe(tuple(variants(config, view.norms).values()))
+    st.subheader("Internal covariate shift")
+    st.markdown(
+        "*The claims*: Ioffe and Szegedy (2015) named *internal covariate shift* — a layer's input "
+        "distribution moving as the layers below it learn — and proposed batch norm to reduce it. Santurkar "
+        "et al. (2018) measured it as the change of a layer's gradient when the layers below take their "
+        "update, ‖G − G′‖ and cos(G, G′), and found that batch norm does not reduce it."
+    )
+    cols = chart_columns(2)
+    ioffe = whycharts.ioffe_frame(runs)
+    draw(cols[0], whycharts.over_training(ioffe, value="mean_shift", runs=view.norms,
+                                         title="Ioffe: how far a layer's input mean moves between snapshots",
+                                         y_title="|Δ mean| / std (log)"))
+    shift = whycharts.ics_frame(ics)
+    draw(cols[1], whycharts.over_training(shift, value="l2", runs=view.norms,
+                                         title="Santurkar: ‖G − G′‖ when the layers below update",
+                                         y_title="‖G − G′‖ (log)"))
+    lines = [whycharts.compare_sentence(ioffe, "mean_shift", "Input mean moved (Ioffe's notion)", "smaller"),
+             whycharts.compare_sentence(shift, "l2", "Gradient changed, ‖G − G′‖ (Santurkar's notion)",
+                                        "smaller"),
+             whycharts.compare_sentence(shift, "cos", "cos(G, G′), 1 = the same direction", "less aligned")]
+    st.markdown("\n".join(f"- {line}" for line in lines if line))
+    st.caption(f"G′: layer i's gradient on the same batch after every layer below it took a step of the "
+               f"learning rate along its own gradient; at {explain.PROBE_POINTS} snapshots of each run. Ioffe's "
+               "notion from the values entering each layer's normalization (where it would be, without).")
+
+    st.subheader("The landscape along the gradient")
+    st.markdown(
+        "*The claim* (Santurkar et al. 2018): batch norm makes the loss landscape smoother. Along the "
+        "gradient, the loss changes less and the gradient stays more predictive, so larger steps are safe."
+    )
+    along = whycharts.landscape_frame(land)
+    cols = chart_columns(2)
+    draw(cols[0], whycharts.over_training(along, value="loss_range", runs=view.norms,
+                                         title="Range of the loss at w − η·g, η from ¼ to 4 × the rate",
+                                         y_title="loss range (log)"))
+    draw(cols[1], whycharts.over_training(along, value="grad_change", runs=view.norms,
+                                         title="Gradient predictiveness: largest ‖∇L(w − η·g) − ∇L(w)‖",
+                                         y_title="gradient change (log)"))
+    lines = [whycharts.compare_sentence(along, "loss_range", "Loss range along the gradient", "smoother"),
+             whycharts.compare_sentence(along, "grad_change", "Gradient change along the gradient",
+                                        "more predictive"),
+             whycharts.compare_sentence(along, "beta", "Effective β-smoothness (largest gradient change per "
+                                                       "unit moved)", "smoother")]
+    st.markdown("\n".join(f"- {line}" for line in lines if line))
+    st.caption("On each snapshot's training batch, in training mode; the network is restored after every "
+               "probe, so the runs train exactly as on the other views. A small network need not agree with "
+               "the paper's VGG: the verdicts above are this network's.")
+
     st.subheader("Scale invariance")
     st.markdown(
         "*The claim* (Ioffe and Szegedy 2015, §3.3): with batch norm after a layer, the output does not "
@@ -47,10 +98,10 @@ if runs is not None:
         cols = chart_columns(2)
         draw(cols[0], whycharts.over_training(eff, value="effective_lr", runs=view.norms,
                                              title="lr / ‖W‖² over training (median layer)",
-                                             y_title="lr / ‖W‖² (log scale)"))
+                                             y_title="lr / ‖W‖² (log)"))
         draw(cols[1], whycharts.over_training(eff, value="update_ratio", runs=view.norms,
                                              title="Measured update ‖ΔW‖ / ‖W‖ (median layer)",
-                                             y_title="‖ΔW‖ / ‖W‖ (log scale)"))
+                                             y_title="‖ΔW‖ / ‖W‖ (log)"))
         st.markdown("\n".join(f"- {line}" for line in whycharts.effective_sentences(eff)))
 
     st.subheader("Signal propagation at initialisation")
@@ -64,10 +115,10 @@ if runs is not None:
     cols = chart_columns(2)
     draw(cols[0], netcharts.by_layer(sig, value="sq_mean", runs=shown, log_y=True,
                                      title="Squared mean of the units' pre-activations",
-                                     y_title="mean over units of (unit mean)² (log)", height=320))
+                                     y_title="(unit mean)², mean over units (log)", height=320))
     draw(cols[1], netcharts.by_layer(sig, value="mean_var", runs=shown, log_y=True,
                                      title="Variance of the units' pre-activations",
-                                     y_title="mean over units of the unit variance (log)", height=320))
+                                     y_title="unit variance, mean (log)", height=320))
     st.caption("At step 0, on the run's first training batch, in training mode (batch norm uses the batch's "
                "statistics). Lines that stay flat: the signal keeps its scale down the depth.")
     lines = whycharts.signal_sentences(sig)

@@ -55,13 +55,19 @@ def train(config: TrainConfig, progress: Callable[[float], None] | None = None) 
     return train_many([config], progress)[0]
 
 
-def train_many(configs, progress: Callable[[float], None] | None = None) -> list[History]:
+def train_many(configs, progress: Callable[[float], None] | None = None, *, probe=None) -> list[History]:
     """Train every config; the Histories in the order of ``configs``, each what ``train`` gives.
 
     Configs with equal ``stack_key`` train as one stack (at most ``MAX_STACK``
     runs), the others in further stacks; equal configs train once and share
     their History (read-only). Each History's ``wall_time`` is its stack's time
     shared equally among its runs. ``progress`` gets the fraction of all the work done.
+
+    ``probe``, when given, is called at every snapshot of every stack as
+    ``probe(configs, k, net, batch)`` after the backward pass of step k (the
+    gradients are in the network) and before anything is evaluated or updated:
+    ``configs`` are the stack's runs, ``batch`` the step's (xb, yb). A probe
+    must leave the network as it found it (``core.explain`` measures with it).
     """
     configs = list(configs)
     for c in configs:
@@ -80,7 +86,7 @@ def train_many(configs, progress: Callable[[float], None] | None = None) -> list
             part = None if progress is None else (
                 lambda f, a=work[i], b=work[i + 1]: progress(float(a + (b - a) * f)))
             t0 = time.perf_counter()
-            histories = _train_stack(runs, part)
+            histories = _train_stack(runs, part, probe)
             for c, h in zip(runs, histories, strict=True):
                 h.wall_time = (time.perf_counter() - t0) / len(runs)
                 results[c] = h
@@ -108,13 +114,14 @@ def network(configs: list[TrainConfig], in_features: int, out_features: int, rng
     )
 
 
-def _train_stack(configs: list[TrainConfig], progress) -> list[History]:
+def _train_stack(configs: list[TrainConfig], progress, probe=None) -> list[History]:
     """Train configs that share a stack key; their Histories in order."""
     seeds = [run_generators(c) for c in configs]
     datas = [prepare(c, split) for c, (split, _, _) in zip(configs, seeds, strict=True)]
     data = stack(datas)
     sched = schedule(configs[0], datas[0])
     run = _Stack(configs, data, sched, [init for _, init, _ in seeds])
+    run.probe = probe
     if progress is not None:
         progress(0.0)
     k, last = _loop(run, [batches for _, _, batches in seeds], configs[0].epochs, progress)
@@ -159,6 +166,7 @@ class _Stack:
         self.seen = [np.zeros(R), np.zeros(R), 0]  # batches since the last snapshot: sums of losses, scores; count
         self.since: list[tuple[int, np.ndarray, np.ndarray]] = []  # and each one's (step, losses, scores)
         self.snapshots = 0  # taken so far
+        self.probe = None  # called at each snapshot (see train_many)
 
     def alive_logs(self) -> list[_Log]:
         return [log for log, ok in zip(self.logs, self.alive, strict=True) if ok]
@@ -203,7 +211,7 @@ class _Stack:
             ratio[:, i] = np.where(w_norm > 0, _norms(w0) / np.where(w_norm > 0, w_norm, 1.0), 0.0)
         return ratio
 
-    def snapshot(self, k: int, grad: np.ndarray, update: bool) -> None:
+    def snapshot(self, k: int, grad: np.ndarray, batch: tuple, update: bool) -> None:
         """Record step k from the forward pass just made, then run its backward (and update).
 
         Order matters: the layer values are read before the eval pass (it
@@ -221,6 +229,8 @@ class _Stack:
             except NonFinite:
                 self.diverge(r, k)
         self.net.backward(grad)
+        if self.probe is not None:
+            self.probe([log.config for log in self.logs], k, self.net, batch)
         out = _eval_pass(self.net, self.probe_and_grid if with_grid else self.data.probe, self.rows)
         cut = self.data.probe.shape[1]
         train_loss = self.seen[0] / self.seen[2]
@@ -279,7 +289,7 @@ def _loop(run: _Stack, rngs_batches: list, epochs: int, progress) -> tuple[int, 
                 return k, last
             run.count(k, loss, task.score(out, yb, loss))
             if k == sched.record_steps[next_i]:
-                run.snapshot(k, grad, update=True)
+                run.snapshot(k, grad, last, update=True)
                 if not run.alive.any():
                     return k, last
                 next_i += 1
@@ -313,7 +323,7 @@ def _last_snapshot(run: _Stack, k: int, last: tuple) -> None:
         run.diverge(r, k)
     if run.alive.any():
         run.count(k, loss, task.score(out, yb, loss), trace=False)
-        run.snapshot(k, grad, update=False)
+        run.snapshot(k, grad, last, update=False)
 
 
 def _history(log: _Log, sched: Schedule, modes: tuple | None) -> History:

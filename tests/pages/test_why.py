@@ -21,13 +21,14 @@ def test_the_view_draws_its_measurements(query):
     at = open_view(WHY, query=query)
     assert_clean(at, str(query))
     charts = charts_of(at)
-    assert len(charts) == 6
+    assert len(charts) == 10
     for el in charts:
         for frame in chart_frames(el):
             numeric = frame.select_dtypes("number").to_numpy(float)
             assert np.isfinite(numeric).all()
     text = " ".join(m.value for m in at.markdown)
     assert "Weights × 10: the output" in text and "squared mean" in text
+    assert "Santurkar" in text and "Loss range along the gradient" in text
 
 
 @pytest.mark.parametrize("seed", range(4))
