@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -35,6 +36,8 @@ MAX_CLASSES = 20  # a classification target has 2 to MAX_CLASSES classes
 #: larger magnitudes are unusable: their squares (a loss, a variance) overflow float32 (3.4e38)
 MAX_ABS = 1e15
 SEPARATORS = {"\t": "tab", ";": "semicolon", ",": "comma"}  # in order of preference
+CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # never in text (C1: not Latin-1 text)
+TEXT = "string[pyarrow]"  # cells as Arrow strings: vectorized matching and parsing
 MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?", "#n/a"})
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 THOUSANDS_COMMA = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
@@ -132,7 +135,7 @@ def _decode(data: bytes) -> str:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         text = data.decode("latin-1")
-    bad = sum(1 for ch in text[:200_000] if (ord(ch) < 32 and ch not in "\t\r\n\f") or 0x7F <= ord(ch) < 0xA0)
+    bad = len(CONTROL.findall(text))
     if bad:
         raise UploadError("The file could not be read as text in UTF-8 or Latin-1 (it holds "
                           f"{bad:,} control characters). Save it as CSV in UTF-8 and upload it again.")
@@ -159,20 +162,46 @@ def _sniff(lines: list[str]) -> str:
     return best
 
 
-def _rows(text: str) -> tuple[list[list[str]], str]:
-    lines = [line for line in text.splitlines() if line.strip()]
+def _rows(text: str) -> tuple[list[str], pd.DataFrame, str]:
+    """(the header's names, the data rows as text cells, the separator)."""
+    lines = [line for line in text[:200_000].splitlines() if line.strip()]
     if not lines:
         raise UploadError("The file holds no rows. Choose a CSV file with a header row and data rows.")
     sep = _sniff(lines[:50])
+    raw = next(csv.reader(lines[:1], delimiter=sep))
+    header = list(raw)
+    while len(header) > 1 and not header[-1].strip():  # the empty names a spreadsheet leaves at the end
+        header.pop()
+    header = _header(header)
+    try:
+        body = _body_fast(text, sep, len(raw), len(header))
+    except (ValueError, pd.errors.ParserError):  # ragged rows, odd quoting: the careful path says where
+        body = _body_slow([line for line in text.splitlines() if line.strip()][1:], sep, len(header))
+    return header, body, sep
+
+
+def _body_fast(text: str, sep: str, raw_width: int, width: int) -> pd.DataFrame:
+    """Every data row through pandas' Arrow CSV reader (raises on rows of another length)."""
+    frame = pd.read_csv(io.BytesIO(text.encode("utf-8")), sep=sep, header=None, dtype=TEXT,
+                        keep_default_na=False, na_values=[], engine="pyarrow").iloc[1:]
+    if frame.shape[1] != raw_width:
+        raise ValueError("the header's width differs")
+    extra = frame.iloc[:, width:]
+    if extra.shape[1] and not all(extra[c].str.strip().eq("").all() for c in extra):
+        raise ValueError("cells under the empty names at the header's end")
+    frame = frame.iloc[:, :width]
+    blank = np.logical_and.reduce([frame[c].str.strip().eq("").to_numpy() for c in frame])
+    return frame[~blank].reset_index(drop=True).set_axis(range(width), axis=1)
+
+
+def _body_slow(lines: list[str], sep: str, width: int) -> pd.DataFrame:
     try:
         rows = list(csv.reader(lines, delimiter=sep, strict=False))
     except csv.Error as err:  # e.g. a field larger than the csv module's limit
         raise UploadError("The file could not be read as CSV (", FromFile(str(err)),
                           "). Check its quoting and save it again.") from None
-    header = rows[0]  # the empty names a spreadsheet leaves at the end of the header
-    while len(header) > 1 and not header[-1].strip():
-        header.pop()
-    return rows, sep
+    rows = _fit_rows(rows, width)
+    return pd.DataFrame(rows, columns=range(width), dtype=TEXT)
 
 
 def _header(row: list[str]) -> list[str]:
@@ -226,36 +255,38 @@ def _check_ragged(rows: list[list[str]], width: int) -> None:
 # ---------------------------------------------------------------- cells -> numbers
 
 def _as_float(s: pd.Series, mask: pd.Series) -> np.ndarray:
-    out = np.full(len(s), np.nan)
-    if mask.any():
-        out[mask.to_numpy()] = s[mask].astype(np.float64).to_numpy()
-    return out
+    """The cells under ``mask`` (each a NUMBER) as floats, NaN elsewhere (Arrow's exact parser)."""
+    floats = s.where(mask, "nan").astype("float64[pyarrow]")
+    return floats.to_numpy(dtype=np.float64, na_value=np.nan)
 
 
-def _reformatted(s: pd.Series, present: pd.Series, sep: str) -> tuple[np.ndarray, str | None]:
+def _reformatted(s: pd.Series, plain: pd.Series, present: pd.Series, sep: str) -> tuple[np.ndarray, str | None]:
     """Numbers written with thousands separators (1,234.5) or decimal commas (1.234,5 or 3,5)."""
-    thousands = s.str.fullmatch(THOUSANDS_COMMA) & present
-    decimal = s.str.fullmatch(DECIMAL_COMMA) & s.str.contains(",", regex=False) & present
-    plain = s.str.fullmatch(NUMBER) & present
-    if not (thousands.any() or decimal.any()):
+    if plain.sum() >= 0.9 * present.sum():
         return _as_float(s, plain), None
-    th = _as_float(s.where(~thousands, s.str.replace(",", "", regex=False)), plain | thousands)
-    dec_text = s.where(~decimal, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
-    dec = _as_float(dec_text, plain | decimal)
-    n_th, n_dec = int((plain | thousands).sum()), int((plain | decimal).sum())
+    thousands = s.str.fullmatch(THOUSANDS_COMMA.pattern).fillna(False).astype(bool) & ~plain
+    decimal = s.str.fullmatch(DECIMAL_COMMA.pattern).fillna(False).astype(bool) & ~plain
+    n_th, n_dec = int(thousands.sum()), int(decimal.sum())
+    if not (n_th or n_dec):
+        return _as_float(s, plain), None
     if n_dec > n_th or (n_dec == n_th and sep != ","):  # a semicolon or tab file: the European way
-        return dec, "decimal commas (3,5 read as 3.5)"
-    return th, "thousands separators (1,234 read as 1234)"
+        fixed = s.where(~decimal, s.str.replace(".", "", regex=False).str.replace(",", ".", regex=False))
+        return _as_float(fixed, plain | decimal), "decimal commas (3,5 read as 3.5)"
+    fixed = s.where(~thousands, s.str.replace(",", "", regex=False))
+    return _as_float(fixed, plain | thousands), "thousands separators (1,234 read as 1234)"
 
 
-def _column(cells: list[str], sep: str) -> tuple[str, object, str | None]:
-    """('number', values, how they were written) or ('text', series, None)."""
-    s = pd.Series(cells, dtype=object).str.strip()
+def _column(cells: pd.Series, sep: str) -> tuple[str, object, str | None]:
+    """('number', values, how they were written) or ('text', series, None); cells: TEXT."""
+    s = cells.str.strip()
+    plain = s.str.fullmatch(NUMBER.pattern).fillna(False).astype(bool)
+    if plain.all():
+        return "number", _as_float(s, plain), None
     present = ~s.str.lower().isin(MISSING)
     n_present = int(present.sum())
     if n_present == 0:
         return "number", np.full(len(s), np.nan), None
-    values, how = _reformatted(s, present, sep)
+    values, how = _reformatted(s, plain, present, sep)
     if np.isfinite(values).sum() + np.isinf(values).sum() >= 0.9 * n_present:
         return "number", values, how
     return "text", s.where(present, None), None
@@ -289,7 +320,7 @@ class _Sorted:
     huge: int = 0
 
 
-def _sort_column(out: _Sorted, name: str, cells: list[str], sep: str) -> None:
+def _sort_column(out: _Sorted, name: str, cells: pd.Series, sep: str) -> None:
     kind, values, how = _column(cells, sep)
     if kind == "text":
         cat = _category(values)
@@ -306,7 +337,7 @@ def _sort_column(out: _Sorted, name: str, cells: list[str], sep: str) -> None:
         out.left_out.setdefault(why, []).append(name)
     elif usable.mean() < 0.5:
         out.left_out.setdefault("missing or unusable in more than half the rows", []).append(name)
-    elif np.ptp(values[usable]) <= 1e-12 * max(1.0, float(np.abs(values[usable]).max())):
+    elif np.ptp(values[usable]) <= 1e-12 * float(np.abs(values[usable]).max()):  # 0 or rounding noise
         out.left_out.setdefault("constant, and standardizing would divide by zero", []).append(name)
     else:
         out.numeric[name] = values
@@ -353,19 +384,17 @@ def _left_out_text(out: _Sorted) -> Message:
 def read_table(data: bytes, name: str = "upload.csv") -> Table:
     """Check and read an uploaded CSV file (bytes). Raises UploadError, and nothing else."""
     _check_bytes(data)
-    rows, sep = _rows(_decode(data))
-    header = _header(rows[0])
-    body = _fit_rows(rows[1:], len(header))
+    header, body, sep = _rows(_decode(data))
     if len(body) < MIN_ROWS:
         raise UploadError(f"The file has {len(body)} data rows; at least {MIN_ROWS} are needed. Add rows "
                           "and upload it again.")
     n_file = len(body)
     if n_file > MAX_ROWS:  # reproducible: the same file gives the same subsample
         keep = np.sort(np.random.default_rng(0).choice(n_file, MAX_ROWS, replace=False))
-        body = [body[i] for i in keep]
+        body = body.iloc[keep].reset_index(drop=True)
     out = _Sorted({}, {}, {}, {})
     for j, col in enumerate(header):
-        _sort_column(out, col, [r[j] for r in body], sep)
+        _sort_column(out, col, body[j], sep)
     _check_usable(out)
     order = [c for c in header if c in out.numeric or c in out.categories]
     return Table(name, tuple(order), {c: out.numeric[c] for c in order if c in out.numeric},
