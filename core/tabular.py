@@ -455,7 +455,7 @@ def _target(table: Table, target: str, task: str, keep: np.ndarray) -> tuple[np.
 def _check_choice(table: Table, features, target: str, task: str) -> None:
     if task not in ("regression", "classification"):
         raise UploadError(f"The task must be regression or classification, not {task!r}. Choose one of them.")
-    if target not in table.columns:
+    if target is not None and target not in table.columns:
         raise UploadError("The target ", FromFile(target), " is not a usable column of the file. Choose one of its columns.")
     if not features:
         raise UploadError("Choose at least one feature column.")
@@ -465,25 +465,19 @@ def _check_choice(table: Table, features, target: str, task: str) -> None:
                           " is not. Choose other features.")
 
 
-def select(table: Table, features, target: str, task: str | None = None) -> tuple[Dataset, tuple[Message, ...]]:
+def select(table: Table, features, target: str | None, task: str | None = None
+           ) -> tuple[Dataset, tuple[Message, ...]]:
     """The chosen columns as a Dataset (rows with a missing value in them dropped) and what was done.
 
     X: (n, d) float64, y: (n,) float64 (regression) or int64 classes 0..k-1; every value finite.
+    With no target (features only, e.g. to standardize them) y is zeros.
     """
+    if target is None:
+        return _features_only(table, list(features))
     features = list(features)
     _check_choice(table, features, target, task or "regression")
     task = task or default_task(table, target)
-    cols = [table.numeric[f] for f in features]
-    y_all = table.numeric[target] if target in table.numeric else table.categories[target][0]
-    keep = np.isfinite(np.column_stack([*cols, y_all])).all(axis=1)
-    if keep.sum() < MIN_ROWS:
-        raise UploadError(f"Only {int(keep.sum())} rows have a value in every chosen column; at least "
-                          f"{MIN_ROWS} are needed. Choose other columns, or fill in the missing values.")
-    X = np.column_stack(cols)[keep]
-    flat = [f for j, f in enumerate(features) if np.ptp(X[:, j]) == 0]
-    if flat:
-        raise UploadError("In the rows used, ", *_names(flat), " is constant: standardizing would divide by "
-                          "zero. Choose other features.")
+    X, keep = _complete(table, features, target)
     y, note = _target(table, target, task, keep)
     if task == "regression" and np.ptp(y) == 0:
         raise UploadError("The target ", FromFile(target), " is constant in the rows used: there is "
@@ -501,6 +495,33 @@ def select(table: Table, features, target: str, task: str | None = None) -> tupl
 def _cell_safe(name: str) -> str:
     """A column name a spreadsheet will not run as a formula (OWASP: prefix a quote)."""
     return "'" + name if name[:1] in ("=", "+", "-", "@", "\t", "\r") else name
+
+
+def _features_only(table: Table, features: list[str]) -> tuple[Dataset, tuple[Message, ...]]:
+    _check_choice(table, features, None, "regression")
+    X, keep = _complete(table, features, None)
+    dropped = int(len(keep) - keep.sum())
+    notes = ((f"{_count(dropped, 'row')} dropped: a chosen column is missing, non-numeric or non-finite "
+              "there.",),) if dropped else ()
+    return Dataset(X, np.zeros(len(X)), tuple(features), "regression", table.key), notes
+
+
+def _complete(table: Table, features: list[str], target: str | None) -> tuple[np.ndarray, np.ndarray]:
+    """(the features' complete rows (n, d), which rows of the file they are); refuses too few rows
+    and a feature that is constant in them."""
+    cols = [table.numeric[f] for f in features]
+    if target is not None:
+        cols.append(table.numeric[target] if target in table.numeric else table.categories[target][0])
+    keep = np.isfinite(np.column_stack(cols)).all(axis=1)
+    if keep.sum() < MIN_ROWS:
+        raise UploadError(f"Only {int(keep.sum())} rows have a value in every chosen column; at least "
+                          f"{MIN_ROWS} are needed. Choose other columns, or fill in the missing values.")
+    X = np.column_stack(cols[: len(features)])[keep]
+    flat = [f for j, f in enumerate(features) if np.ptp(X[:, j]) == 0]
+    if flat:
+        raise UploadError("In the rows used, ", *_names(flat), " is constant: standardizing would divide by "
+                          "zero. Choose other features.")
+    return X, keep
 
 
 def to_csv(X: np.ndarray, y: np.ndarray, names, target: str = "y") -> bytes:
