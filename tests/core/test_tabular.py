@@ -259,3 +259,26 @@ def test_any_table_of_floats_round_trips_through_csv_exactly(rows):
     table = T.read_table(T.to_csv(X[:, :2], X[:, 2], ["a", "b"], "y"))
     ds, _ = T.select(table, ["a", "b"], "y", "regression")
     assert np.array_equal(ds.X, X[:, :2]) and np.array_equal(ds.y, X[:, 2])
+
+
+# ---------------------------------------------------------------- the registry the network views would use
+
+def test_a_registered_upload_loads_by_its_content_addressed_name_like_a_built_in_set():
+    from core.data import load_dataset, register_table
+
+    table = T.read_table(grid("a,b,label", "{i},{j},{k}", n=40))
+    ds, _ = T.select(table, ["a", "b"], "label")
+    name = register_table(ds)
+    assert name.startswith("upload:") and name == register_table(ds)  # the same data, the same name
+    loaded = load_dataset(name, n_samples=1000, noise=0.3, seed=1)
+    assert np.array_equal(loaded.X, ds.X) and np.array_equal(loaded.y, ds.y) and loaded.name == name
+    assert loaded.task == "classification" and loaded.n_classes == 3
+    small = load_dataset(name, n_samples=20, seed=1)
+    assert len(small.X) == 20 and np.array_equal(small.X, load_dataset(name, n_samples=20, seed=1).X)
+
+
+def test_an_unknown_upload_name_is_refused_with_a_message_saying_to_upload_again():
+    from core.data import load_dataset
+
+    with pytest.raises(ValueError, match="upload the file again"):
+        load_dataset("upload:0000000000000000", n_samples=100)
