@@ -184,7 +184,9 @@ def show_notice(chosen: Chosen | None, container=st) -> None:
     """One short notice in the main area: whose data this is and what was done to it."""
     if chosen is None:
         return
-    parts = " · ".join(message_markdown(n, 32) for n in chosen.notes)
+    ds = chosen.dataset
+    used = f"{len(ds.X):,} samples and {ds.n_features} feature(s) used."
+    parts = " · ".join([*(message_markdown(n, 32) for n in chosen.notes), plain(used)])
     container.info(f"**Your file {literal(chosen.file_name)}.** {parts}", icon=":material/upload_file:")
 
 

@@ -83,6 +83,8 @@ def _steps_text(run) -> str:
     if run.diverged_at is not None:
         return f"diverged at step {run.diverged_at:,}"
     if run.steps_to_1pct is None:
+        if run.lr < run.max_stable_lr:  # stable, but slower than steps_to_within looks (a steep valley)
+            return "more than 10,000,000"
         return "never (at the limit it oscillates)" if run.lr == run.max_stable_lr else "never (unstable rate)"
     return f"{run.steps_to_1pct:,}"
 

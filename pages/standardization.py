@@ -57,8 +57,6 @@ if chosen is None:
 else:
     data = chosen.dataset
     upload.show_notice(chosen)
-    st.caption(f"**Your file {literal(chosen.file_name)}** — {len(data.X):,} samples, "
-               f"{data.n_features} feature(s) chosen.")
 
 n_max = min(8, data.n_features)
 if data.n_features > 2:
@@ -163,11 +161,17 @@ if cfg.undo:
     st.caption(f"With γ = {g:.4g} (the batch's std of {fname_md}) and β = {b:.4g} (its mean), step 3 gives "
                f"back the raw batch: the largest difference from the raw values is {back:.1e}.")
 
+before = (
+    f"the widest feature spans {ratio:,.0f}× the narrowest: a network's first layer sees\n"
+    "  inputs dominated by one feature, and its loss surface is a long valley (see *Loss landscape*)."
+) if ratio >= 10 else (
+    f"the widest feature spans only {ratio:,.1f}× the narrowest: these features are on similar scales\n"
+    "  already, so standardizing them changes little here (their means may still differ)."
+)
 st.subheader("What you see")
 st.markdown(
     f"""
-- **Before**, the widest feature spans {ratio:,.0f}× the narrowest: a network's first layer sees
-  inputs dominated by one feature, and its loss surface is a long valley (see *Loss landscape*).
+- **Before**, {before}
 - **After**, every feature has mean 0 and std 1: same scale, same say.
 - **Batch norm** does this inside the network, on every mini-batch, with the batch's own mean and
   std (step 2) — so this batch of {cfg.batch_size} has means up to {gap.max():.2f} standard deviations
