@@ -31,6 +31,7 @@ from core.tabular import select as select_columns
 from dashboard.safe import literal, plain
 
 FILE = "upload_file"  # the uploader's widget key (not a config field: a file is not a setting)
+GENERATION = "_upload::generation"  # how many times the uploader was emptied by "Back to the built-in data"
 TABLE = "_upload::table"  # the session's checked table
 ERROR = "_upload::error"  # (file name, message parts) of the last file that could not be used
 CHOICE = "_upload::choice::"  # + view: that view's chosen columns, kept across page switches
@@ -62,10 +63,16 @@ def message_markdown(parts: Sequence[str], limit: int = 40) -> str:
 
 # ---------------------------------------------------------------- the file
 
+def file_key() -> str:
+    """The uploader's widget key: a new one after "Back to the built-in data" empties the uploader."""
+    n = st.session_state.get(GENERATION, 0)
+    return FILE if not n else f"{FILE}-{n}"
+
+
 def _on_upload() -> None:
     """The uploader changed: read the new file, or forget the removed one."""
     ss = st.session_state
-    file = ss.get(FILE)
+    file = ss.get(file_key())
     ss.pop(ERROR, None)
     if file is None:
         ss.pop(TABLE, None)
@@ -79,8 +86,10 @@ def _on_upload() -> None:
 
 
 def _forget() -> None:
+    ss = st.session_state
     for key in (TABLE, ERROR):
-        st.session_state.pop(key, None)
+        ss.pop(key, None)
+    ss[GENERATION] = ss.get(GENERATION, 0) + 1  # a fresh, empty uploader (its file cannot be unset)
 
 
 def table() -> Table | None:
@@ -95,7 +104,7 @@ def sample_csv() -> bytes:
 
 
 def _uploader() -> None:
-    st.file_uploader("Your own data (CSV)", type=["csv", "tsv", "txt"], key=FILE, on_change=_on_upload,
+    st.file_uploader("Your own data (CSV)", type=["csv", "tsv", "txt"], key=file_key(), on_change=_on_upload,
                      help="A header row, then one row per sample; comma, semicolon or tab separated; UTF-8 "
                           "or Latin-1; up to 5 MB. It stays in this browser session: it is not saved.")
     failed = st.session_state.get(ERROR)

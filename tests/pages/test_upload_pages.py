@@ -25,7 +25,7 @@ VIEW = {v.url_path: v for v in VIEWS}
 
 
 def put(at: AppTest, name: str, data: bytes) -> AppTest:
-    at.file_uploader(key=upload.FILE).set_value((name, data, "text/csv"))
+    at.file_uploader[0].set_value((name, data, "text/csv"))  # the one uploader of the page
     return at.run()
 
 
@@ -94,3 +94,6 @@ def test_the_file_follows_the_session_to_the_other_view_and_back_to_built_in_on_
     at.button(key="upload_forget").click().run()
     assert_clean(at, "back to built-in")
     assert not at.main.info and upload.TABLE not in at.session_state
+    assert at.file_uploader[0].value is None  # the uploader is emptied too
+    put(at, "seed.csv", upload.sample_csv())  # and takes a file again
+    assert any("Your file" in str(e.value) for e in at.main.info)
