@@ -38,7 +38,8 @@ MAX_ABS = 1e15
 SEPARATORS = {"\t": "tab", ";": "semicolon", ",": "comma"}  # in order of preference
 CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")  # never in text (C1: not Latin-1 text)
 TEXT = "string[pyarrow]"  # cells as Arrow strings: vectorized matching and parsing
-MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?", "#n/a"})
+MISSING = frozenset({"", "na", "n/a", "nan", "null", "none", "-", "?", "#n/a",  # and the non-finite:
+                     "inf", "+inf", "-inf", "infinity", "+infinity", "-infinity"})
 NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 THOUSANDS_COMMA = re.compile(r"[+-]?\d{1,3}(,\d{3})+(\.\d+)?")
 DECIMAL_COMMA = re.compile(r"[+-]?(\d{1,3}(\.\d{3})+|\d+)(,\d+)?")
@@ -118,7 +119,7 @@ def _check_bytes(data: bytes) -> None:
         raise UploadError("The file is empty. Choose a CSV file with a header row and at least "
                           f"{MIN_ROWS} rows of numbers.")
     if len(data) > MAX_BYTES:
-        raise UploadError(f"The file is {len(data) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB. "
+        raise UploadError(f"The file is {len(data) / 2**20:.2f} MB; the limit is {MAX_BYTES // 2**20} MB. "
                           "Keep fewer rows or columns and save it again.")
     for magic, kind in SIGNATURES:
         if data.startswith(magic):
