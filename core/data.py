@@ -6,7 +6,9 @@ real data sets are the small ones that ship inside scikit-learn.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import numpy as np
@@ -22,6 +24,8 @@ __all__ = [
     "load_dataset",
     "train_val_split",
     "minibatches",
+    "register_table",
+    "UPLOAD_PREFIX",
 ]
 
 
@@ -140,15 +144,53 @@ DATASET_INFO = {
 DATASETS: tuple[str, ...] = tuple(DATASET_INFO)
 
 
+UPLOAD_PREFIX = "upload:"
+MAX_REGISTERED = 8  # tables kept (the newest); a name registered longer ago must be registered again
+#: name -> Dataset. Content-addressed (the name is the data's hash), so whoever can name a table
+#: already holds its data; bounded, so it never grows with the number of uploads.
+_REGISTERED: OrderedDict[str, Dataset] = OrderedDict()
+
+
+def register_table(data: Dataset) -> str:
+    """Make a data set that is not built in (an uploaded file's chosen columns) loadable by name.
+
+    Returns ``"upload:<first 16 hex digits of its sha256>"`` (of X, y, names and task), which
+    :func:`load_dataset` then accepts like a built-in name; the same data gives the same name.
+    """
+    h = hashlib.sha256()
+    for part in (np.ascontiguousarray(data.X, np.float64), np.ascontiguousarray(data.y)):
+        h.update(str(part.shape).encode() + part.dtype.str.encode() + part.tobytes())
+    h.update("\x00".join((*data.feature_names, data.task)).encode())
+    name = UPLOAD_PREFIX + h.hexdigest()[:16]
+    _REGISTERED[name] = replace(data, name=name)
+    _REGISTERED.move_to_end(name)
+    while len(_REGISTERED) > MAX_REGISTERED:
+        _REGISTERED.popitem(last=False)
+    return name
+
+
+def _registered(name: str, n_samples: int, seed: int) -> Dataset:
+    if name not in _REGISTERED:
+        raise ValueError(f"The 'dataset' parameter {name!r} names uploaded data that is not registered in "
+                         "this process (it lives in the session that uploaded it); upload the file again.")
+    data = _REGISTERED[name]
+    if n_samples >= len(data.X):
+        return data
+    idx = np.sort(np.random.default_rng(seed).choice(len(data.X), n_samples, replace=False))
+    return replace(data, X=data.X[idx], y=data.y[idx])
+
+
 def load_dataset(name: str, *, n_samples: int = 500, noise: float = 0.2, seed: int = 0) -> Dataset:
-    """Load data set ``name`` (one of :data:`DATASETS`).
+    """Load data set ``name`` (one of :data:`DATASETS`, or a name :func:`register_table` returned).
 
     n_samples and noise shape the synthetic sets; the real scikit-learn sets
-    ignore noise and are subsampled (without replacement) when n_samples is
-    smaller than the set.
+    (and registered tables) ignore noise and are subsampled (without
+    replacement) when n_samples is smaller than the set.
     """
-    check("dataset", name, Spec("choice", choices=DATASETS))
     check("n_samples", n_samples, Spec("int", low=2))
+    if isinstance(name, str) and name.startswith(UPLOAD_PREFIX):
+        return _registered(name, int(n_samples), int(seed))
+    check("dataset", name, Spec("choice", choices=DATASETS))
     check("noise", noise, Spec("float", low=0))
     loader = DATASET_INFO[name][0]
     return loader(int(n_samples), float(noise), int(seed))

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.data import seed_regression
+from core.data import Dataset, seed_regression
 from core.params import param, validate
 from core.regression import Quadratic, descent_at, loss_grid, quadratic, sample_steps, steps_to_within
 
@@ -139,10 +139,18 @@ def _run(name: str, q: Quadratic, config: LandscapeConfig) -> LandscapeRun:
                         _leaves(traj.weights[:, :2], np.asarray(traj.steps), extent))
 
 
-def run_landscape(config: LandscapeConfig) -> LandscapeResult:
-    """Both runs of the experiment for ``config`` (validated first)."""
+def run_landscape(config: LandscapeConfig, data: Dataset | None = None) -> LandscapeResult:
+    """Both runs of the experiment for ``config`` (validated first).
+
+    data: the regression to use instead of the article's (two features, e.g. an uploaded file's
+    chosen columns); then the config's n_samples, noise and data_seed do not apply.
+    """
     config.validate()
-    data = seed_regression(config.n_samples, config.data_seed, config.noise)
+    if data is None:
+        data = seed_regression(config.n_samples, config.data_seed, config.noise)
+    elif data.n_features != 2 or data.task != "regression":
+        raise ValueError(f"The landscape needs a regression on exactly 2 features; got {data.n_features} "
+                         f"feature(s) and task {data.task!r}.")
     runs = {
         name: _run(name, quadratic(data.X, data.y, standardize=(name == "standardized"),
                                    fit_intercept=config.fit_intercept), config)

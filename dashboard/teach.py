@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.params import Notice, specs
+from dashboard import upload
 from dashboard.lessons import LESSONS, Lesson, lesson
 from dashboard.registry import ALL_VIEWS, FAMILIES, VIEW_ONLY, family_of
 from dashboard.state import (
@@ -174,6 +175,7 @@ def after_page(current_url_path: str) -> None:
         with st.expander("Link to this view", icon=":material/link:"):
             st.caption("Opening this address elsewhere shows the same view with the same settings.")
             st.code(share_url(), language=None, wrap_lines=True)
+            upload.link_note(current_url_path)  # a link cannot carry an uploaded file: its data instead
         st.toggle("Presenter mode (larger type)", key="presenter",
                   help="Larger text and full-width charts, for a projector.")
     if ss.get("presenter"):

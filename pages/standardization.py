@@ -4,6 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from core.params import specs
 from core.standardize import (
     STANDARDIZE_DATASETS,
     StandardizeConfig,
@@ -12,10 +13,22 @@ from core.standardize import (
     scale_report,
     spread_features,
 )
-from dashboard import cached, charts
+from dashboard import cached, charts, upload
+from dashboard.safe import literal
 from dashboard.state import PageState, choice, slider, toggle
 from dashboard.style import chart_columns
 from dashboard.views import dataset_label, draw, three_digits
+
+SCATTER_MAX = 2_000  # points in step 1's scatter: this batch and, at most, this many of the others
+
+
+def scatter_rows(in_batch: np.ndarray) -> np.ndarray:
+    """The rows step 1 draws: the whole batch, and an even subsample of the rest (a large file)."""
+    others = np.flatnonzero(~in_batch)
+    if len(others) > SCATTER_MAX:
+        others = others[np.linspace(0, len(others) - 1, SCATTER_MAX).astype(int)]
+    return np.sort(np.concatenate([np.flatnonzero(in_batch), others]))
+
 
 EPS = 1e-5  # batch norm's eps (BatchNorm1d's default): step 2 divides by sqrt(var + eps)
 
@@ -30,13 +43,20 @@ state = PageState("standardization")
 with st.sidebar:
     st.header("Data")
     cfg = state.config(StandardizeConfig)
+    mine = upload.table() is not None
     choice(StandardizeConfig, "dataset", "Data set", horizontal=False,
-           labels={n: dataset_label(n) for n in STANDARDIZE_DATASETS})
+           labels={n: dataset_label(n) for n in STANDARDIZE_DATASETS}, disabled=mine,
+           help="Set aside while your own file is in use." if mine else None)
+    chosen = upload.data_section("standardization")
 
-data = cached.dataset(cfg.dataset, n_samples=100 if cfg.dataset == "seed" else 100_000, noise=0.1,
-                      seed=42 if cfg.dataset == "seed" else 0)
-st.caption(f"**{dataset_label(cfg.dataset)}** — {len(data.X):,} samples, "
-           f"{data.n_features} features.")
+if chosen is None:
+    data = cached.dataset(cfg.dataset, n_samples=100 if cfg.dataset == "seed" else 100_000, noise=0.1,
+                          seed=42 if cfg.dataset == "seed" else 0)
+    st.caption(f"**{dataset_label(cfg.dataset)}** — {len(data.X):,} samples, "
+               f"{data.n_features} features.")
+else:
+    data = chosen.dataset
+    upload.show_notice(chosen)
 
 n_max = min(8, data.n_features)
 if data.n_features > 2:
@@ -70,6 +90,9 @@ slider(StandardizeConfig, "batch_size", "Batch size", container=c[0])
 n_batches = int(np.ceil(len(X) / st.session_state["batch_size"]))
 if st.session_state["batch"] > n_batches - 1:
     st.session_state["batch"] = n_batches - 1
+n_batches = min(n_batches, int(specs(StandardizeConfig)["batch"].high) + 1)  # a large file: the first 501
+if st.session_state["batch"] > n_batches - 1:
+    st.session_state["batch"] = n_batches - 1
 c[1].slider("Batch", 0, max(n_batches - 1, 1), key="batch",
             help="Which mini-batch to look at.", disabled=n_batches < 2)
 undo = st.session_state.get("undo", False)
@@ -91,6 +114,7 @@ if cfg.undo:  # per feature, exactly what step 2 divided by and subtracted (its 
     gamma, beta = np.sqrt(xb.var(axis=0) + EPS), xb.mean(axis=0)
     demo = batch_demo(X, names, **split, gamma=gamma, beta=beta, eps=EPS)
 fname = names[cfg.feature]
+fname_md = fname if chosen is None else literal(fname, 30)  # a file's column name: shown as text only
 g, b = float(gamma[cfg.feature]), float(beta[cfg.feature])
 
 s1, s2 = chart_columns(2)
@@ -100,9 +124,10 @@ with s1:
     xa, xb = (names[0], names[1]) if len(names) > 1 else (names[0], names[0])
     in_batch = np.zeros(len(X), dtype=bool)
     in_batch[demo.batch] = True
-    scatter = pd.DataFrame({xa: X[:, names.index(xa)], xb: X[:, names.index(xb)],
-                            "in_batch": np.where(in_batch, "this batch", "other batches"),
-                            "index": np.arange(len(X))})
+    shown = scatter_rows(in_batch)
+    scatter = pd.DataFrame({xa: X[shown, names.index(xa)], xb: X[shown, names.index(xb)],
+                            "in_batch": np.where(in_batch[shown], "this batch", "other batches"),
+                            "index": shown})
     draw(st, charts.batch_scatter(scatter, x=xa, y=xb), width="stretch")
     st.number_input("Shuffle seed", 0, 9999, key="shuffle_seed",
                     help="A new seed draws a new random split into batches.")
@@ -133,14 +158,20 @@ draw(r2, charts.strip(steps, title="2 · standardized, then 3 · scaled and shif
 
 if cfg.undo:
     back = float(np.abs(demo.y - X[demo.batch]).max()) if len(demo.batch) > 1 else 0.0
-    st.caption(f"With γ = {g:.4g} (the batch's std of {fname}) and β = {b:.4g} (its mean), step 3 gives "
+    st.caption(f"With γ = {g:.4g} (the batch's std of {fname_md}) and β = {b:.4g} (its mean), step 3 gives "
                f"back the raw batch: the largest difference from the raw values is {back:.1e}.")
 
+before = (
+    f"the widest feature spans {ratio:,.0f}× the narrowest: a network's first layer sees\n"
+    "  inputs dominated by one feature, and its loss surface is a long valley (see *Loss landscape*)."
+) if ratio >= 10 else (
+    f"the widest feature spans only {ratio:,.1f}× the narrowest: these features are on similar scales\n"
+    "  already, so standardizing them changes little here (their means may still differ)."
+)
 st.subheader("What you see")
 st.markdown(
     f"""
-- **Before**, the widest feature spans {ratio:,.0f}× the narrowest: a network's first layer sees
-  inputs dominated by one feature, and its loss surface is a long valley (see *Loss landscape*).
+- **Before**, {before}
 - **After**, every feature has mean 0 and std 1: same scale, same say.
 - **Batch norm** does this inside the network, on every mini-batch, with the batch's own mean and
   std (step 2) — so this batch of {cfg.batch_size} has means up to {gap.max():.2f} standard deviations

@@ -1,0 +1,231 @@
+"""Your own data: one CSV uploader in a view's data section, its columns chosen, what was done said.
+
+The file is read by ``core.tabular`` (bytes in, a checked table or one UploadError out). The table
+lives in this session's state only: never on disk, never in another session, never in the URL; a
+link cannot carry it, so the "Link to this view" panel offers the chosen data as a download. Text
+from the file (names, cells, its file name) is shown only literally (``dashboard.safe``).
+
+A view calls :func:`data_section` in its sidebar's data section with what it needs (the
+landscape: two features and a target) and gets back the chosen :class:`Chosen` data, or None for
+the built-in data; :func:`show_notice` then says in the main area what was done to the file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import streamlit as st
+
+from core.data import Dataset, seed_regression
+from core.tabular import (
+    FromFile,
+    Message,
+    Table,
+    UploadError,
+    default_target,
+    read_table,
+    to_csv,
+)
+from core.tabular import select as select_columns
+from dashboard.safe import literal, plain
+
+FILE = "upload_file"  # the uploader's widget key (not a config field: a file is not a setting)
+GENERATION = "_upload::generation"  # how many times the uploader was emptied by "Back to the built-in data"
+TABLE = "_upload::table"  # the session's checked table
+ERROR = "_upload::error"  # (file name, message parts) of the last file that could not be used
+CHOICE = "_upload::choice::"  # + view: that view's chosen columns, kept across page switches
+IN_USE = "_upload::in_use"  # url path -> the Chosen data that view drew this run
+MEMO = "_upload::memo::"  # + name: a few results computed from the session's data (session only)
+MEMO_SIZE = 4
+SAMPLE_NAME = "article-data.csv"
+
+
+@dataclass(frozen=True, eq=False)
+class Chosen:
+    """The columns a view uses from the uploaded file, as a Dataset, and what was done to them."""
+
+    dataset: Dataset
+    file_name: str
+    notes: tuple[Message, ...]
+    target: str | None
+
+    @property
+    def key(self) -> str:
+        """What the data is: the file's hash, the columns and the task (a memo key)."""
+        return "|".join((self.dataset.name, *self.dataset.feature_names, str(self.target), self.dataset.task))
+
+
+def message_markdown(parts: Sequence[str], limit: int = 40) -> str:
+    """A core.tabular message as Markdown: our words escaped, the file's text as literal spans."""
+    return "".join(literal(p, limit) if isinstance(p, FromFile) else plain(p) for p in parts)
+
+
+# ---------------------------------------------------------------- the file
+
+def file_key() -> str:
+    """The uploader's widget key: a new one after "Back to the built-in data" empties the uploader."""
+    n = st.session_state.get(GENERATION, 0)
+    return FILE if not n else f"{FILE}-{n}"
+
+
+def _on_upload() -> None:
+    """The uploader changed: read the new file, or forget the removed one."""
+    ss = st.session_state
+    file = ss.get(file_key())
+    ss.pop(ERROR, None)
+    if file is None:
+        ss.pop(TABLE, None)
+        return
+    try:
+        ss[TABLE] = read_table(file.getvalue(), file.name)
+        for key in [k for k in ss if str(k).startswith((CHOICE, MEMO))]:
+            del ss[key]  # another file: choose its columns afresh
+    except UploadError as err:  # the previous data (the file before, or the built-in) stays
+        ss[ERROR] = (file.name, err.parts)
+
+
+def _forget() -> None:
+    ss = st.session_state
+    for key in (TABLE, ERROR):
+        ss.pop(key, None)
+    ss[GENERATION] = ss.get(GENERATION, 0) + 1  # a fresh, empty uploader (its file cannot be unset)
+
+
+def table() -> Table | None:
+    """The session's uploaded table, if any."""
+    return st.session_state.get(TABLE)
+
+
+def sample_csv() -> bytes:
+    """The article's data set (A, B, y) as a CSV file: a sample to download and try."""
+    data = seed_regression()
+    return to_csv(data.X, data.y, data.feature_names, "y")
+
+
+def _uploader() -> None:
+    st.file_uploader("Your own data (CSV)", type=["csv", "tsv", "txt"], key=file_key(), on_change=_on_upload,
+                     help="A header row, then one row per sample; comma, semicolon or tab separated; UTF-8 "
+                          "or Latin-1; up to 5 MB. It stays in this browser session: it is not saved.")
+    failed = st.session_state.get(ERROR)
+    if failed:
+        name, parts = failed
+        still = "your previous file" if table() is not None else "the built-in data"
+        st.error(f"**{literal(name)} cannot be used.** " + message_markdown(parts)
+                 + f" {plain('Still showing ' + still + '.')}", icon=":material/error:")
+    st.download_button("Sample file: the article's data", sample_csv(), file_name=SAMPLE_NAME,
+                       mime="text/csv", on_click="ignore", icon=":material/download:", key="upload_sample",
+                       type="tertiary")
+
+
+# ---------------------------------------------------------------- the columns
+
+def _keep(store: dict, key: str, options: Sequence[str], default) -> None:
+    """Put the view's stored choice (or ``default``) under the widget's key before it is drawn."""
+    value = store.get(key, default)
+    if isinstance(value, list):
+        value = [v for v in value if v in options] or default
+    elif value not in options:
+        value = default
+    st.session_state[key] = value
+
+
+def _features_only(view: str, t: Table) -> tuple[list[str], str | None]:
+    store = st.session_state.setdefault(CHOICE + view, {})
+    options = list(t.numeric)
+    default = options[:-1] if len(options) > 1 else options
+    _keep(store, "upload_features", options, default)
+    st.multiselect("Feature columns", options, key="upload_features",
+                   help="The numeric columns to standardize (text columns are left out).")
+    store["upload_features"] = list(st.session_state["upload_features"])
+    return store["upload_features"], None
+
+
+def _two_and_target(view: str, t: Table) -> tuple[list[str], str | None]:
+    store = st.session_state.setdefault(CHOICE + view, {})
+    numeric = list(t.numeric)
+    if len(numeric) < 3:
+        raise UploadError(f"The landscape needs two numeric features and a numeric target; the file has "
+                          f"{len(numeric)} numeric column(s). Choose a file with at least three.")
+    target = default_target(t) if default_target(t) in numeric else numeric[-1]
+    _keep(store, "upload_target", numeric, target)
+    st.selectbox("Target (y)", numeric, key="upload_target", help="The column the regression predicts.")
+    target = store["upload_target"] = st.session_state["upload_target"]
+    rest = [c for c in numeric if c != target]
+    _keep(store, "upload_a", rest, rest[0])
+    st.selectbox("First feature (plays A)", rest, key="upload_a")
+    a = store["upload_a"] = st.session_state["upload_a"]
+    others = [c for c in rest if c != a]
+    _keep(store, "upload_b", others, others[0])
+    st.selectbox("Second feature (plays B)", others, key="upload_b")
+    b = store["upload_b"] = st.session_state["upload_b"]
+    return [a, b], target
+
+
+def data_section(view: str, *, two_features: bool = False) -> Chosen | None:
+    """The uploader, the sample file and (with a file) its columns; draws where it is called (the
+    sidebar's data section). Returns the chosen data, or None: the view shows its built-in data."""
+    st.session_state.setdefault(IN_USE, {}).pop(view, None)
+    _uploader()
+    t = table()
+    if t is None:
+        return None
+    st.caption(f"In use: {literal(t.name)} — {t.n_rows:,} rows, {len(t.columns)} usable columns.")
+    try:
+        features, target = (_two_and_target if two_features else _features_only)(view, t)
+        if not features:
+            raise UploadError("Choose at least one feature column.")
+        dataset, notes = select_columns(t, features, target, "regression")
+    except UploadError as err:
+        st.error(message_markdown(err.parts) + " " + plain("The built-in data is shown."),
+                 icon=":material/error:")
+        dataset = None
+    st.button("Back to the built-in data", on_click=_forget, key="upload_forget", icon=":material/undo:",
+              type="tertiary")
+    if dataset is None:
+        return None
+    chosen = Chosen(dataset, t.name, (*t.notes, *notes), target)
+    st.session_state[IN_USE][view] = chosen
+    return chosen
+
+
+def show_notice(chosen: Chosen | None, container=st) -> None:
+    """One short notice in the main area: whose data this is and what was done to it."""
+    if chosen is None:
+        return
+    ds = chosen.dataset
+    used = f"{len(ds.X):,} samples and {ds.n_features} feature(s) used."
+    parts = " · ".join([*(message_markdown(n, 32) for n in chosen.notes), plain(used)])
+    container.info(f"**Your file {literal(chosen.file_name)}.** {parts}", icon=":material/upload_file:")
+
+
+def in_use(view: str) -> Chosen | None:
+    """The uploaded data the view drew on this run, if any."""
+    return st.session_state.get(IN_USE, {}).get(view)
+
+
+def link_note(view: str) -> None:
+    """In the "Link to this view" panel: a link cannot carry the file; the data to send beside it."""
+    chosen = in_use(view)
+    if chosen is None:
+        return
+    ds = chosen.dataset
+    st.caption("This view shows your uploaded file. A link cannot carry a file: whoever opens it sees the "
+               "built-in data. Send the data beside the link:")
+    st.download_button("The data shown (CSV)", to_csv(ds.X, ds.y, ds.feature_names, chosen.target or "y"),
+                       file_name="uploaded-data.csv", mime="text/csv", on_click="ignore",
+                       icon=":material/download:", key="upload_link_data")
+
+
+def memo(name: str, key, compute):
+    """``compute()`` kept per ``key`` in this session only (a few entries): results from uploaded data
+    never enter a cache another session could read."""
+    ss = st.session_state
+    store = ss.setdefault(MEMO + name, {})
+    if key not in store:
+        if len(store) >= MEMO_SIZE:
+            store.pop(next(iter(store)))
+        store[key] = compute()
+    return store[key]
+
+
