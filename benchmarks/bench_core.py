@@ -67,7 +67,34 @@ def blas_threads() -> int:
 # ---------------------------------------------------------------- the PyTorch twin
 
 
-def torch_twin(config: TrainConfig):
+def run_inputs(config: TrainConfig, dtype=np.float32):
+    """What ``train(config)`` feeds its network, rebuilt from core's public pieces:
+    (net, X, y, epoch batches).
+
+    ``net`` is the one-run core MLP with ``train``'s initial weights (same seeds;
+    ``train`` computes in float32, ``dtype=np.float64`` is for checks),
+    ``X`` (n_train, 2) the standardized training split in ``dtype``, ``y`` (n_train,)
+    int64 its labels, and ``epochs`` a list of each epoch's batches (index arrays
+    into X), drawn as ``train`` draws them. Classification data sets only.
+    """
+    ds = load_dataset(config.dataset, n_samples=config.n_samples, noise=config.noise, seed=config.seed)
+    rng_split, rng_init, rng_batches = (
+        np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(3)
+    )
+    tr, _ = train_val_split(len(ds.X), config.val_fraction, rng_split)
+    X = ds.X[tr]
+    X = ((X - X.mean(0)) / X.std(0)).astype(dtype)
+    y = ds.y[tr].astype(np.int64)
+    net = MLP(X.shape[1], max(ds.n_classes, 2), depth=config.depth, width=config.width,
+              activation=config.activation, norm=config.norm, norm_position=config.norm_position,
+              init=config.init, init_scale=config.init_scale, rng=rng_init, momentum=config.bn_momentum,
+              groups=config.groups, dtype=dtype)
+    bs = min(config.batch_size, len(tr))
+    epochs = [minibatches(len(tr), bs, rng_batches) for _ in range(config.epochs)]
+    return net, X, y, epochs
+
+
+def torch_twin(config: TrainConfig, dtype=np.float32):
     """The twin of ``train(config)``'s network, data and batches: (model, opt, X, y, epoch batches).
 
     The network is tests/torch_twin.py's twin of the MLP ``train`` builds (same
@@ -77,22 +104,10 @@ def torch_twin(config: TrainConfig):
 
     from tests.torch_twin import torch_twin as twin_of
 
-    ds = load_dataset(config.dataset, n_samples=config.n_samples, noise=config.noise, seed=config.seed)
-    rng_split, rng_init, rng_batches = (
-        np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(3)
-    )
-    tr, _ = train_val_split(len(ds.X), config.val_fraction, rng_split)
-    X = ds.X[tr]
-    X = ((X - X.mean(0)) / X.std(0)).astype(np.float32)
-    y = ds.y[tr]
-    net = MLP(2, 2, depth=config.depth, width=config.width, activation=config.activation, norm=config.norm,
-              norm_position=config.norm_position, init=config.init, init_scale=config.init_scale, rng=rng_init,
-              momentum=config.bn_momentum, groups=config.groups)
+    net, X, y, epochs = run_inputs(config, dtype)
     model = twin_of(net)
     opt = torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum)
-    bs = min(config.batch_size, len(tr))
-    epochs = [minibatches(len(tr), bs, rng_batches) for _ in range(config.epochs)]
-    return model, opt, torch.from_numpy(X), torch.from_numpy(y.astype(np.int64)), epochs
+    return model, opt, torch.from_numpy(X), torch.from_numpy(y), epochs
 
 
 def run_torch(twin) -> float:
