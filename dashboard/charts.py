@@ -24,6 +24,9 @@ MAX_ROWS = 5000
 RUN_COLORS = {run: s.color for run, s in palette.RUNS.items()}
 RUN_LABELS = {run: s.label for run, s in palette.RUNS.items()}
 FEATURE_SCHEME = "tableau10"
+#: the colour of a second descent path on a surface (momentum): Okabe–Ito orange, apart from the
+#: plain path's white on every band of the viridis surface
+SECOND_PATH = "#E69F00"
 
 
 def finite(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -126,7 +129,8 @@ def strip(df: pd.DataFrame, *, title: str, x_title: str, domain: tuple[float, fl
 def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str, y_title: str,
             extent: tuple[float, float, float, float], optimum: tuple[float, float],
             current: pd.DataFrame | None = None, band_domain: tuple[float, float] | None = None,
-            size: int = 270, cursor: str | None = None) -> alt.LayerChart:
+            size: int = 270, cursor: str | None = None,
+            second: pd.DataFrame | None = None) -> alt.LayerChart:
     """The loss surface as a banded heatmap with the descent path on top, ``size`` px square (with its
     axes it fits a phone's 358 px column).
 
@@ -134,7 +138,8 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
     loss); current: one row, the iterate shown by the scrubber. With ``cursor``
     (a Vega-Lite param name, its value set when drawn) the path is drawn up to
     that step and the current iterate is the last one there: one chart for
-    every position of a scrubber.
+    every position of a scrubber. second: (step, w_a, w_b, loss), a second descent on the same
+    surface (with momentum), drawn dashed in orange up to the same step.
     """
     grid = finite(grid)
     path = finite(path)
@@ -168,6 +173,10 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
                            "filled": True},
                 x=x, y=y, tooltip=[nominal("what")])
     layers = [heat, line, dots, star]
+    if second is not None and not second.empty:
+        layers[1:1] = [view(finite(second), mark={"type": "line", "color": SECOND_PATH, "strokeWidth": 2.5,
+                                                  "strokeDash": [6, 3], "clip": True},
+                            transform=shown, x=x, y=y, order=quant("step"))]
     marker = {"type": "circle", "size": 260, "color": "#ff2d55", "stroke": "white", "strokeWidth": 2,
               "opacity": 1, "clip": True}
     last = [{"joinaggregate": [{"op": "max", "field": "step", "as": "last_step"}]},
@@ -196,8 +205,8 @@ def decade_ticks(top: int) -> list[int]:
 @memo
 def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = True,
                 runs: Sequence[str] | None = None, current_step: int | None = None,
-                height: int = 300, cursor: str | None = None) -> alt.LayerChart:
-    """Loss against step, one line per run, log-scale loss.
+                height: int = 300, cursor: str | None = None, dashed: Sequence[str] = ()) -> alt.LayerChart:
+    """Loss against step, one line per run, log-scale loss; the ``dashed`` runs' lines dashed.
 
     df: (run, step, loss); only positive finite losses are drawn. A dashed
     rule marks ``current_step``, or with ``cursor`` (a Vega-Lite param name)
@@ -211,10 +220,15 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
     log_axis = {"scale": {"type": "symlog"}, "axis": {"values": decade_ticks(top), "format": ","}}
     xq = quant(x, title=x + (" (log scale)" if log_x else ""), **(log_axis if log_x else {}))
     yq = quant("loss", title="loss (log scale)", scale={"type": "log"})
+    dash = {}
+    if dashed:  # a second cue for runs that share a colour: their lines dashed
+        labels = [palette.label(r) for r in runs]
+        dash = {"strokeDash": nominal("run", title=None, legend=None, scale={
+            "domain": labels, "range": [[6, 3] if r in dashed else [1, 0] for r in runs]})}
     layers = [view(
         df, mark={"type": "line", "strokeWidth": 2.5}, x=xq, y=yq,
         color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
-        tooltip=[nominal("run"), quant(x), quant("loss", format=".4g")],
+        tooltip=[nominal("run"), quant(x), quant("loss", format=".4g")], **dash,
     ), run_markers(marker_rows(df, x, log=log_x), x=quant(x), y=quant("loss"), runs=runs)]
     rule = {"type": "rule", "color": "#ff2d55", "strokeDash": [5, 3], "strokeWidth": 2}
     if cursor:
