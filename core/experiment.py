@@ -34,7 +34,8 @@ from core.regression import (
     steps_to_within,
 )
 
-__all__ = ["LandscapeConfig", "LandscapeRun", "run_landscape", "RUNS", "GRID", "PATH_POINTS", "METHODS"]
+__all__ = ["LandscapeConfig", "LandscapeRun", "LandscapeResult", "run_landscape", "RUNS", "GRID", "PATH_POINTS",
+           "METHODS", "RATE_SCALES", "RATE_TOP"]
 
 RUNS = ("raw", "standardized")  # the two surfaces; their plain-descent runs keep these names
 GRID = 60  # grid points per axis: 3,600 rows per surface
@@ -98,10 +99,28 @@ class LandscapeRun:
     surface_name: str = ""  # "raw" or "standardized": the surface this run descends
 
 
+#: learning rates of the rate chart, as multiples of plain descent's stable rate 2/λ_max
+RATE_SCALES = np.round(np.linspace(0.02, 2.5, 125), 4)
+#: the rate chart's top: past it a rate only says "grows"
+RATE_TOP = 1.5
+
+
 @dataclass(frozen=True, eq=False)
 class LandscapeResult:
     config: LandscapeConfig
     runs: dict[str, LandscapeRun]
+
+    def rates(self) -> pd.DataFrame:
+        """(run, lr_scale, rate): each run's measured per-step rate (spectral radius) at learning rates
+        RATE_SCALES × plain descent's stable rate, capped at RATE_TOP; 1 is the stable limit."""
+        frames = []
+        for name, run in self.runs.items():
+            plain_limit = run.quadratic.max_stable_lr
+            rate = [spectral_radius(momentum_matrix(run.quadratic, lr=s * plain_limit, beta=run.beta,
+                                                    nesterov=run.method == "nesterov")) for s in RATE_SCALES]
+            frames.append(pd.DataFrame({"run": name, "lr_scale": RATE_SCALES,
+                                        "rate": np.minimum(rate, RATE_TOP)}))
+        return pd.concat(frames, ignore_index=True)
 
     def losses(self) -> pd.DataFrame:
         """(run, step, loss) of both runs, for one chart."""

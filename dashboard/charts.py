@@ -24,9 +24,9 @@ MAX_ROWS = 5000
 RUN_COLORS = {run: s.color for run, s in palette.RUNS.items()}
 RUN_LABELS = {run: s.label for run, s in palette.RUNS.items()}
 FEATURE_SCHEME = "tableau10"
-#: the colour of a second descent path on a surface (momentum): Okabe–Ito orange, apart from the
-#: plain path's white on every band of the viridis surface
-SECOND_PATH = "#E69F00"
+#: the colour of a second descent path on a surface (momentum), dashed: black, apart from the plain
+#: path's white line and orange dots on the viridis surface
+SECOND_PATH = "#000000"
 
 
 def finite(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -174,13 +174,18 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
                 x=x, y=y, tooltip=[nominal("what")])
     layers = [heat, line, dots, star]
     if second is not None and not second.empty:
-        layers[1:1] = [view(finite(second), mark={"type": "line", "color": SECOND_PATH, "strokeWidth": 2.5,
-                                                  "strokeDash": [6, 3], "clip": True},
+        second = finite(second)
+        layers[1:1] = [view(second, mark={"type": "line", "color": SECOND_PATH, "strokeWidth": 2.5,
+                                          "strokeDash": [6, 3], "clip": True},
                             transform=shown, x=x, y=y, order=quant("step"))]
+        if cursor:  # its iterate at the scrubber's step: a white-edged black square
+            layers.append(view(second, mark={"type": "square", "size": 200, "color": SECOND_PATH,
+                                             "stroke": "white", "strokeWidth": 2, "opacity": 1, "clip": True},
+                               transform=shown + last_of(), x=x, y=y,
+                               tooltip=[quant("step"), quant("loss", format=".4g")]))
     marker = {"type": "circle", "size": 260, "color": "#ff2d55", "stroke": "white", "strokeWidth": 2,
               "opacity": 1, "clip": True}
-    last = [{"joinaggregate": [{"op": "max", "field": "step", "as": "last_step"}]},
-            {"filter": "datum.step == datum.last_step"}]
+    last = last_of()
     if cursor and not path.empty:
         layers.append(view(path, mark=marker, transform=shown + last, x=x, y=y,
                            tooltip=[quant("step"), quant("loss", format=".4g")]))
@@ -200,6 +205,12 @@ def decade_ticks(top: int) -> list[int]:
         ticks.append(t)
         t *= 10
     return ticks
+
+
+def last_of() -> list[dict]:
+    """A Vega-Lite transform keeping only the row of the largest step (after a cursor's filter)."""
+    return [{"joinaggregate": [{"op": "max", "field": "step", "as": "last_step"}]},
+            {"filter": "datum.step == datum.last_step"}]
 
 
 @memo
@@ -238,3 +249,32 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
         layers.append(view(pd.DataFrame({x: [current_step]}), mark=rule, x=quant(x)))
     chart = layer(*layers, title=title, height=height)
     return with_cursor(chart, cursor, int(df[x].max()) if len(df) else 0)
+
+
+@memo
+def rate_curves(df: pd.DataFrame, limits: pd.DataFrame, *, title: str, current: float,
+                runs: Sequence[str], dashed: Sequence[str] = (), height: int = 260) -> alt.LayerChart:
+    """Per-step rate against learning rate, one line per run, with the stable limit marked.
+
+    df: (run, lr_scale, rate); limits: (run, lr_scale), each run's measured stable limit (where its
+    rate reaches 1). A rule at rate 1 (above it the error grows), a dashed rule at ``current``, the
+    learning rate on screen, and a marker where each run's curve crosses 1.
+    """
+    df, limits = _labelled(finite(df)), _labelled(finite(limits))
+    labels = [palette.label(r) for r in runs]
+    dash = {"strokeDash": nominal("run", title=None, legend=None, scale={
+        "domain": labels, "range": [[6, 3] if r in dashed else [1, 0] for r in runs]})}
+    xq = quant("lr_scale", title="learning rate (× plain descent's largest stable rate)")
+    yq = quant("rate", title="per-step rate ρ (error × ρ each step)", scale={"domain": [0, 1.5]})
+    lines = view(df, mark={"type": "line", "strokeWidth": 2.5, "clip": True}, x=xq, y=yq,
+                 color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
+                 tooltip=[nominal("run"), quant("lr_scale", format=".3g"), quant("rate", format=".6g")], **dash)
+    one = view(pd.DataFrame({"rate": [1.0], "what": ["rate 1: the stable limit"]}),
+               mark={"type": "rule", "color": palette.LABEL, "strokeWidth": 1.5}, y=quant("rate"),
+               tooltip=[nominal("what")])
+    now = view(pd.DataFrame({"lr_scale": [float(current)], "what": ["the learning rate on screen"]}),
+               mark={"type": "rule", "color": "#ff2d55", "strokeDash": [5, 3], "strokeWidth": 2},
+               x=quant("lr_scale"), tooltip=[nominal("what")])
+    edge = run_markers(limits.assign(rate=1.0), x=quant("lr_scale"), y=quant("rate"), runs=runs, size=110,
+                       tooltip=[nominal("run"), quant("lr_scale", title="stable up to (×)", format=".3g")])
+    return layer(lines, one, now, edge, title=title, height=height)

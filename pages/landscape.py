@@ -3,6 +3,7 @@
 import functools
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core.experiment import LandscapeConfig
@@ -17,7 +18,7 @@ SURFACE_SIZE = {False: 270, True: 320}  # px, square: presenter mode has the who
 LR_SCALES = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0, 1.01, 1.05, 1.2, 1.5, 2.0)
 STEP_CHOICES = (10, 30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000)
 BETAS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
-METHOD_LABELS = {"plain": "Plain", "momentum": "+ momentum", "nesterov": "+ Nesterov"}
+METHOD_LABELS = {"plain": "Plain", "momentum": "Momentum", "nesterov": "Nesterov"}
 METHOD_NAMES = {"momentum": "heavy-ball momentum", "nesterov": "Nesterov's momentum"}
 
 st.title("Loss landscape")
@@ -32,7 +33,7 @@ with st.sidebar:
     st.header("Descent")
     cfg = state.config(LandscapeConfig, options={"lr_scale": LR_SCALES, "steps": STEP_CHOICES,
                                                  "beta": BETAS})
-    choice(LandscapeConfig, "optimizer", "Descent", labels=METHOD_LABELS,
+    choice(LandscapeConfig, "optimizer", "Method", labels=METHOD_LABELS,
            help="Plain gradient descent alone, or beside it descent with momentum at the same learning "
                 "rate: heavy ball adds β × the last step to each step; Nesterov takes the gradient where "
                 "that momentum would carry it.")
@@ -115,8 +116,9 @@ for col, run, title, names in (
         col.caption(f"Step {int(row.step):,}: loss {row.loss:.4g} · learning rate {run.lr:.3g} "
                     f"({cfg.lr_scale:g} × {run.max_stable_lr:.3g})")
     if moving[run.name] is not None:
-        col.caption(f"White line: plain gradient descent. Dashed orange: {METHOD_NAMES[cfg.optimizer]}, "
-                    f"β {cfg.beta:g}, same start and learning rate. White cross: the least-squares optimum.")
+        col.caption(f"White line: plain gradient descent. Dashed black, square at the current step: "
+                    f"{METHOD_NAMES[cfg.optimizer]}, β {cfg.beta:g}, same start and learning rate. "
+                    "White cross: the least-squares optimum.")
 
 # the measurements under the pictures, as one small table (its labels wrap instead of being cut short)
 st.markdown(
@@ -130,10 +132,22 @@ for run in result.runs.values():
         st.caption(f"The run on {_label(run)} needs more than its {cfg.steps:,} steps: its path stops short "
                    "of the optimum.")
 
+dashed = tuple(n for n, r in result.runs.items() if r.method != "plain")
+limits = pd.DataFrame({"run": list(result.runs),
+                       "lr_scale": [r.max_stable_lr / r.quadratic.max_stable_lr for r in result.runs.values()]})
+rates = cached.landscape_rates(cfg)
+draw(st, charts.rate_curves(rates, limits, current=cfg.lr_scale, runs=list(result.runs),
+                            dashed=dashed, title="How much of the error each step keeps, against the learning "
+                                                 "rate: above 1 the descent diverges"),
+     width="stretch")
+raw_rates = rates[(rates["run"] == "raw") & (rates["lr_scale"] < 1)]["rate"]
+st.caption(f"Each marker on the line at 1 is a run's measured stable limit; the dashed red rule is the learning "
+           f"rate on screen, {cfg.lr_scale:g}×. At every stable rate plain descent on raw features keeps at least "
+           f"{raw_rates.min():.5f} of its error each step (its line hugs 1).")
 draw(st,
     charts.loss_curves(result.losses(), title="Loss against step (both axes logarithmic)",
                        runs=list(result.runs), cursor="at_step",
-                       dashed=tuple(n for n, r in result.runs.items() if r.method != "plain")),
+                       dashed=dashed),
     params={"at_step": at_step}, width="stretch",
 )
 
