@@ -11,14 +11,17 @@ from __future__ import annotations
 import streamlit as st
 
 from core.params import Notice, specs
+from dashboard import trim
 from dashboard.lessons import LESSONS, Lesson, lesson
 from dashboard.registry import ALL_VIEWS, FAMILIES, VIEW_ONLY, family_of
 from dashboard.state import (
+    APP_KEYS,
     LINK,
     UNKNOWN,
     WRITTEN,
     family_defaults,
     family_settings,
+    is_hidden,
     link_query,
     pend_notice,
     set_family,
@@ -102,7 +105,7 @@ def _home_notices(current_url_path: str) -> None:
     notices = take_pending()
     if link is not None and not link["read"] and "lesson" not in link["query"]:
         link["read"] = True
-        notices += [Notice(k, UNKNOWN) for k in link_query() if k not in ("lesson", "presenter")]
+        notices += [Notice(k, UNKNOWN) for k in link_query() if k not in APP_KEYS]
     show_link_notices(notices)
 
 
@@ -111,6 +114,7 @@ def before_page(current_url_path: str) -> None:
     ss.pop(_MEASURED, None)
     ss.pop(_BOX, None)
     _open_link_lesson()
+    trim.begin_run()
     goto = ss.pop(_GOTO, None)
     if goto is not None and goto != current_url_path:
         link = ss.get(LINK) or {}
@@ -166,16 +170,22 @@ def after_page(current_url_path: str) -> None:
         write_no_settings()
     with st.sidebar:
         st.divider()
-        with st.expander("Lessons", icon=":material/school:"):
-            st.caption("One click sets up a view and says what to look for.")
-            for item in LESSONS:
-                st.button(item.title, key=f"side-lesson-{item.key}", on_click=apply, args=(item,),
-                          width="stretch")
-        with st.expander("Link to this view", icon=":material/link:"):
-            st.caption("Opening this address elsewhere shows the same view with the same settings.")
-            st.code(share_url(), language=None, wrap_lines=True)
-        st.toggle("Presenter mode (larger type)", key="presenter",
-                  help="Larger text and full-width charts, for a projector.")
+        item = active_lesson()
+        trim.reset_buttons(current_url_path, item if item and item.view == current_url_path else None)
+        if not is_hidden("lessons"):
+            with st.expander("Lessons", icon=":material/school:"):
+                st.caption("One click sets up a view and says what to look for.")
+                for x in LESSONS:
+                    st.button(x.title, key=f"side-lesson-{x.key}", on_click=apply, args=(x,),
+                              width="stretch")
+        if not is_hidden("link"):
+            with st.expander("Link to this view", icon=":material/link:"):
+                st.caption("Opening this address elsewhere shows the same view with the same settings.")
+                st.code(share_url(), language=None, wrap_lines=True)
+            trim.share_panel(share_url().split("?", 1)[0], bool(item and item.view == current_url_path))
+        if not is_hidden("presenter"):
+            st.toggle("Presenter mode (larger type)", key="presenter",
+                      help="Larger text and full-width charts, for a projector.")
     if ss.get("presenter"):
         st.html(PRESENTER_CSS)
         if st.query_params.get("presenter") != "1":

@@ -10,7 +10,7 @@ from core.experiment import LandscapeConfig
 from dashboard import cached, charts, exports, teach
 from dashboard.momentum_text import momentum_lines
 from dashboard.playback import player
-from dashboard.state import PageState, choice, select_slider, slider, toggle
+from dashboard.state import PageState, choice, number, select_slider, slider, toggle
 from dashboard.style import chart_columns, intro, presenter_on
 from dashboard.views import draw, export_view
 
@@ -48,8 +48,7 @@ with st.sidebar:
     with st.expander("Data"):
         slider(LandscapeConfig, "n_samples", "Samples", step=10)
         slider(LandscapeConfig, "noise", "Noise (std)", step=0.1)
-        st.number_input("Data seed", min_value=0, max_value=2**31 - 1, step=1, key="data_seed",
-                        help="default_rng seed; 42 is the article's.")
+        number(LandscapeConfig, "data_seed", "Data seed", help="default_rng seed; 42 is the article's.")
 
 result = cached.landscape(cfg)
 teach.measured(result)
