@@ -44,6 +44,7 @@ APP_KEYS = ("lesson", "presenter", "hide", "predict")
 HIDE = "_hide"  # the names of the controls and sections hidden on every view (a frozenset)
 PREDICT_OFF = "_predict_off"  # True when a link said predict=0: lessons open without their question
 DRAWN = "_drawn"  # this run's controls: field name -> label (the share panel lists them)
+PAGE_STATE = "_page_state"  # this run's PageState (a view stopped before its charts still writes its address)
 MAX_LISTED = 6  # problems listed in a notice; the rest are counted
 
 
@@ -189,6 +190,7 @@ class PageState:
 
         reset_chart_keys(owner)
         ss = st.session_state
+        ss[PAGE_STATE] = self
         capture_link()  # a page file run on its own (no app.py) reads its own link
         self.owner, self.family = owner, family_of(owner) or owner
         self._store = ss.setdefault(STORE + self.family, {})

@@ -11,7 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.params import Notice, specs
-from dashboard import trim
+from dashboard import predict, trim
 from dashboard.lessons import LESSONS, Lesson, lesson
 from dashboard.registry import ALL_VIEWS, FAMILIES, VIEW_ONLY, family_of
 from dashboard.state import (
@@ -41,6 +41,8 @@ def apply(item: Lesson) -> None:
     """Open a lesson: its view's family gets the lesson's settings (every other one its default)."""
     ss = st.session_state
     set_family(family_of(item.view), item.settings)
+    if ss.get(_ACTIVE) != item.key:  # opened afresh (not "back to the lesson"): its question again
+        predict.forget(item.key)
     ss[_ACTIVE] = item.key
     ss[_GOTO] = item.view
 
@@ -70,8 +72,12 @@ def lesson_params(url_path: str) -> dict[str, str]:
 
 
 def measured(what) -> None:
-    """A view hands over what it drew (its runs, its landscape): the lesson's verdict is measured on it."""
-    st.session_state[_MEASURED] = what
+    """A view hands over what it drew (its runs, its landscape): the lesson's verdict is measured on it.
+    While the lesson's question waits for an answer the view stops here, before its charts."""
+    ss = st.session_state
+    ss[_MEASURED] = what
+    if ss.get(_BOX) is not None and predict.asking(active_lesson()):
+        raise predict.Veiled
 
 
 def _view_path(url_path: str) -> str:
@@ -149,7 +155,11 @@ def _lesson_box() -> None:
         c1.button("Back to the lesson's settings", key="lesson_back", on_click=apply, args=(item,),
                   icon=":material/undo:")
     c2.button(":material/close:", key="lesson_close", help="Close the lesson note", on_click=close_lesson)
+    if ss.get(predict.VEILED):
+        predict.ask(c1, item)
+        return
     check = getattr(item, "check", None)
+    predict.reveal(c1, item, what)
     if what is not None and check is not None:
         verdict = check(what)
         icon = ":material/check_circle:" if verdict.holds else ":material/help:"

@@ -44,6 +44,9 @@ def test_a_lesson_button_opens_its_view_with_its_settings_and_its_note(item):
         assert at.session_state[name] == value, name
     notes = [m.value for m in at.markdown if m.value.startswith("**Lesson:")]
     assert notes and item.title in notes[0]
+    assert len(at.get("vega_lite_chart")) + len(at.get("arrow_vega_lite_chart")) == 0, "charts before the answer"
+    at.radio(key=f"predict-{item.key}").set_value(0).run()
+    _clean(at)
     assert len(at.get("vega_lite_chart")) + len(at.get("arrow_vega_lite_chart")) > 0
 
 
