@@ -24,8 +24,8 @@ MAX_ROWS = 5000
 RUN_COLORS = {run: s.color for run, s in palette.RUNS.items()}
 RUN_LABELS = {run: s.label for run, s in palette.RUNS.items()}
 FEATURE_SCHEME = "tableau10"
-#: the colour of a second descent path on a surface (momentum), dashed: black, apart from the plain
-#: path's white line and orange dots on the viridis surface
+#: the colour of a second descent path on a surface (momentum): black dashes on a white halo, apart
+#: from the plain path's white line and orange dots on every band of the viridis surface
 SECOND_PATH = "#000000"
 
 
@@ -174,15 +174,9 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
                 x=x, y=y, tooltip=[nominal("what")])
     layers = [heat, line, dots, star]
     if second is not None and not second.empty:
-        second = finite(second)
-        layers[1:1] = [view(second, mark={"type": "line", "color": SECOND_PATH, "strokeWidth": 2.5,
-                                          "strokeDash": [6, 3], "clip": True},
-                            transform=shown, x=x, y=y, order=quant("step"))]
-        if cursor:  # its iterate at the scrubber's step: a white-edged black square
-            layers.append(view(second, mark={"type": "square", "size": 200, "color": SECOND_PATH,
-                                             "stroke": "white", "strokeWidth": 2, "opacity": 1, "clip": True},
-                               transform=shown + last_of(), x=x, y=y,
-                               tooltip=[quant("step"), quant("loss", format=".4g")]))
+        lines, square = _second_path(finite(second), shown, x, y)
+        layers[1:1] = lines
+        layers += [square] if cursor else []
     marker = {"type": "circle", "size": 260, "color": "#ff2d55", "stroke": "white", "strokeWidth": 2,
               "opacity": 1, "clip": True}
     last = last_of()
@@ -205,6 +199,20 @@ def decade_ticks(top: int) -> list[int]:
         ticks.append(t)
         t *= 10
     return ticks
+
+
+def _second_path(path: pd.DataFrame, shown: list[dict], x: dict, y: dict) -> tuple[list, alt.Chart]:
+    """A second descent on a surface: black dashes on a white halo (seen on every band), and its
+    iterate at the scrubber's step as a white-edged black square."""
+    line = {"type": "line", "clip": True}
+    halo = view(path, mark={**line, "color": "white", "strokeWidth": 5, "opacity": 0.85},
+                transform=shown, x=x, y=y, order=quant("step"))
+    dashes = view(path, mark={**line, "color": SECOND_PATH, "strokeWidth": 2.5, "strokeDash": [6, 3]},
+                  transform=shown, x=x, y=y, order=quant("step"))
+    square = view(path, mark={"type": "square", "size": 200, "color": SECOND_PATH, "stroke": "white",
+                              "strokeWidth": 2, "opacity": 1, "clip": True},
+                  transform=shown + last_of(), x=x, y=y, tooltip=[quant("step"), quant("loss", format=".4g")])
+    return [halo, dashes], square
 
 
 def last_of() -> list[dict]:

@@ -115,7 +115,7 @@ for col, run, title, names in (
         col.caption(f"Step {int(row.step):,}: loss {row.loss:.4g} · learning rate {run.lr:.3g} "
                     f"({cfg.lr_scale:g} × {run.max_stable_lr:.3g})")
     if moving[run.name] is not None:
-        col.caption(f"White line: plain gradient descent. Dashed black, square at the current step: "
+        col.caption(f"White line: plain gradient descent. Black dashes on white, square at the current step: "
                     f"{METHOD_NAMES[cfg.optimizer]}, β {cfg.beta:g}, same start and learning rate. "
                     "White cross: the least-squares optimum.")
 
