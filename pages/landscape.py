@@ -17,6 +17,7 @@ from dashboard.views import draw, export_view
 SURFACE_SIZE = {False: 270, True: 320}  # px, square: presenter mode has the whole width for two
 LR_SCALES = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0, 1.01, 1.05, 1.2, 1.5, 2.0)
 STEP_CHOICES = (10, 30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000)
+LEGEND_ROW = 30  # px a chart grows by per run: its legend lists one run a line, above the plot
 BETAS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
 METHOD_LABELS = {"plain": "Plain", "momentum": "Momentum", "nesterov": "Nesterov"}
 METHOD_NAMES = {"momentum": "heavy-ball momentum", "nesterov": "Nesterov's momentum"}
@@ -77,6 +78,11 @@ def _rate_text(run) -> str:
     return f"{run.rate:.6f}" if run.rate > 0.999 else f"{run.rate:.3g}"
 
 
+def _short(run) -> str:
+    """The table's row label: the surface, and the momentum (if any)."""
+    return run.surface_name if run.method == "plain" else f"{run.surface_name} + {run.method}"
+
+
 def _label(run) -> str:
     surface = "raw features" if run.surface_name == "raw" else "standardized features"
     return surface if run.method == "plain" else f"{surface} with {METHOD_NAMES[run.method]}"
@@ -119,13 +125,16 @@ for col, run, title, names in (
                     f"{METHOD_NAMES[cfg.optimizer]}, β {cfg.beta:g}, same start and learning rate. "
                     "White cross: the least-squares optimum.")
 
-# the measurements under the pictures, as one small table (its labels wrap instead of being cut short)
+# the measurements under the pictures, as one small table (short headers: it fits a phone's width)
 st.markdown(
-    "| | condition number | largest stable rate (measured) | per-step rate of the slowest direction "
-    "| steps to within 1 % of the optimum, for good |\n|---|---:|---:|---:|---:|\n"
-    + "\n".join(f"| **{_label(r)}** | {r.condition_number:,.{0 if r.surface_name == 'raw' else 2}f} | "
-                f"{r.max_stable_lr:.3g} | {_rate_text(r)} | {_steps_text(r)} |" for r in result.runs.values())
+    "| | stable up to | ρ | steps to 1 % |\n|---|---:|---:|---:|\n"
+    + "\n".join(f"| **{_short(r)}** | {r.max_stable_lr:.3g} | {_rate_text(r)} | {_steps_text(r)} |"
+                for r in result.runs.values())
 )
+st.caption(f"The Hessian's condition number κ is {raw.condition_number:,.0f} for raw features and "
+           f"{std_run.condition_number:.2f} standardized. Stable up to: the largest stable learning rate, "
+           "measured. ρ: the share of its error the slowest direction keeps each step. Steps to 1 %: until "
+           "the loss stays within 1 % of the least-squares optimum.")
 for run in result.runs.values():
     if run.steps_to_1pct is not None and run.steps_to_1pct > cfg.steps:
         st.caption(f"The run on {_label(run)} needs more than its {cfg.steps:,} steps: its path stops short "
@@ -135,9 +144,10 @@ dashed = tuple(n for n, r in result.runs.items() if r.method != "plain")
 limits = pd.DataFrame({"run": list(result.runs),
                        "lr_scale": [r.max_stable_lr / r.quadratic.max_stable_lr for r in result.runs.values()]})
 rates = cached.landscape_rates(cfg)
-draw(st, charts.rate_curves(rates, limits, current=cfg.lr_scale, runs=list(result.runs),
-                            dashed=dashed, title="How much of the error each step keeps, against the learning "
-                                                 "rate: above 1 the descent diverges"),
+draw(st, charts.rate_curves(rates, limits, current=cfg.lr_scale, runs=list(result.runs), dashed=dashed,
+                            height=260 + LEGEND_ROW * len(result.runs),
+                            title="How much of the error each step keeps, against the learning rate: above 1 "
+                                  "the descent diverges"),
      width="stretch")
 raw_rates = rates[(rates["run"] == "raw") & (rates["lr_scale"] < 1)]["rate"]
 st.caption(f"Each marker on the line at 1 is a run's measured stable limit; the dashed red rule is the learning "
@@ -145,8 +155,8 @@ st.caption(f"Each marker on the line at 1 is a run's measured stable limit; the 
            f"{raw_rates.min():.5f} of its error each step (its line hugs 1).")
 draw(st,
     charts.loss_curves(result.losses(), title="Loss against step (both axes logarithmic)",
-                       runs=list(result.runs), cursor="at_step",
-                       dashed=dashed),
+                       runs=list(result.runs), cursor="at_step", dashed=dashed,
+                       height=240 + LEGEND_ROW * len(result.runs)),
     params={"at_step": at_step}, width="stretch",
 )
 
