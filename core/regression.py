@@ -389,6 +389,8 @@ def best_rates(q: Quadratic) -> dict[str, float]:
     Works"): plain descent at its best rate, (κ-1)/(κ+1); heavy ball at its best rate and β,
     (√κ-1)/(√κ+1); with the learning rate and β that reach them."""
     lo, hi = float(q.eigvals[0]), float(q.eigvals[-1])
+    if not lo > 0:  # a flat direction (collinear features): no rate below 1 is possible
+        return {"plain": 1.0, "plain_lr": 2.0 / hi, "momentum": 1.0, "momentum_lr": 1.0 / hi, "momentum_beta": 1.0}
     kappa = hi / lo
     root = np.sqrt(kappa)
     return {
