@@ -224,8 +224,10 @@ def last_of() -> list[dict]:
 @memo
 def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = True,
                 runs: Sequence[str] | None = None, current_step: int | None = None,
-                height: int = 300, cursor: str | None = None, dashed: Sequence[str] = ()) -> alt.LayerChart:
-    """Loss against step, one line per run, log-scale loss; the ``dashed`` runs' lines dashed.
+                height: int = 300, cursor: str | None = None, dashed: Sequence[str] = (),
+                optimum: float | None = None) -> alt.LayerChart:
+    """Loss against step, one line per run, log-scale loss; the ``dashed`` runs' lines dashed; with
+    ``optimum`` (a positive loss) a grey rule marks the least-squares optimum's loss.
 
     df: (run, step, loss); only positive finite losses are drawn. A dashed
     rule marks ``current_step``, or with ``cursor`` (a Vega-Lite param name)
@@ -250,6 +252,10 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
         tooltip=[nominal("run"), quant(x), quant("loss", format=".4g")], **dash,
     ), run_markers(marker_rows(df, x, log=log_x), x=quant(x), y=quant("loss"), runs=runs)]
     rule = {"type": "rule", "color": "#ff2d55", "strokeDash": [5, 3], "strokeWidth": 2}
+    if optimum is not None and np.isfinite(optimum) and optimum > 0:
+        layers.append(view(pd.DataFrame({"loss": [float(optimum)], "what": ["the least-squares optimum"]}),
+                           mark={"type": "rule", "color": palette.LABEL, "strokeWidth": 1.5, "strokeDash": [2, 2]},
+                           y=quant("loss"), tooltip=[nominal("what"), quant("loss", format=".4g")]))
     if cursor:
         layers.append(view(pd.DataFrame({"at": [0]}), mark=rule, transform=[{"calculate": cursor, "as": x}],
                            x=quant(x)))

@@ -154,9 +154,12 @@ st.caption(f"Each marker on the line at 1 is a run's measured stable limit; the 
            f"rate on screen, {cfg.lr_scale:g}×. At every stable rate plain descent on raw features keeps at least "
            f"{raw_rates.min():.5f} of its error each step (its line hugs 1).")
 draw(st,
-    charts.loss_curves(result.losses(), title="Loss against step (both axes logarithmic)",
+    charts.loss_curves(result.losses(), title="Loss against step (both axes logarithmic); dotted: the "
+                                              "least-squares optimum" if cfg.fit_intercept else
+                       "Loss against step (both axes logarithmic)",
                        runs=list(result.runs), cursor="at_step", dashed=dashed,
-                       height=240 + LEGEND_ROW * len(result.runs)),
+                       height=240 + LEGEND_ROW * len(result.runs),
+                       optimum=raw.quadratic.loss_star if cfg.fit_intercept else None),
     params={"at_step": at_step}, width="stretch",
 )
 

@@ -53,7 +53,8 @@ def _surface_args(result, run="raw"):
 def _loss_args(result):
     return (result.losses(),), dict(title="loss", runs=list(result.runs),
                                     dashed=tuple(n for n, r in result.runs.items() if r.method != "plain"),
-                                    current_step=int(result.runs["raw"].path["step"].iloc[-1]))
+                                    current_step=int(result.runs["raw"].path["step"].iloc[-1]),
+                                    optimum=result.runs["raw"].quadratic.loss_star)
 
 
 def _rate_args(result):
