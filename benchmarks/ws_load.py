@@ -83,7 +83,7 @@ MiB = 2**20
 CHARTS = ("vega_lite_chart", "arrow_vega_lite_chart")
 FINISHED = ForwardMsg.ScriptFinishedStatus.FINISHED_SUCCESSFULLY
 FAILURE_TEXT = "This view hit an unexpected problem"  # dashboard/guard.py
-DEFAULT_URL = "/training?lesson=deep_sigmoid"
+DEFAULT_URL = "/training?lesson=deep_sigmoid&predict=0"  # the lesson's charts at once (no question first)
 DEFAULT_MOVE = "train_step=10"
 SCENARIOS = ("same", "distinct", "rerun", "sequential")
 HEALTH_EVERY = 0.25

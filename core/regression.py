@@ -17,6 +17,17 @@ Because the loss is quadratic, the iterates have a closed form,
 
 which is what :func:`descent_at` evaluates: any step, even the millionth,
 costs the same, and the result equals plain iteration (see the tests).
+
+Momentum keeps a velocity. With e = theta - theta* and g = H e the gradient,
+
+    heavy ball:  v_{k+1} = beta v_k - lr g(theta_k),             theta_{k+1} = theta_k + v_{k+1}
+    Nesterov:    v_{k+1} = beta v_k - lr g(theta_k + beta v_k),  theta_{k+1} = theta_k + v_{k+1}
+
+and since v_k = theta_k - theta_{k-1}, the pair (e_{k+1}, e_k) is a fixed matrix T times
+(e_k, e_{k-1}) (:func:`momentum_matrix`). Iterate k is T^k applied to (e_0, e_0), and
+:func:`momentum_at` raises T to any power by repeated squaring. The largest |eigenvalue| of T
+is the per-step rate of the slowest direction (:func:`spectral_radius`); plain descent is
+beta = 0.
 """
 
 from __future__ import annotations
@@ -43,7 +54,18 @@ __all__ = [
     "loss_grid",
     "sample_steps",
     "DIVERGENCE_FACTOR",
+    "METHODS",
+    "momentum_matrix",
+    "matrix_powers",
+    "momentum_at",
+    "spectral_radius",
+    "stable_lr_limit",
+    "steps_to_settle",
+    "best_rates",
 ]
+
+#: the descent methods: plain gradient descent, heavy-ball momentum, Nesterov's momentum
+METHODS = ("plain", "momentum", "nesterov")
 
 #: a run counts as diverged once its loss exceeds this many times its start
 #: (or becomes inf/NaN); growth past the stable rate is geometric, so this
@@ -189,6 +211,12 @@ def descent_at(q: Quadratic, steps, *, lr: float, theta0: np.ndarray) -> Traject
         theta = q.theta_star[None, :] + coeff @ q.eigvecs.T
         loss = q.loss_star + 0.5 * np.sum(coeff * coeff * q.eigvals[None, :], axis=1)
     start = q.loss_star + 0.5 * float(np.sum(c * c * q.eigvals))
+    return _trajectory(q, steps, theta, loss, lr=lr, start=start)
+
+
+def _trajectory(q: Quadratic, steps: np.ndarray, theta: np.ndarray, loss: np.ndarray, *, lr: float,
+                start: float) -> Trajectory:
+    """The iterates up to the first non-finite or exploded one (loss past DIVERGENCE_FACTOR × start)."""
     limit = DIVERGENCE_FACTOR * max(start, 1e-12)
     bad = ~np.isfinite(loss) | (loss > limit) | ~np.isfinite(theta).all(axis=1)
     diverged_at = None
@@ -256,6 +284,120 @@ def steps_to_within(q: Quadratic, *, lr: float, theta0, rel: float = 0.01,
         else:
             lo = mid
     return hi
+
+
+# ---------------------------------------------------------------- momentum
+
+def momentum_matrix(q: Quadratic, *, lr: float, beta: float, nesterov: bool = False) -> np.ndarray:
+    """T: (2p, 2p) with (e_{k+1}, e_k) = T (e_k, e_{k-1}), where e = theta - theta*.
+
+    heavy ball: e_{k+1} = (I - lr H) e_k + beta (e_k - e_{k-1})
+    Nesterov:   e_{k+1} = (I - lr H) (e_k + beta (e_k - e_{k-1}))
+    """
+    p = len(q.theta_star)
+    eye, zero = np.eye(p), np.zeros((p, p))
+    g = eye - lr * q.hessian  # one plain step: e -> (I - lr H) e
+    if nesterov:
+        top = np.hstack([(1 + beta) * g, -beta * g])
+    else:
+        top = np.hstack([g + beta * eye, -beta * eye])
+    return np.vstack([top, np.hstack([eye, zero])])
+
+
+def matrix_powers(T: np.ndarray, ks) -> np.ndarray:
+    """T: (m, m), ks: (k,) non-negative ints -> (k, m, m), T**ks[i], by repeated squaring."""
+    ks = np.asarray(ks, dtype=np.int64)
+    out = np.broadcast_to(np.eye(len(T)), (len(ks), *T.shape)).copy()
+    square = T.copy()
+    with np.errstate(over="ignore", invalid="ignore"):
+        for bit in range(int(ks.max()).bit_length() if len(ks) else 0):
+            odd = (ks >> bit) & 1 == 1
+            out[odd] = out[odd] @ square
+            square = square @ square
+    return out
+
+
+def momentum_at(q: Quadratic, steps, *, lr: float, beta: float, theta0: np.ndarray,
+                nesterov: bool = False) -> Trajectory:
+    """Descent with momentum on ``q`` at the given step numbers, starting at rest (v_0 = 0).
+
+    steps: (k,) non-negative ints. The same :class:`Trajectory` as :func:`descent_at` (which it
+    equals for beta = 0), cut at divergence the same way.
+    """
+    steps = np.asarray(steps, dtype=np.int64)
+    e0 = np.asarray(theta0, dtype=np.float64) - q.theta_star
+    T = momentum_matrix(q, lr=lr, beta=beta, nesterov=nesterov)
+    with np.errstate(over="ignore", invalid="ignore"):
+        e = (matrix_powers(T, steps) @ np.r_[e0, e0])[:, : len(e0)]  # (k, p)
+        theta = q.theta_star[None, :] + e
+        loss = q.loss_star + 0.5 * np.einsum("ki,ij,kj->k", e, q.hessian, e)
+    return _trajectory(q, steps, theta, loss, lr=lr, start=q.loss_star + 0.5 * float(e0 @ q.hessian @ e0))
+
+
+def spectral_radius(T: np.ndarray) -> float:
+    """The largest |eigenvalue| of T: the per-step contraction of the slowest direction (< 1: converges)."""
+    return float(np.abs(np.linalg.eigvals(T)).max())
+
+
+def stable_lr_limit(q: Quadratic, *, beta: float = 0.0, nesterov: bool = False) -> float:
+    """The largest stable learning rate of the method, measured: the edge where the spectral radius of
+    its :func:`momentum_matrix` reaches 1, found by bisection (for plain descent, 2/λ_max)."""
+    def stable(lr: float) -> bool:
+        return spectral_radius(momentum_matrix(q, lr=lr, beta=beta, nesterov=nesterov)) < 1.0
+
+    lo, hi = 1e-3 / q.eigvals[-1], 8.0 / q.eigvals[-1]  # stable, unstable (every limit is below 4/λ_max)
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if stable(mid) else (lo, mid)
+    return float(lo)
+
+
+def steps_to_settle(q: Quadratic, *, lr: float, beta: float, theta0, nesterov: bool = False,
+                    rel: float = 0.01, max_steps: int = 10**7, block: int = 4096) -> int | None:
+    """First step from which the loss stays within ``rel`` of the optimum (loss <= (1+rel) L*).
+
+    Momentum's loss goes up and down, so a first visit is not enough: the run is read block by
+    block (each block is T^0 .. T^(block-1) applied to the state at its start) until it has stayed
+    within for ``3 / (1 - rate)`` steps (three e-foldings of the slowest direction, at least one
+    block). None if the method is unstable or has not settled by ``max_steps``. For beta = 0 it
+    equals :func:`steps_to_within` (plain descent's loss never rises).
+    """
+    T = momentum_matrix(q, lr=lr, beta=beta, nesterov=nesterov)
+    rate = spectral_radius(T)
+    if not rate < 1.0:
+        return None
+    target = q.loss_star * (1.0 + rel) + 1e-12
+    window = max(block, int(np.ceil(3.0 / (1.0 - rate))))
+    powers = matrix_powers(T, np.arange(block))  # (block, 2p, 2p)
+    jump = powers[-1] @ T  # T^block
+    e0 = np.asarray(theta0, dtype=np.float64) - q.theta_star
+    state, p, start, last_above = np.r_[e0, e0], len(e0), 0, -1
+    while start < max_steps:
+        e = (powers @ state)[:, :p]
+        above = np.flatnonzero(q.loss_star + 0.5 * np.einsum("ki,ij,kj->k", e, q.hessian, e) > target)
+        if len(above):
+            last_above = start + int(above[-1])
+        start += block
+        if start - (last_above + 1) >= window:
+            return last_above + 1
+        state = jump @ state
+    return None
+
+
+def best_rates(q: Quadratic) -> dict[str, float]:
+    """The best per-step rates for this surface's condition number κ (Distill, "Why Momentum Really
+    Works"): plain descent at its best rate, (κ-1)/(κ+1); heavy ball at its best rate and β,
+    (√κ-1)/(√κ+1); with the learning rate and β that reach them."""
+    lo, hi = float(q.eigvals[0]), float(q.eigvals[-1])
+    if not lo > 0:  # a flat direction (collinear features): no rate below 1 is possible
+        return {"plain": 1.0, "plain_lr": 2.0 / hi, "momentum": 1.0, "momentum_lr": 1.0 / hi, "momentum_beta": 1.0}
+    kappa = hi / lo
+    root = np.sqrt(kappa)
+    return {
+        "plain": (kappa - 1) / (kappa + 1), "plain_lr": 2.0 / (hi + lo),
+        "momentum": (root - 1) / (root + 1), "momentum_lr": (2.0 / (np.sqrt(hi) + np.sqrt(lo))) ** 2,
+        "momentum_beta": ((root - 1) / (root + 1)) ** 2,
+    }
 
 
 def sample_steps(steps: int, max_points: int = 400) -> np.ndarray:

@@ -27,6 +27,7 @@ threadpool_limits(limits=1, user_api="blas")
 gc.set_threshold(50_000, 50, 100)
 
 from dashboard.guard import run_guarded  # noqa: E402
+from dashboard.predict import run_view  # noqa: E402
 from dashboard.registry import ALL_VIEWS  # noqa: E402
 from dashboard.state import capture_link, keep_settings  # noqa: E402
 from dashboard.style import ICON, page_css, sidebar_state  # noqa: E402
@@ -51,5 +52,5 @@ keep_settings()  # app-wide switches survive page switches (a widget's state is 
 presenter_from_url()
 reset_chart_keys()
 run_guarded(lambda: before_page(current.url_path))
-run_guarded(current.run)
+run_guarded(lambda: run_view(current))  # a lesson's open question stops the view before its charts
 run_guarded(lambda: after_page(current.url_path))

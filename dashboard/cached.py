@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import dataclasses
 
+import pandas as pd
 import streamlit as st
 
 from core.data import Dataset, load_dataset
@@ -24,6 +25,18 @@ def _landscape(config: LandscapeConfig) -> LandscapeResult:
 def landscape(config: LandscapeConfig) -> LandscapeResult:
     """The experiment for ``config``; the scrub position does not rerun it."""
     return _landscape(dataclasses.replace(config, at_step=LandscapeConfig.at_step))
+
+
+@st.cache_data(max_entries=MEDIUM, show_spinner=False)
+def _landscape_rates(config: LandscapeConfig) -> pd.DataFrame:
+    return landscape(config).rates()
+
+
+def landscape_rates(config: LandscapeConfig) -> pd.DataFrame:
+    """(run, lr_scale, rate) of the experiment for ``config`` (``LandscapeResult.rates``); the learning
+    rate, the steps and the scrub position do not change it."""
+    return _landscape_rates(dataclasses.replace(config, at_step=LandscapeConfig.at_step, steps=1,
+                                                lr_scale=LandscapeConfig.lr_scale))
 
 
 @st.cache_data(max_entries=SMALL, show_spinner=False)

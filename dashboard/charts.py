@@ -24,6 +24,9 @@ MAX_ROWS = 5000
 RUN_COLORS = {run: s.color for run, s in palette.RUNS.items()}
 RUN_LABELS = {run: s.label for run, s in palette.RUNS.items()}
 FEATURE_SCHEME = "tableau10"
+#: the colour of a second descent path on a surface (momentum): black dashes on a white halo, apart
+#: from the plain path's white line and orange dots on every band of the viridis surface
+SECOND_PATH = "#000000"
 
 
 def finite(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
@@ -126,7 +129,8 @@ def strip(df: pd.DataFrame, *, title: str, x_title: str, domain: tuple[float, fl
 def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str, y_title: str,
             extent: tuple[float, float, float, float], optimum: tuple[float, float],
             current: pd.DataFrame | None = None, band_domain: tuple[float, float] | None = None,
-            size: int = 270, cursor: str | None = None) -> alt.LayerChart:
+            size: int = 270, cursor: str | None = None,
+            second: pd.DataFrame | None = None) -> alt.LayerChart:
     """The loss surface as a banded heatmap with the descent path on top, ``size`` px square (with its
     axes it fits a phone's 358 px column).
 
@@ -134,7 +138,8 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
     loss); current: one row, the iterate shown by the scrubber. With ``cursor``
     (a Vega-Lite param name, its value set when drawn) the path is drawn up to
     that step and the current iterate is the last one there: one chart for
-    every position of a scrubber.
+    every position of a scrubber. second: (step, w_a, w_b, loss), a second descent on the same
+    surface (with momentum), drawn dashed in orange up to the same step.
     """
     grid = finite(grid)
     path = finite(path)
@@ -168,10 +173,13 @@ def surface(grid: pd.DataFrame, path: pd.DataFrame, *, title: str, x_title: str,
                            "filled": True},
                 x=x, y=y, tooltip=[nominal("what")])
     layers = [heat, line, dots, star]
+    if second is not None and not second.empty:
+        lines, square = _second_path(finite(second), shown, x, y)
+        layers[1:1] = lines
+        layers += [square] if cursor else []
     marker = {"type": "circle", "size": 260, "color": "#ff2d55", "stroke": "white", "strokeWidth": 2,
               "opacity": 1, "clip": True}
-    last = [{"joinaggregate": [{"op": "max", "field": "step", "as": "last_step"}]},
-            {"filter": "datum.step == datum.last_step"}]
+    last = last_of()
     if cursor and not path.empty:
         layers.append(view(path, mark=marker, transform=shown + last, x=x, y=y,
                            tooltip=[quant("step"), quant("loss", format=".4g")]))
@@ -193,11 +201,33 @@ def decade_ticks(top: int) -> list[int]:
     return ticks
 
 
+def _second_path(path: pd.DataFrame, shown: list[dict], x: dict, y: dict) -> tuple[list, alt.Chart]:
+    """A second descent on a surface: black dashes on a white halo (seen on every band), and its
+    iterate at the scrubber's step as a white-edged black square."""
+    line = {"type": "line", "clip": True}
+    halo = view(path, mark={**line, "color": "white", "strokeWidth": 5, "opacity": 0.85},
+                transform=shown, x=x, y=y, order=quant("step"))
+    dashes = view(path, mark={**line, "color": SECOND_PATH, "strokeWidth": 2.5, "strokeDash": [6, 3]},
+                  transform=shown, x=x, y=y, order=quant("step"))
+    square = view(path, mark={"type": "square", "size": 200, "color": SECOND_PATH, "stroke": "white",
+                              "strokeWidth": 2, "opacity": 1, "clip": True},
+                  transform=shown + last_of(), x=x, y=y, tooltip=[quant("step"), quant("loss", format=".4g")])
+    return [halo, dashes], square
+
+
+def last_of() -> list[dict]:
+    """A Vega-Lite transform keeping only the row of the largest step (after a cursor's filter)."""
+    return [{"joinaggregate": [{"op": "max", "field": "step", "as": "last_step"}]},
+            {"filter": "datum.step == datum.last_step"}]
+
+
 @memo
 def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = True,
                 runs: Sequence[str] | None = None, current_step: int | None = None,
-                height: int = 300, cursor: str | None = None) -> alt.LayerChart:
-    """Loss against step, one line per run, log-scale loss.
+                height: int = 300, cursor: str | None = None, dashed: Sequence[str] = (),
+                optimum: float | None = None) -> alt.LayerChart:
+    """Loss against step, one line per run, log-scale loss; the ``dashed`` runs' lines dashed; with
+    ``optimum`` (a positive loss) a grey rule marks the least-squares optimum's loss.
 
     df: (run, step, loss); only positive finite losses are drawn. A dashed
     rule marks ``current_step``, or with ``cursor`` (a Vega-Lite param name)
@@ -211,12 +241,21 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
     log_axis = {"scale": {"type": "symlog"}, "axis": {"values": decade_ticks(top), "format": ","}}
     xq = quant(x, title=x + (" (log scale)" if log_x else ""), **(log_axis if log_x else {}))
     yq = quant("loss", title="loss (log scale)", scale={"type": "log"})
+    dash = {}
+    if dashed:  # a second cue for runs that share a colour: their lines dashed
+        labels = [palette.label(r) for r in runs]
+        dash = {"strokeDash": nominal("run", title=None, legend=None, scale={
+            "domain": labels, "range": [[6, 3] if r in dashed else [1, 0] for r in runs]})}
     layers = [view(
         df, mark={"type": "line", "strokeWidth": 2.5}, x=xq, y=yq,
         color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
-        tooltip=[nominal("run"), quant(x), quant("loss", format=".4g")],
+        tooltip=[nominal("run"), quant(x), quant("loss", format=".4g")], **dash,
     ), run_markers(marker_rows(df, x, log=log_x), x=quant(x), y=quant("loss"), runs=runs)]
     rule = {"type": "rule", "color": "#ff2d55", "strokeDash": [5, 3], "strokeWidth": 2}
+    if optimum is not None and np.isfinite(optimum) and optimum > 0:
+        layers.append(view(pd.DataFrame({"loss": [float(optimum)], "what": ["the least-squares optimum"]}),
+                           mark={"type": "rule", "color": palette.LABEL, "strokeWidth": 1.5, "strokeDash": [2, 2]},
+                           y=quant("loss"), tooltip=[nominal("what"), quant("loss", format=".4g")]))
     if cursor:
         layers.append(view(pd.DataFrame({"at": [0]}), mark=rule, transform=[{"calculate": cursor, "as": x}],
                            x=quant(x)))
@@ -224,3 +263,32 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
         layers.append(view(pd.DataFrame({x: [current_step]}), mark=rule, x=quant(x)))
     chart = layer(*layers, title=title, height=height)
     return with_cursor(chart, cursor, int(df[x].max()) if len(df) else 0)
+
+
+@memo
+def rate_curves(df: pd.DataFrame, limits: pd.DataFrame, *, title: str, current: float,
+                runs: Sequence[str], dashed: Sequence[str] = (), height: int = 260) -> alt.LayerChart:
+    """Per-step rate against learning rate, one line per run, with the stable limit marked.
+
+    df: (run, lr_scale, rate); limits: (run, lr_scale), each run's measured stable limit (where its
+    rate reaches 1). A rule at rate 1 (above it the error grows), a dashed rule at ``current``, the
+    learning rate on screen, and a marker where each run's curve crosses 1.
+    """
+    df, limits = _labelled(finite(df)), _labelled(finite(limits))
+    labels = [palette.label(r) for r in runs]
+    dash = {"strokeDash": nominal("run", title=None, legend=None, scale={
+        "domain": labels, "range": [[6, 3] if r in dashed else [1, 0] for r in runs]})}
+    xq = quant("lr_scale", title="learning rate (× plain descent's largest stable rate)")
+    yq = quant("rate", title="per-step rate ρ (error × ρ each step)", scale={"domain": [0, 1.5]})
+    lines = view(df, mark={"type": "line", "strokeWidth": 2.5, "clip": True}, x=xq, y=yq,
+                 color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
+                 tooltip=[nominal("run"), quant("lr_scale", format=".3g"), quant("rate", format=".6g")], **dash)
+    one = view(pd.DataFrame({"rate": [1.0], "what": ["rate 1: the stable limit"]}),
+               mark={"type": "rule", "color": palette.LABEL, "strokeWidth": 1.5}, y=quant("rate"),
+               tooltip=[nominal("what")])
+    now = view(pd.DataFrame({"lr_scale": [float(current)], "what": ["the learning rate on screen"]}),
+               mark={"type": "rule", "color": "#ff2d55", "strokeDash": [5, 3], "strokeWidth": 2},
+               x=quant("lr_scale"), tooltip=[nominal("what")])
+    edge = run_markers(limits.assign(rate=1.0), x=quant("lr_scale"), y=quant("rate"), runs=runs, size=110,
+                       tooltip=[nominal("run"), quant("lr_scale", title="stable up to (×)", format=".3g")])
+    return layer(lines, one, now, edge, title=title, height=height)

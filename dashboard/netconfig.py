@@ -13,7 +13,7 @@ from core.data import DATASET_INFO
 from core.params import specs
 from core.training import TrainConfig
 from dashboard.selections import CompareView
-from dashboard.state import PageState, choice, select_slider, slider, toggle
+from dashboard.state import PageState, choice, number, select_slider, slider, toggle
 
 LRS = (0.0001, 0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.2, 0.3, 0.5, 1.0, 2.0, 3.0, 5.0, 10.0)
 BATCHES = (2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -76,7 +76,7 @@ def _widget(name: str) -> None:
     elif name in OPTIONS:
         select_slider(TrainConfig, name, label, _options(name), format_func=lambda v: f"{v:g}")
     elif name == "seed":
-        st.number_input(label, min_value=int(spec.low), max_value=int(spec.high), step=1, key=name)
+        number(TrainConfig, name, label)
     else:
         slider(TrainConfig, name, label,
                step=None if spec.kind == "int" else (0.05 if (spec.high or 1) <= 1 else 0.1))

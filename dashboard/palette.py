@@ -27,6 +27,11 @@ class RunStyle:
 RUNS: dict[str, RunStyle] = {
     "raw": RunStyle("raw features", "#D55E00", "square"),  # Okabe–Ito vermillion
     "standardized": RunStyle("standardized features", "#0072B2", "circle"),  # blue
+    # descent with momentum on a surface: the surface's colour, its own marker (and a dashed line)
+    "raw-momentum": RunStyle("raw, momentum", "#D55E00", "diamond"),
+    "raw-nesterov": RunStyle("raw, Nesterov", "#D55E00", "diamond"),
+    "standardized-momentum": RunStyle("standardized, momentum", "#0072B2", "triangle-up"),
+    "standardized-nesterov": RunStyle("standardized, Nesterov", "#0072B2", "triangle-up"),
     "none": RunStyle("no normalization", "#D55E00", "square"),
     "batch": RunStyle("batch norm", "#0072B2", "circle"),
     "layer": RunStyle("layer norm", "#009E73", "triangle-up"),  # bluish green

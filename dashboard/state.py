@@ -38,8 +38,13 @@ NOTICES = "_notices::"  # + family: the link's problems, shown while on the fami
 ON_VIEW = "_on_view"  # the view of the previous run: another one means "entering"
 PENDING = "_notices_pending"  # notices about the link found before its view ran (its lesson)
 WRITTEN = "_url_written"  # the query the app last wrote: an address that differs is a link
-#: link parameters that are not config fields: a lesson to open, presenter mode
-APP_KEYS = ("lesson", "presenter")
+#: link parameters that are not config fields: a lesson to open, presenter mode, the controls and
+#: sections a teacher hid (``hide=lr,depth``), the lessons' questions switched off (``predict=0``)
+APP_KEYS = ("lesson", "presenter", "hide", "predict")
+HIDE = "_hide"  # the names of the controls and sections hidden on every view (a frozenset)
+PREDICT_OFF = "_predict_off"  # True when a link said predict=0: lessons open without their question
+DRAWN = "_drawn"  # this run's controls: field name -> label (the share panel lists them)
+PAGE_STATE = "_page_state"  # this run's PageState (a view stopped before its charts still writes its address)
 MAX_LISTED = 6  # problems listed in a notice; the rest are counted
 
 
@@ -81,9 +86,21 @@ def _wrote(params: dict[str, str]) -> None:
     st.session_state[WRITTEN] = {k: [v] for k, v in params.items()}
 
 
+def trim_params() -> dict[str, str]:
+    """``hide=`` and ``predict=0`` while the session has them: every view's address keeps them."""
+    ss = st.session_state
+    params = {"hide": ",".join(sorted(ss[HIDE]))} if ss.get(HIDE) else {}
+    return params | ({"predict": "0"} if ss.get(PREDICT_OFF) else {})
+
+
+def is_hidden(name: str) -> bool:
+    """Whether a link hid the control or section ``name`` (``hide=name``)."""
+    return name in st.session_state.get(HIDE, ())
+
+
 def write_no_settings() -> None:
-    """A view without settings (home): its address holds none."""
-    params = {"presenter": "1"} if st.session_state.get("presenter") else {}
+    """A view without settings (home): its address holds none (but the trimming of a lesson link)."""
+    params = trim_params() | ({"presenter": "1"} if st.session_state.get("presenter") else {})
     _wrote(params)
     if dict(st.query_params.to_dict()) != params:
         st.query_params.from_dict(params)
@@ -173,6 +190,7 @@ class PageState:
 
         reset_chart_keys(owner)
         ss = st.session_state
+        ss[PAGE_STATE] = self
         capture_link()  # a page file run on its own (no app.py) reads its own link
         self.owner, self.family = owner, family_of(owner) or owner
         self._store = ss.setdefault(STORE + self.family, {})
@@ -303,6 +321,7 @@ class PageState:
         from dashboard.teach import lesson_params  # the open lesson's key, while its settings hold
 
         params.update(lesson_params(self.owner))
+        params.update(trim_params())
         for k, v in (extra or {}).items():
             params[k] = str(v)
         if ss.get("presenter"):
@@ -322,6 +341,15 @@ def keep_settings() -> None:
             ss[key] = ss[key]
 
 
+def number(cls, name: str, label: str, *, help: str | None = None, container=st, **kw):
+    """A whole-number box over the field's declared range (a seed)."""
+    if not drawn(name, label):
+        return st.session_state.get(name)
+    spec = _spec(cls, name)
+    return container.number_input(label, min_value=int(spec.low), max_value=int(spec.high), step=1, key=name,
+                                  help=help or _help(cls, name), **kw)
+
+
 def known_keys() -> set[str]:
     """Every field name of every family, and APP_KEYS."""
     return {f for classes in FAMILIES.values() for cls in classes for f in specs(cls)} | set(APP_KEYS)
@@ -335,6 +363,13 @@ def _spec(cls, name: str) -> Spec:
     return specs(cls)[name]
 
 
+def drawn(name: str, label: str) -> bool:
+    """Note a control of this run (for the share panel); False when a link hid it (draw nothing:
+    its value stays the one its settings hold)."""
+    st.session_state.setdefault(DRAWN, {})[name] = label
+    return not is_hidden(name)
+
+
 def _help(cls, name: str) -> str | None:
     for f in dataclasses.fields(cls):
         if f.name == name:
@@ -345,6 +380,8 @@ def _help(cls, name: str) -> str | None:
 def slider(cls, name: str, label: str, *, step=None, format: str | None = None,
            help: str | None = None, container=st, **kw):
     """A slider over the field's declared range."""
+    if not drawn(name, label):
+        return st.session_state.get(name)
     spec = _spec(cls, name)
     lo, hi = spec.low, spec.high
     if spec.kind == "int":
@@ -359,6 +396,8 @@ def select_slider(cls, name: str, label: str, options: Sequence[Any], *,
                   format_func: Callable[[Any], str] = str, help: str | None = None,
                   container=st, **kw):
     """A slider over a list of values (e.g. log-spaced learning rates)."""
+    if not drawn(name, label):
+        return st.session_state.get(name)
     return container.select_slider(label, options=list(options), format_func=format_func, key=name,
                                    help=help or _help(cls, name), **kw)
 
@@ -366,6 +405,8 @@ def select_slider(cls, name: str, label: str, options: Sequence[Any], *,
 def choice(cls, name: str, label: str, *, labels: dict[Any, str] | None = None,
            horizontal: bool = True, help: str | None = None, container=st, **kw):
     """Pick one of the field's declared choices."""
+    if not drawn(name, label):
+        return st.session_state.get(name)
     spec = _spec(cls, name)
     fmt = (lambda v: labels.get(v, str(v))) if labels else str
     if horizontal and len(spec.choices) <= 4:
@@ -377,4 +418,6 @@ def choice(cls, name: str, label: str, *, labels: dict[Any, str] | None = None,
 
 
 def toggle(cls, name: str, label: str, *, help: str | None = None, container=st, **kw):
+    if not drawn(name, label):
+        return st.session_state.get(name)
     return container.toggle(label, key=name, help=help or _help(cls, name), **kw)

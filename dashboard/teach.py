@@ -11,15 +11,17 @@ from __future__ import annotations
 import streamlit as st
 
 from core.params import Notice, specs
-from dashboard import upload
+from dashboard import predict, trim, upload
 from dashboard.lessons import LESSONS, Lesson, lesson
 from dashboard.registry import ALL_VIEWS, FAMILIES, VIEW_ONLY, family_of
 from dashboard.state import (
+    APP_KEYS,
     LINK,
     UNKNOWN,
     WRITTEN,
     family_defaults,
     family_settings,
+    is_hidden,
     link_query,
     pend_notice,
     set_family,
@@ -39,6 +41,8 @@ def apply(item: Lesson) -> None:
     """Open a lesson: its view's family gets the lesson's settings (every other one its default)."""
     ss = st.session_state
     set_family(family_of(item.view), item.settings)
+    if ss.get(_ACTIVE) != item.key:  # opened afresh (not "back to the lesson"): its question again
+        predict.forget(item.key)
     ss[_ACTIVE] = item.key
     ss[_GOTO] = item.view
 
@@ -68,8 +72,12 @@ def lesson_params(url_path: str) -> dict[str, str]:
 
 
 def measured(what) -> None:
-    """A view hands over what it drew (its runs, its landscape): the lesson's verdict is measured on it."""
-    st.session_state[_MEASURED] = what
+    """A view hands over what it drew (its runs, its landscape): the lesson's verdict is measured on it.
+    While the lesson's question waits for an answer the view stops here, before its charts."""
+    ss = st.session_state
+    ss[_MEASURED] = what
+    if ss.get(_BOX) is not None and predict.asking(active_lesson()):
+        raise predict.Veiled
 
 
 def _view_path(url_path: str) -> str:
@@ -103,7 +111,7 @@ def _home_notices(current_url_path: str) -> None:
     notices = take_pending()
     if link is not None and not link["read"] and "lesson" not in link["query"]:
         link["read"] = True
-        notices += [Notice(k, UNKNOWN) for k in link_query() if k not in ("lesson", "presenter")]
+        notices += [Notice(k, UNKNOWN) for k in link_query() if k not in APP_KEYS]
     show_link_notices(notices)
 
 
@@ -112,6 +120,7 @@ def before_page(current_url_path: str) -> None:
     ss.pop(_MEASURED, None)
     ss.pop(_BOX, None)
     _open_link_lesson()
+    trim.begin_run()
     goto = ss.pop(_GOTO, None)
     if goto is not None and goto != current_url_path:
         link = ss.get(LINK) or {}
@@ -146,7 +155,11 @@ def _lesson_box() -> None:
         c1.button("Back to the lesson's settings", key="lesson_back", on_click=apply, args=(item,),
                   icon=":material/undo:")
     c2.button(":material/close:", key="lesson_close", help="Close the lesson note", on_click=close_lesson)
+    if ss.get(predict.VEILED):
+        predict.ask(c1, item)
+        return
     check = getattr(item, "check", None)
+    predict.reveal(c1, item, what)
     if what is not None and check is not None:
         verdict = check(what)
         icon = ":material/check_circle:" if verdict.holds else ":material/help:"
@@ -167,17 +180,23 @@ def after_page(current_url_path: str) -> None:
         write_no_settings()
     with st.sidebar:
         st.divider()
-        with st.expander("Lessons", icon=":material/school:"):
-            st.caption("One click sets up a view and says what to look for.")
-            for item in LESSONS:
-                st.button(item.title, key=f"side-lesson-{item.key}", on_click=apply, args=(item,),
-                          width="stretch")
-        with st.expander("Link to this view", icon=":material/link:"):
-            st.caption("Opening this address elsewhere shows the same view with the same settings.")
-            st.code(share_url(), language=None, wrap_lines=True)
-            upload.link_note(current_url_path)  # a link cannot carry an uploaded file: its data instead
-        st.toggle("Presenter mode (larger type)", key="presenter",
-                  help="Larger text and full-width charts, for a projector.")
+        item = active_lesson()
+        trim.reset_buttons(current_url_path, item if item and item.view == current_url_path else None)
+        if not is_hidden("lessons"):
+            with st.expander("Lessons", icon=":material/school:"):
+                st.caption("One click sets up a view and says what to look for.")
+                for x in LESSONS:
+                    st.button(x.title, key=f"side-lesson-{x.key}", on_click=apply, args=(x,),
+                              width="stretch")
+        if not is_hidden("link"):
+            with st.expander("Link to this view", icon=":material/link:"):
+                st.caption("Opening this address elsewhere shows the same view with the same settings.")
+                st.code(share_url(), language=None, wrap_lines=True)
+                upload.link_note(current_url_path)  # a link cannot carry an uploaded file: its data instead
+            trim.share_panel(share_url().split("?", 1)[0], bool(item and item.view == current_url_path))
+        if not is_hidden("presenter"):
+            st.toggle("Presenter mode (larger type)", key="presenter",
+                      help="Larger text and full-width charts, for a projector.")
     if ss.get("presenter"):
         st.html(PRESENTER_CSS)
         if st.query_params.get("presenter") != "1":

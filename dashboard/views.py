@@ -305,7 +305,12 @@ def three_digits(df: pd.DataFrame) -> dict:
 
 
 def export_menu(files: list[tuple[str, object, str, str]]) -> None:
-    """A sidebar expander of download buttons: (label, data or callable, file name, mime)."""
+    """A sidebar expander of download buttons: (label, data or callable, file name, mime); none when a
+    link hid it (``hide=export``)."""
+    from dashboard.state import is_hidden
+
+    if is_hidden("export"):
+        return
     with st.sidebar.expander("Export", icon=":material/download:"):
         for i, (label, data, name, mime) in enumerate(files):
             st.download_button(label, data, file_name=name, mime=mime, key=f"export-{i}",

@@ -6,6 +6,7 @@ from streamlit.errors import StreamlitPageNotFoundError
 from dashboard import cached
 from dashboard.lessons import LESSONS
 from dashboard.registry import VIEWS
+from dashboard.state import is_hidden
 from dashboard.teach import apply
 
 
@@ -39,14 +40,15 @@ with c3.container(border=True):
     st.markdown("The network learns a scale γ and a shift β per feature and outputs γ·x̂ + β, "
                 "so it can undo the standardization wherever that helps.")
 
-st.subheader("Lessons")
-st.caption("Each sets up a view in one click and says what to look for. A link with ?lesson=<name> opens one.")
-cols = st.columns(3)
-for i, item in enumerate(LESSONS):
-    with cols[i % 3].container(border=True):
-        st.markdown(f"**{item.title}**  \n{first_sentence(item.look_for)}")
-        st.button("Open this lesson", key=f"home-lesson-{item.key}", on_click=apply, args=(item,),
-                  icon=":material/school:")
+if not is_hidden("lessons"):
+    st.subheader("Lessons")
+    st.caption("Each sets up a view in one click and says what to look for. A link with ?lesson=<name> opens one.")
+    cols = st.columns(3)
+    for i, item in enumerate(LESSONS):
+        with cols[i % 3].container(border=True):
+            st.markdown(f"**{item.title}**  \n{first_sentence(item.look_for)}")
+            st.button("Open this lesson", key=f"home-lesson-{item.key}", on_click=apply, args=(item,),
+                      icon=":material/school:")
 
 st.subheader("The views")
 st.caption("Pick a view in the sidebar. Each one starts with a sentence on what to look at.")

@@ -4,19 +4,25 @@ import dataclasses
 import functools
 
 import numpy as np
+import pandas as pd
 import streamlit as st
 
 from core.experiment import LandscapeConfig, run_landscape
 from dashboard import cached, charts, exports, teach, upload
+from dashboard.momentum_text import momentum_lines
 from dashboard.playback import player
 from dashboard.safe import literal
-from dashboard.state import PageState, select_slider, slider, toggle
+from dashboard.state import PageState, choice, number, select_slider, slider, toggle
 from dashboard.style import chart_columns, intro, presenter_on
 from dashboard.views import draw, export_view
 
 SURFACE_SIZE = {False: 270, True: 320}  # px, square: presenter mode has the whole width for two
 LR_SCALES = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0, 1.01, 1.05, 1.2, 1.5, 2.0)
 STEP_CHOICES = (10, 30, 100, 300, 1_000, 3_000, 10_000, 30_000, 100_000, 300_000, 1_000_000)
+LEGEND_ROW = 30  # px a chart grows by per run: its legend lists one run a line, above the plot
+BETAS = (0.0, 0.5, 0.8, 0.9, 0.95, 0.99, 0.999)
+METHOD_LABELS = {"plain": "Plain", "momentum": "Momentum", "nesterov": "Nesterov"}
+METHOD_NAMES = {"momentum": "heavy-ball momentum", "nesterov": "Nesterov's momentum"}
 
 def short(name: str, limit: int = 24) -> str:
     """A column name for a chart's axis title (Vega-Lite draws it as text)."""
@@ -33,7 +39,14 @@ intro(
 state = PageState("landscape")
 with st.sidebar:
     st.header("Descent")
-    cfg = state.config(LandscapeConfig, options={"lr_scale": LR_SCALES, "steps": STEP_CHOICES})
+    cfg = state.config(LandscapeConfig, options={"lr_scale": LR_SCALES, "steps": STEP_CHOICES,
+                                                 "beta": BETAS})
+    choice(LandscapeConfig, "optimizer", "Method", labels=METHOD_LABELS,
+           help="Plain gradient descent alone, or beside it descent with momentum at the same learning "
+                "rate: heavy ball adds β × the last step to each step; Nesterov takes the gradient where "
+                "that momentum would carry it.")
+    if cfg.optimizer != "plain":
+        select_slider(LandscapeConfig, "beta", "Momentum β", BETAS, format_func=lambda v: f"{v:g}")
     select_slider(LandscapeConfig, "lr_scale", "Learning rate (× largest stable rate)", LR_SCALES,
                   format_func=lambda v: f"{v:g}×")
     select_slider(LandscapeConfig, "steps", "Steps", STEP_CHOICES, format_func=lambda v: f"{v:,}")
@@ -47,8 +60,8 @@ with st.sidebar:
         article = chosen is not None
         slider(LandscapeConfig, "n_samples", "Samples", step=10, disabled=article)
         slider(LandscapeConfig, "noise", "Noise (std)", step=0.1, disabled=article)
-        st.number_input("Data seed", min_value=0, max_value=2**31 - 1, step=1, key="data_seed",
-                        help="default_rng seed; 42 is the article's.", disabled=article)
+        number(LandscapeConfig, "data_seed", "Data seed", help="default_rng seed; 42 is the article's.",
+               disabled=article)
 
 if chosen is None:
     result = cached.landscape(cfg)
@@ -60,6 +73,7 @@ else:
     feature_a, feature_b = (short(n) for n in chosen.dataset.feature_names)
     upload.show_notice(chosen)
 raw, std_run = result.runs["raw"], result.runs["standardized"]
+moving = {name: result.runs.get(f"{name}-{cfg.optimizer}") for name in ("raw", "standardized")}
 
 # scrub along the path (or play it): the choices are the recorded steps, the same for both runs
 steps_recorded = sorted(set(raw.path["step"]).union(std_run.path["step"]))
@@ -83,18 +97,35 @@ def _steps_text(run) -> str:
     if run.diverged_at is not None:
         return f"diverged at step {run.diverged_at:,}"
     if run.steps_to_1pct is None:
-        if run.lr < run.max_stable_lr:  # stable, but slower than steps_to_within looks (a steep valley)
-            return "more than 10,000,000"
-        return "never (at the limit it oscillates)" if run.lr == run.max_stable_lr else "never (unstable rate)"
+        if abs(run.lr - run.max_stable_lr) <= 1e-9 * run.max_stable_lr:
+            return "never (at the limit it oscillates)"
+        return "never (unstable rate)" if run.lr > run.max_stable_lr else "not within 10,000,000 steps"
     return f"{run.steps_to_1pct:,}"
 
 
-for run, label in ((raw, "raw features"), (std_run, "standardized features")):
+def _rate_text(run) -> str:
+    """ρ, the largest |eigenvalue| of the step's matrix: the error shrinks by about ρ each step."""
+    if run.rate >= 1:
+        return f"{run.rate:.3g} (grows)" if run.rate > 1 + 1e-9 else "1 (no shrinking)"
+    return f"{run.rate:.6f}" if run.rate > 0.999 else f"{run.rate:.3g}"
+
+
+def _short(run) -> str:
+    """The table's row label: the surface, and the momentum (if any)."""
+    return run.surface_name if run.method == "plain" else f"{run.surface_name} + {run.method}"
+
+
+def _label(run) -> str:
+    surface = "raw features" if run.surface_name == "raw" else "standardized features"
+    return surface if run.method == "plain" else f"{surface} with {METHOD_NAMES[run.method]}"
+
+
+for run in result.runs.values():
     if run.diverged_at is not None:
         st.error(
-            f"**Gradient descent on {label} diverged at step {run.diverged_at:,}.** "
-            f"The learning rate {run.lr:.3g} is above the largest stable rate "
-            f"2/λ_max = {run.max_stable_lr:.3g}: each step overshoots the valley floor by more than the "
+            f"**Descent on {_label(run)} diverged at step {run.diverged_at:,}.** "
+            f"The learning rate {run.lr:.3g} is above its largest stable rate "
+            f"{run.max_stable_lr:.3g}: each step overshoots the valley floor by more than the "
             "last, so the loss grows without bound. The path is drawn up to the last finite step.",
             icon=":material/warning:",
         )
@@ -111,7 +142,8 @@ for col, run, title, names in (
     # one chart per run for every scrubber position: the browser draws the path up to at_step
     chart = charts.surface(run.surface, run.path, title=title, x_title=names[0], y_title=names[1],
                            extent=run.extent, optimum=run.optimum, band_domain=(band_lo, band_hi),
-                           cursor="at_step", size=SURFACE_SIZE[presenter_on()])
+                           cursor="at_step", size=SURFACE_SIZE[presenter_on()],
+                           second=moving[run.name].path if moving[run.name] is not None else None)
     draw(col, chart, params={"at_step": at_step}, width="content", height="content")  # its own square size
     if run.leaves_view_at is not None:
         col.caption(f"From step {run.leaves_view_at:,} the diverging path leaves the plotted area: the plot is "
@@ -121,21 +153,46 @@ for col, run, title, names in (
         row = current.iloc[0]
         col.caption(f"Step {int(row.step):,}: loss {row.loss:.4g} · learning rate {run.lr:.3g} "
                     f"({cfg.lr_scale:g} × {run.max_stable_lr:.3g})")
+    if moving[run.name] is not None:
+        col.caption(f"White line: plain gradient descent. Black dashes on white, square at the current step: "
+                    f"{METHOD_NAMES[cfg.optimizer]}, β {cfg.beta:g}, same start and learning rate. "
+                    "White cross: the least-squares optimum.")
 
-# the measurements under the pictures, as one small table (its labels wrap instead of being cut short)
+# the measurements under the pictures, as one small table (short headers: it fits a phone's width)
 st.markdown(
-    "| | condition number | largest stable rate | steps to within 1 % of the optimum |\n"
-    "|---|---:|---:|---:|\n"
-    f"| **raw features** | {raw.condition_number:,.0f} | {raw.max_stable_lr:.2e} | {_steps_text(raw)} |\n"
-    f"| **standardized** | {std_run.condition_number:,.2f} | {std_run.max_stable_lr:.3g} | {_steps_text(std_run)} |"
+    "| | stable up to | ρ | steps to 1 % |\n|---|---:|---:|---:|\n"
+    + "\n".join(f"| **{_short(r)}** | {r.max_stable_lr:.3g} | {_rate_text(r)} | {_steps_text(r)} |"
+                for r in result.runs.values())
 )
-for run, name in ((raw, "raw"), (std_run, "standardized")):
+st.caption(f"The Hessian's condition number κ is {raw.condition_number:,.0f} for raw features and "
+           f"{std_run.condition_number:.2f} standardized. Stable up to: the largest stable learning rate, "
+           "measured. ρ: the share of its error the slowest direction keeps each step. Steps to 1 %: until "
+           "the loss stays within 1 % of the least-squares optimum.")
+for run in result.runs.values():
     if run.steps_to_1pct is not None and run.steps_to_1pct > cfg.steps:
-        st.caption(f"The {name} run needs more than its {cfg.steps:,} steps: its path stops short of the optimum.")
+        st.caption(f"The run on {_label(run)} needs more than its {cfg.steps:,} steps: its path stops short "
+                   "of the optimum.")
 
+dashed = tuple(n for n, r in result.runs.items() if r.method != "plain")
+limits = pd.DataFrame({"run": list(result.runs),
+                       "lr_scale": [r.max_stable_lr / r.quadratic.max_stable_lr for r in result.runs.values()]})
+rates = cached.landscape_rates(cfg)
+draw(st, charts.rate_curves(rates, limits, current=cfg.lr_scale, runs=list(result.runs), dashed=dashed,
+                            height=260 + LEGEND_ROW * len(result.runs),
+                            title="How much of the error each step keeps, against the learning rate: above 1 "
+                                  "the descent diverges"),
+     width="stretch")
+raw_rates = rates[(rates["run"] == "raw") & (rates["lr_scale"] < 1)]["rate"]
+st.caption(f"Each marker on the line at 1 is a run's measured stable limit; the dashed red rule is the learning "
+           f"rate on screen, {cfg.lr_scale:g}×. At every stable rate plain descent on raw features keeps at least "
+           f"{raw_rates.min():.5f} of its error each step (its line hugs 1).")
 draw(st,
-    charts.loss_curves(result.losses(), title="Loss against step (both axes logarithmic)",
-                       runs=["raw", "standardized"], cursor="at_step"),
+    charts.loss_curves(result.losses(), title="Loss against step (both axes logarithmic); dotted: the "
+                                              "least-squares optimum" if cfg.fit_intercept else
+                       "Loss against step (both axes logarithmic)",
+                       runs=list(result.runs), cursor="at_step", dashed=dashed,
+                       height=240 + LEGEND_ROW * len(result.runs),
+                       optimum=raw.quadratic.loss_star if cfg.fit_intercept else None),
     params={"at_step": at_step}, width="stretch",
 )
 
@@ -158,6 +215,8 @@ st.markdown(
 - Batch norm does this standardization for the inputs of *every* layer, on every mini-batch.
 """
 )
+if cfg.optimizer != "plain":
+    st.markdown("\n".join(momentum_lines(result)))
 state.write_url()
 export_view("landscape", files=[
     ("Descent paths and surfaces (CSV, zipped)",

@@ -15,7 +15,7 @@ from core.standardize import (
 )
 from dashboard import cached, charts, upload
 from dashboard.safe import literal
-from dashboard.state import PageState, choice, slider, toggle
+from dashboard.state import PageState, choice, drawn, slider, toggle
 from dashboard.style import chart_columns
 from dashboard.views import dataset_label, draw, three_digits
 
@@ -62,8 +62,9 @@ n_max = min(8, data.n_features)
 if data.n_features > 2:
     with st.sidebar:
         st.session_state["n_show"] = min(st.session_state["n_show"], n_max)
-        st.slider("Features to draw", 1, n_max, key="n_show",
-                  help="The features whose scales differ most are drawn.")
+        if drawn("n_show", "Features to draw"):
+            st.slider("Features to draw", 1, n_max, key="n_show",
+                      help="The features whose scales differ most are drawn.")
 names = spread_features(data, cfg.n_show if data.n_features > 2 else 2)
 cols = [data.feature_names.index(n) for n in names]
 X = data.X[:, cols]
@@ -93,16 +94,18 @@ if st.session_state["batch"] > n_batches - 1:
 n_batches = min(n_batches, int(specs(StandardizeConfig)["batch"].high) + 1)  # a large file: the first 501
 if st.session_state["batch"] > n_batches - 1:
     st.session_state["batch"] = n_batches - 1
-c[1].slider("Batch", 0, max(n_batches - 1, 1), key="batch",
-            help="Which mini-batch to look at.", disabled=n_batches < 2)
+if drawn("batch", "Batch"):
+    c[1].slider("Batch", 0, max(n_batches - 1, 1), key="batch",
+                help="Which mini-batch to look at.", disabled=n_batches < 2)
 undo = st.session_state.get("undo", False)
 slider(StandardizeConfig, "gamma", "γ (scale)", step=0.1, container=c[2], disabled=undo)
 slider(StandardizeConfig, "beta", "β (shift)", step=0.1, container=c[3], disabled=undo)
 toggle(StandardizeConfig, "undo", "Undo it: γ = the batch's std, β = its mean")
 if st.session_state["feature"] >= len(names):
     st.session_state["feature"] = 0
-st.selectbox("Feature shown in steps 2 and 3", options=list(range(len(names))),
-             format_func=lambda i: names[i], key="feature")
+if drawn("feature", "Feature shown in steps 2 and 3"):
+    st.selectbox("Feature shown in steps 2 and 3", options=list(range(len(names))),
+                 format_func=lambda i: names[i], key="feature")
 cfg = StandardizeConfig(**{f: st.session_state[f] for f in (
     "dataset", "n_show", "batch_size", "batch", "shuffle_seed", "feature", "gamma", "beta", "undo")})
 
@@ -129,8 +132,9 @@ with s1:
                             "in_batch": np.where(in_batch[shown], "this batch", "other batches"),
                             "index": shown})
     draw(st, charts.batch_scatter(scatter, x=xa, y=xb), width="stretch")
-    st.number_input("Shuffle seed", 0, 9999, key="shuffle_seed",
-                    help="A new seed draws a new random split into batches.")
+    if drawn("shuffle_seed", "Shuffle seed"):
+        st.number_input("Shuffle seed", 0, 9999, key="shuffle_seed",
+                        help="A new seed draws a new random split into batches.")
 with s2:
     st.markdown("**2 · Standardize with the batch's own mean and std**")
     stats = demo.stats

@@ -187,7 +187,7 @@ KEY_CHART_LESSONS = ["valley", "deep_sigmoid", "bad_init", "train_eval"]
 
 @pytest.mark.parametrize("lesson", KEY_CHART_LESSONS)
 def test_presenter_mode_shows_the_lessons_key_chart_on_the_first_screen(browser, server, lesson):
-    context, page = _open(browser, server, f"?lesson={lesson}", "1280x720", True)
+    context, page = _open(browser, server, f"?lesson={lesson}&predict=0", "1280x720", True)
     try:
         _shot(page, f"lesson-{lesson}-presenter")
         assert not _sidebar_open(page), "presenter mode leaves the sidebar open"

@@ -43,14 +43,25 @@ def _surface_args(result, run="raw"):
     path = r.path
     at = int(path["step"].iloc[len(path) // 2])
     shown = path[path["step"] <= at]
+    fast = result.runs.get(f"{run}-{result.config.optimizer}")  # a momentum run on the same surface
+    second = fast.path[fast.path["step"] <= at] if fast is not None else None
     return (r.surface, shown), dict(title="surface", x_title="w_a", y_title="w_b", extent=r.extent,
-                                    optimum=r.optimum, current=shown.tail(1),
+                                    optimum=r.optimum, current=shown.tail(1), second=second,
                                     band_domain=(float(r.surface["band"].min()), float(r.surface["band"].max())))
 
 
 def _loss_args(result):
-    return (result.losses(),), dict(title="loss", runs=["raw", "standardized"],
-                                    current_step=int(result.runs["raw"].path["step"].iloc[-1]))
+    return (result.losses(),), dict(title="loss", runs=list(result.runs),
+                                    dashed=tuple(n for n, r in result.runs.items() if r.method != "plain"),
+                                    current_step=int(result.runs["raw"].path["step"].iloc[-1]),
+                                    optimum=result.runs["raw"].quadratic.loss_star)
+
+
+def _rate_args(result):
+    limits = pd.DataFrame({"run": list(result.runs),
+                           "lr_scale": [r.max_stable_lr / r.quadratic.max_stable_lr for r in result.runs.values()]})
+    return (result.rates(), limits), dict(title="rates", current=result.config.lr_scale, runs=list(result.runs),
+                                          dashed=tuple(n for n, r in result.runs.items() if r.method != "plain"))
 
 
 def _page_data(name: str):
@@ -104,7 +115,12 @@ EXAMPLES = {
     "strip": lambda: _strip_args("seed"),
     "surface": lambda: _surface_args(_default_landscape()),
     "loss_curves": lambda: _loss_args(_default_landscape()),
+    "rate_curves": lambda: _rate_args(_momentum_landscape()),
 }
+
+
+def _momentum_landscape():
+    return _landscape(LandscapeConfig(optimizer="momentum", beta=0.99))
 
 
 def _largest_landscape():
@@ -126,7 +142,11 @@ def _largest_cases() -> dict:
         cases[f"feature_histograms[{name}]"] = ("feature_histograms", lambda n=name: _hist_args(n))
         cases[f"batch_scatter[{name}]"] = ("batch_scatter", lambda n=name: _scatter_args(n, batch_high))
         cases[f"strip[{name}]"] = ("strip", lambda n=name: _strip_args(n, batch_high))
-    for label, result in (("largest", _largest_landscape), ("diverging", _diverging_landscape)):
+    momentum = (("momentum", _momentum_landscape),
+                ("nesterov-diverging", lambda: _landscape(LandscapeConfig(optimizer="nesterov", lr_scale=1.5,
+                                                                          steps=1_000_000))))
+    cases["rate_curves[nesterov-diverging]"] = ("rate_curves", lambda: _rate_args(momentum[1][1]()))
+    for label, result in (("largest", _largest_landscape), ("diverging", _diverging_landscape), *momentum):
         for run in ("raw", "standardized"):
             cases[f"surface[{label}-{run}]"] = ("surface", lambda r=result, u=run: _surface_args(r(), u))
         cases[f"loss_curves[{label}]"] = ("loss_curves", lambda r=result: _loss_args(r()))

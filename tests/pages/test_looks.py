@@ -35,7 +35,7 @@ def _title(spec: dict) -> str:
     return " ".join(t) if isinstance(t, list) else t
 
 
-@pytest.mark.parametrize("query", [{"lesson": "bad_init"}, {"lesson": "bad_init", "compare": "both"}],
+@pytest.mark.parametrize("query", [{"lesson": "bad_init", "predict": "0"}, {"lesson": "bad_init", "compare": "both", "predict": "0"}],
                          ids=["bad_init", "bad_init-both"])
 def test_the_depth_histograms_of_compared_runs_share_one_x_axis(query):
     at = _run(query)

@@ -44,6 +44,9 @@ def test_a_lesson_button_opens_its_view_with_its_settings_and_its_note(item):
         assert at.session_state[name] == value, name
     notes = [m.value for m in at.markdown if m.value.startswith("**Lesson:")]
     assert notes and item.title in notes[0]
+    assert len(at.get("vega_lite_chart")) + len(at.get("arrow_vega_lite_chart")) == 0, "charts before the answer"
+    at.radio(key=f"predict-{item.key}").set_value(0).run()
+    _clean(at)
     assert len(at.get("vega_lite_chart")) + len(at.get("arrow_vega_lite_chart")) > 0
 
 
@@ -145,6 +148,9 @@ def test_an_open_lesson_shows_its_claim_measured_on_the_runs_on_screen(item):
 
     at = _app({"lesson": item.key})
     _clean(at)
+    assert not at.success, f"{item.key}: the verdict shows before the lesson's question is answered"
+    at.radio(key=f"predict-{item.key}").set_value(0).run()  # any answer reveals the charts and the verdict
+    _clean(at)
     expected = verdict(item.key)  # the same settings and seed, computed through core alone
     shown = [s.value for s in at.success] + [w.value for w in at.warning]
     assert expected.text in shown, f"{item.key}: the page shows {shown}, core measures {expected.text!r}"
@@ -152,7 +158,7 @@ def test_an_open_lesson_shows_its_claim_measured_on_the_runs_on_screen(item):
 
 
 def test_a_lesson_whose_settings_changed_measures_its_claim_on_the_new_runs():
-    at = _app({"lesson": "deep_sigmoid", "depth": "2"})
+    at = _app({"lesson": "deep_sigmoid", "depth": "2", "predict": "0"})
     _clean(at)
     verdicts = [s.value for s in at.success] + [w.value for w in at.warning]
     assert verdicts, "no verdict on the changed settings"

@@ -40,7 +40,7 @@ def _specs(at: AppTest) -> list[dict]:
 # ------------------------------------------------------------------ the high-learning-rate lesson
 
 def test_high_lr_lesson_shows_the_diverged_run_up_to_its_divergence_and_labels_its_boundary():
-    at = _app({"lesson": "high_lr"})
+    at = _app({"lesson": "high_lr", "predict": "0"})
     assert at.title[0].value == "Training"
     from core.training import TrainConfig, train
     from dashboard.lessons import lesson

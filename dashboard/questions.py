@@ -1,0 +1,112 @@
+"""Predict, then reveal: each lesson's one question, answered by the measurement.
+
+A :class:`Question` has a prompt and two to four answers; its ``pick`` reads what the lesson's view
+computed (the same object the lesson's check reads: the runs dict or the landscape result) and
+returns the index of the answer the measurement gives (None when it cannot tell, e.g. a run
+diverged before the thing asked about was recorded). No answer is marked right in the text: the
+right one is whatever ``pick`` measures on the runs on screen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from dashboard import observe as ob
+from dashboard.checks import MODE_GAP, PM1, PM1_SHARE, SLOWER_FACTOR
+
+__all__ = ["Question", "QUESTIONS", "question"]
+
+
+@dataclass(frozen=True)
+class Question:
+    prompt: str
+    answers: tuple[str, ...]
+    pick: Callable[[Any], int | None] = field(compare=False, repr=False, default=lambda measured: None)
+
+
+def _two_runs(first: bool, second: bool) -> int:
+    """Answers "only the first", "only the second", "both", "neither" -> the index of what happened."""
+    return {(True, False): 0, (False, True): 1, (True, True): 2, (False, False): 3}[(bool(first), bool(second))]
+
+
+def _valley(result) -> int | None:
+    raw, std = result.runs["raw"].steps_to_1pct, result.runs["standardized"].steps_to_1pct
+    if std is None:
+        return None
+    ratio = float("inf") if raw is None else raw / max(std, 1)
+    return 0 if ratio < 3 else 1 if ratio < SLOWER_FACTOR else 2
+
+
+def _learned(runs: dict) -> int | None:
+    if not {"none", "batch"} <= runs.keys():
+        return None
+    return _two_runs(ob.outcome(runs["batch"]) == "learned", ob.outcome(runs["none"]) == "learned")
+
+
+def _diverged(runs: dict) -> int | None:
+    if not {"none", "batch"} <= runs.keys():
+        return None
+    return _two_runs(runs["none"].diverged, runs["batch"].diverged)
+
+
+def _modes_differ(runs: dict) -> int | None:
+    if not {"batch", "layer"} <= runs.keys():
+        return None
+    gap_bn, gap_ln = ob.mode_gap(runs["batch"]), ob.mode_gap(runs["layer"])
+    if gap_bn is None or gap_ln is None:
+        return None
+    return _two_runs(gap_bn >= MODE_GAP, gap_ln >= MODE_GAP)
+
+
+def _shrinks(runs: dict) -> int | None:
+    if "none" not in runs:
+        return None
+    spread = ob.layer_stat(runs["none"], 0, "pre_activation")
+    if len(spread) < 2:
+        return None
+    ratio = spread.iloc[-1] / max(spread.iloc[0], 1e-300)
+    return 0 if ratio > 0.1 else 1 if ratio > 1e-3 else 2
+
+
+def _signs(runs: dict) -> int | None:
+    if "batch" not in runs:
+        return None
+    mags = ob.normalized_magnitude(runs["batch"])
+    if not len(mags):
+        return None
+    return 1 if float((mags >= PM1).mean()) >= PM1_SHARE else 0
+
+
+BOTH = ("Only the one with batch norm", "Only the one without normalization", "Both", "Neither")
+
+QUESTIONS: dict[str, Question] = {
+    "valley": Question(
+        "At the same fraction of each surface's largest stable rate, how many times as many steps will "
+        "descent on the raw features need as on the standardized ones, to get within 1 % of the optimum?",
+        ("Fewer than 3 times as many", "3 to 100 times as many", "100 times as many or more"), _valley),
+    "deep_sigmoid": Question(
+        "Ten sigmoid layers on the moons: which network will learn them (validation loss well below a coin "
+        "flip's)?", BOTH, _learned),
+    "high_lr": Question(
+        "Learning rate 1 on an 8-layer ReLU network: which run will diverge?",
+        ("Only the one without normalization", "Only the one with batch norm", "Both", "Neither"), _diverged),
+    "tiny_batches": Question(
+        "Batches of 4: whose layer outputs will differ between training mode and evaluation mode (by a "
+        "tenth of their spread or more)?",
+        ("Batch norm's only", "Layer norm's only", "Both", "Neither"), _modes_differ),
+    "bad_init": Question(
+        "Weights drawn with std 0.01, at step 0, without normalization: how spread will the deepest "
+        "layer's inputs be, next to the first layer's?",
+        ("About as spread (within 10 times)", "10 to 1,000 times narrower", "1,000 times narrower or more"),
+        _shrinks),
+    "train_eval": Question(
+        "Two samples per batch, training mode: which values will batch norm's normalized units take, "
+        "before γ and β?",
+        ("Spread-out values, like a bell curve", "Only −1 and +1"), _signs),
+}
+
+
+def question(key: str) -> Question | None:
+    return QUESTIONS.get(key)

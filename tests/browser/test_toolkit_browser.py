@@ -1,0 +1,46 @@
+"""A teacher's trimmed lesson in a real Chromium: hide= removes the controls from the drawn sidebar,
+the lesson's question shows with no chart, a click on an answer draws the charts and the verdict;
+momentum on the landscape draws both surfaces with their paths."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.browser.test_browser import CHART, EXCEPTION, wait_until_idle
+
+pytestmark = pytest.mark.browser
+
+
+def _labels(page) -> list[str]:
+    return page.eval_on_selector_all('[data-testid="stSidebar"] [data-testid="stWidgetLabel"]',
+                                     "els => els.map(e => e.innerText.trim())")
+
+
+def test_a_trimmed_lesson_link_hides_its_controls_asks_first_and_reveals_on_an_answer(page, server,
+                                                                                     save_screenshot):
+    page.goto(f"{server}/landscape?lesson=valley&hide=lr_scale,steps,export")
+    wait_until_idle(page)
+    labels = _labels(page)
+    assert not [x for x in labels if x.startswith("Learning rate") or x == "Steps"], labels
+    assert any(x.startswith("Start: weight of A") for x in labels), labels
+    assert page.get_by_text("Predict first:").count() == 1
+    assert page.locator(CHART).count() == 0, "a chart is drawn before the answer"
+    assert "hide=" in page.url and "lesson=valley" in page.url
+    save_screenshot(page, "lesson-valley-question")
+    page.get_by_text("100 times as many or more").click()
+    wait_until_idle(page)
+    assert page.locator(CHART).count() >= 3
+    assert page.get_by_text("You predicted:").count() == 1
+    assert page.locator(EXCEPTION).count() == 0
+    assert "hide=" in page.url, "the address lost hide= after the answer"
+    save_screenshot(page, "lesson-valley-revealed")
+
+
+def test_momentum_on_the_landscape_draws_and_reads_cleanly(page, server, save_screenshot):
+    page.goto(f"{server}/landscape?optimizer=momentum&beta=0.9")
+    wait_until_idle(page)
+    assert page.locator(EXCEPTION).count() == 0
+    assert page.locator(CHART).count() == 4  # two surfaces, the rate chart, the loss curves
+    text = page.locator('[data-testid="stMain"]').inner_text()
+    assert "heavy-ball momentum" in text and "nan" not in text.lower()
+    save_screenshot(page, "landscape-momentum")
