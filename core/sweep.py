@@ -39,11 +39,14 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from core.nn import NORMS
-from core.params import specs
+from core.data import DATASETS
+from core.nn import ACTIVATIONS, INITS, NORMS, OPTIMIZERS
+from core.params import param, specs
+from core.params import validate as validate_fields
 from core.training import TrainConfig, train_many
 
-__all__ = ["AXES", "STATUSES", "LEARNED_MARGIN", "SweepGrid", "run_sweep", "results_table", "run_row",
+__all__ = ["SweepConfig", "LR_VALUES", "BATCH_VALUES", "DEPTH_VALUES", "estimate_seconds", "describe_cell",
+           "AXES", "STATUSES", "LEARNED_MARGIN", "SweepGrid", "run_sweep", "results_table", "run_row",
            "learned_threshold", "summary", "headline", "headline_sentence", "grid_cost", "main"]
 
 #: the settings a sweep can vary, and how the dashboard names them
@@ -110,6 +113,87 @@ class SweepGrid:
     @property
     def size(self) -> int:
         return len(self.values) * len(self.norms) * len(self.seeds)
+
+
+#: the values a live sweep can take (a grid file may hold any)
+LR_VALUES = (0.0003, 0.001, 0.003, 0.01, 0.03, 0.1, 0.3, 1.0, 3.0, 10.0)
+BATCH_VALUES = (2, 4, 8, 16, 32, 64, 128, 256, 512)
+DEPTH_VALUES = (1, 2, 3, 4, 6, 8, 10, 12, 16, 20, 24, 30)
+#: which normalizations are compared with none (as the network views' "compare")
+COMPARE = {"batch": ("none", "batch"), "layer": ("none", "layer"), "both": ("none", "batch", "layer"),
+           "group": ("none", "group"), "rms": ("none", "rms")}
+
+
+@dataclass(frozen=True)
+class SweepConfig:
+    """The Sweeps view's settings: which sweep, over what range, on which network, with how many seeds."""
+
+    sweep: str = param("lr", "choice", choices=tuple(AXES), help="The setting the sweep varies")
+    compare: str = param("batch", "choice", choices=tuple(COMPARE),
+                         help="Which normalization(s) to sweep beside no normalization")
+    seeds: int = param(3, "int", low=1, high=10, help="Seeds per point (each one a separate run)")
+    seed: int = param(0, "int", low=0, high=2**31 - 1, help="The first seed (seeds seed, seed+1, ...)")
+    lr_min: float = param(0.003, "float", low=0, high=10, low_open=True, help="Smallest learning rate")
+    lr_max: float = param(10.0, "float", low=0, high=10, low_open=True, help="Largest learning rate")
+    batch_min: int = param(8, "int", low=2, high=512, help="Smallest batch size")
+    batch_max: int = param(256, "int", low=2, high=512, help="Largest batch size")
+    depth_min: int = param(2, "int", low=1, high=30, help="Fewest hidden layers")
+    depth_max: int = param(20, "int", low=1, high=30, help="Most hidden layers")
+    scale_lr: bool = param(False, "bool", help="Batch-size sweep: scale the rate with the batch (lr × batch / 32)")
+    target: float = param(0.9, "float", low=0.5, high=1, help="Validation accuracy for 'steps to target'")
+    dataset: str = param("moons", "choice", choices=DATASETS, help="Data set")
+    n_samples: int = param(500, "int", low=40, high=50_000, help="Samples drawn (real data sets: at most all)")
+    depth: int = param(8, "int", low=1, high=50, help="Hidden layers (when the sweep is not over depth)")
+    width: int = param(32, "int", low=1, high=512, help="Units per hidden layer")
+    activation: str = param("relu", "choice", choices=tuple(ACTIVATIONS), help="Activation")
+    init: str = param("he", "choice", choices=INITS, help="Weight initialisation")
+    optimizer: str = param("momentum", "choice", choices=OPTIMIZERS, help="Optimizer")
+    lr: float = param(0.1, "float", low=0, high=10, low_open=True, help="Learning rate (when not swept)")
+    batch_size: int = param(32, "int", low=2, high=50_000, help="Batch size (when not swept)")
+    epochs: int = param(20, "int", low=1, high=500, help="Passes over the training set")
+
+    def validate(self) -> None:
+        validate_fields(self)
+
+    def base(self) -> TrainConfig:
+        names = ("dataset", "n_samples", "depth", "width", "activation", "init", "optimizer", "lr",
+                 "batch_size", "epochs")
+        return dataclasses.replace(TrainConfig(), **{n: getattr(self, n) for n in names})
+
+    def values(self) -> tuple:
+        lo, hi, options = {"lr": (self.lr_min, self.lr_max, LR_VALUES),
+                           "batch_size": (self.batch_min, self.batch_max, BATCH_VALUES),
+                           "depth": (self.depth_min, self.depth_max, DEPTH_VALUES)}[self.sweep]
+        lo, hi = min(lo, hi), max(lo, hi)
+        return tuple(v for v in options if lo <= v <= hi) or (lo,)
+
+    def grid(self) -> SweepGrid:
+        """The grid these settings describe (the first seed onwards)."""
+        return SweepGrid(base=self.base(), axis=self.sweep, values=self.values(), norms=COMPARE[self.compare],
+                         seeds=tuple(range(self.seed, self.seed + self.seeds)), target=self.target,
+                         scale_lr=self.scale_lr and self.sweep == "batch_size")
+
+
+def describe_cell(grid: SweepGrid, cell: tuple) -> str:
+    """'learning rate 0.1, batch norm, seed 2'."""
+    value, norm, seed = cell
+    return f"{AXES[grid.axis]} {value:g}, {_label(norm)}, seed {seed}"
+
+
+#: the sequential engine's cost on the 2-core demo machine: seconds per (step x layer), per
+#: multiply-add, and per run (setup and snapshots); measured on 8 ReLU layers of 32 at batches 2-128
+STEP_LAYER_SECONDS, MAC_SECONDS, RUN_SECONDS = 1.2e-4, 5e-10, 0.05
+
+
+def estimate_seconds(grid: SweepGrid) -> float:
+    """Roughly how long the grid takes to train here, one process."""
+    total = 0.0
+    for c in grid.configs():
+        n_train = c.n_samples * (1 - c.val_fraction)
+        steps = math.ceil(n_train / min(c.batch_size, n_train)) * c.epochs
+        macs = 3.0 * n_train * c.epochs * (c.depth * c.width * c.width + 2 * c.width)
+        total += RUN_SECONDS + steps * (c.depth + 2) * STEP_LAYER_SECONDS + macs * MAC_SECONDS
+    return total
 
 
 def grid_cost(grid: SweepGrid) -> float:
@@ -207,10 +291,8 @@ def _chunk_progress(grid: SweepGrid, part: list[tuple], where: tuple[int, int, i
     def report(fraction: float) -> None:
         fraction = min(max(fraction, 0.0), 1.0)
         k = min(int(fraction * len(part)), len(part) - 1)
-        value, norm, seed = part[k]
-        done = before + k + 1
-        progress((i + fraction) / n_parts, f"Training run {done} of {grid.size}: {AXES[grid.axis]} "
-                                            f"{value:g}, {norm if norm != 'none' else 'no'} normalization, seed {seed}")
+        progress((i + fraction) / n_parts, f"Training run {before + k + 1} of {grid.size}: "
+                                           + describe_cell(grid, part[k]))
     return report
 
 
