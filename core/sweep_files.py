@@ -25,6 +25,7 @@ import dataclasses
 import io
 import json
 import math
+import re
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,10 @@ class SweepFileError(ValueError):
     """A grid or bundle file that cannot be used, and why."""
 
 
-def _short(x: Any, limit: int = 30) -> str:
-    s = repr(x)
-    return s if len(s) <= limit else s[: limit - 1] + "…"
+def _ours(err: Exception) -> str:
+    """A validation message without the value the file held ("Got ... instead."): a message never quotes
+    the file, so a page may show it as text without anything of the file in it."""
+    return re.sub(r"\s*Got .* instead\.", "", str(err), flags=re.S)
 
 
 # ---------------------------------------------------------------- grid <-> dict
@@ -68,14 +70,15 @@ def _base(raw: Any) -> TrainConfig:
     table = specs(TrainConfig)
     unknown = [k for k in raw if k not in table]
     if unknown:
-        raise SweepFileError(f"The grid's base has unknown setting(s): {', '.join(_short(k) for k in unknown[:5])}.")
+        raise SweepFileError(f"The grid's base has {len(unknown)} unknown setting(s); its settings are "
+                             "TrainConfig's fields (dataset, depth, width, lr, ...).")
     values = {k: (float(v) if table[k].kind == "float" and isinstance(v, int) and not isinstance(v, bool) else v)
               for k, v in raw.items()}
     try:
         base = dataclasses.replace(TrainConfig(), **values)
         base.validate()
     except (TypeError, ValueError) as err:
-        raise SweepFileError(f"The grid's base: {err}") from None
+        raise SweepFileError(f"The grid's base: {_ours(err)}") from None
     return base
 
 
@@ -92,8 +95,7 @@ def grid_from_dict(raw: Any) -> SweepGrid:
         raise SweepFileError("A grid must be a table (axis, values, norms, seeds, base).")
     unknown = [k for k in raw if k not in GRID_KEYS]
     if unknown:
-        raise SweepFileError(f"The grid has unknown key(s): {', '.join(_short(k) for k in unknown[:5])}; "
-                             f"the keys are {', '.join(GRID_KEYS)}.")
+        raise SweepFileError(f"The grid has {len(unknown)} unknown key(s); the keys are {', '.join(GRID_KEYS)}.")
     axis = raw.get("axis", "lr")
     values = _list(raw, "values")
     if axis == "lr":
@@ -108,7 +110,7 @@ def grid_from_dict(raw: Any) -> SweepGrid:
     try:
         grid.validate()
     except (TypeError, ValueError) as err:
-        raise SweepFileError(f"The grid: {err}") from None
+        raise SweepFileError(f"The grid: {_ours(err)}") from None
     return grid
 
 
@@ -116,7 +118,7 @@ def parse_grid(text: str) -> SweepGrid:
     try:
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
-        raise SweepFileError(f"The grid file is not valid TOML: {err}.") from None
+        raise SweepFileError(f"The grid file is not valid TOML ({str(err).split('(')[-1].rstrip(')')}).") from None
     return grid_from_dict(raw)
 
 
@@ -174,8 +176,7 @@ def _decode(data: bytes | str) -> dict:
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
         raise SweepFileError(f"This JSON file is not a sweep bundle (its 'format' is not {FORMAT!r}).")
     if raw.get("version") != VERSION:
-        raise SweepFileError(f"This bundle's version is {_short(raw.get('version'))}; this dashboard reads "
-                             f"version {VERSION}.")
+        raise SweepFileError(f"This bundle is not of version {VERSION}, the one this dashboard reads.")
     return raw
 
 

@@ -24,6 +24,7 @@ from typing import Any
 
 from core.experiment import LandscapeConfig, run_landscape
 from core.params import specs
+from core.sweep import SweepConfig, run_sweep
 from core.training import TrainConfig, train
 from core.views import CompareView
 from dashboard import checks
@@ -51,7 +52,7 @@ class Lesson:
     @property
     def seed(self) -> int:
         """The lesson's own seed: its setting, else the config's default."""
-        cls = LandscapeConfig if self.view == "landscape" else TrainConfig
+        cls = {"landscape": LandscapeConfig, "sweeps": SweepConfig}.get(self.view, TrainConfig)
         return int(self.settings.get(self.seed_field, getattr(cls(), self.seed_field)))
 
 
@@ -108,6 +109,15 @@ LESSONS: tuple[Lesson, ...] = (
          "compare": "batch"},
         checks.train_eval,
     ),
+    Lesson(
+        "lr_sweep", "Sweep the learning rate: how high can each network go?", "sweeps",
+        "Eight learning rates from 0.003 to 10, each on three seeds, for an 8-layer ReLU network (He "
+        "initialisation, momentum 0.9) with and without batch norm. Read the strip: up to which rate does "
+        "every seed still learn (L), and where do the runs diverge (D)? The loss curve shows how good the "
+        "runs that survived are.",
+        {"sweep": "lr", "lr_min": 0.003, "lr_max": 10.0, "seeds": 3, "compare": "batch"},
+        checks.lr_sweep,
+    ),
 )
 
 
@@ -134,11 +144,19 @@ def landscape_config(item: Lesson, seed: int | None = None) -> LandscapeConfig:
     return _pick(LandscapeConfig, item.settings, **({} if seed is None else {"data_seed": int(seed)}))
 
 
+def sweep_config(item: Lesson, seed: int | None = None) -> SweepConfig:
+    """The lesson's SweepConfig, its seeds starting at ``seed`` if given."""
+    return _pick(SweepConfig, item.settings, **({} if seed is None else {"seed": int(seed)}))
+
+
 def measure(item: Lesson, seed: int | None = None):
-    """What the lesson's view computes with ``seed`` (default: the lesson's): the landscape result, or
-    the runs dict (normalization -> History) of the compared runs."""
+    """What the lesson's view computes with ``seed`` (default: the lesson's): the landscape result, a
+    sweep's results table (its seeds from ``seed`` on), or the runs dict (normalization -> History) of
+    the compared runs."""
     if item.view == "landscape":
         return run_landscape(landscape_config(item, seed))
+    if item.view == "sweeps":
+        return run_sweep(sweep_config(item, seed).grid())
     config = train_config(item, seed)
     return {n: train(dataclasses.replace(config, norm=n)) for n in compare_view(item).norms}
 

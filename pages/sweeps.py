@@ -22,7 +22,7 @@ OPTIONS = {"lr_min": LR_VALUES, "lr_max": LR_VALUES, "batch_min": BATCH_VALUES, 
            "depth_min": DEPTH_VALUES, "depth_max": DEPTH_VALUES, "width": WIDTHS, "n_samples": SAMPLES,
            "lr": LR_VALUES, "batch_size": BATCH_VALUES}
 RANGE = {"lr": ("lr_min", "lr_max"), "batch_size": ("batch_min", "batch_max"), "depth": ("depth_min", "depth_max")}
-FMT = {"lr": "{:g}", "batch_size": "{:d}", "depth": "{:d}"}
+LOSS_CAP = 10.0  # a finite loss above this is drawn at it (one run at 1e17 would flatten the others)
 
 
 def controls(state: PageState) -> SweepConfig:
@@ -92,9 +92,10 @@ def show(grid, res) -> None:
     cols = chart_columns(2)
     if grid.axis == "lr":
         draw(cols[0], sweepcharts.band(sweeps.band_frame(summ, "loss"), runs=grid.norms, x_title=title,
-                                       y_title="final validation loss", log_y=True,
+                                       y_title="final validation loss", log_y=True, cap=LOSS_CAP,
                                        title="Final validation loss against learning rate (line: median over "
-                                             "seeds; band: lowest to highest; diverged runs: in the strip)"))
+                                             f"seeds; band: lowest to highest; above {LOSS_CAP:g}: drawn at "
+                                             f"{LOSS_CAP:g}; diverged runs: in the strip)"))
         lines = sweeps.lr_sentences(res)
     elif grid.axis == "batch_size":
         draw(cols[0], sweepcharts.band(sweeps.band_frame(summ, "error"), runs=grid.norms, x_title=title,
@@ -111,8 +112,9 @@ def show(grid, res) -> None:
     strip(cols[1], grid, res)
     if grid.axis == "depth":
         draw(cols[1], sweepcharts.band(sweeps.band_frame(summ, "loss"), runs=grid.norms, x_title=title,
-                                       y_title="final validation loss", log_x=False, log_y=True,
-                                       title="Final validation loss against depth"))
+                                       y_title="final validation loss", log_x=False, log_y=True, cap=LOSS_CAP,
+                                       title=f"Final validation loss against depth (above {LOSS_CAP:g}: drawn "
+                                             f"at {LOSS_CAP:g})"))
     st.subheader("What you see")
     st.markdown("\n".join(f"- {plain(line)}" for line in lines))
     with st.expander("The values, per point (median, lowest and highest over seeds)"):
