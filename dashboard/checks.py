@@ -207,3 +207,48 @@ def lr_sweep(results) -> Verdict:
     facts = (f"no normalization learned on all {seeds} seeds up to rate {plain:g}, {who} up to {normed:g}: "
              f"a rate {ob.num(ratio)}× as high")
     return _say(ratio >= LR_RATIO * (1 - 1e-9), facts, f"The lesson expects at least {LR_RATIO:g}×.")
+
+
+#: the depth sweep: the normalized network learns on every seed at least this many times deeper
+#: (measured on sigmoid layers of 32, Glorot init, momentum 0.9, moons, seeds 0-2: no normalization up to 3 layers, batch norm
+#: at every depth to 20)
+DEPTH_FACTOR = 2.0
+
+
+@memo
+def depth_sweep(results) -> Verdict:
+    """Without normalization the deep networks stop learning; with it every depth of the sweep learns."""
+    from core.sweep import headline
+
+    norms = _sweep_norms(results)
+    if "none" not in norms or len(norms) < 2 or results["axis"].iloc[0] != "depth":
+        return Verdict(False, "This lesson needs a depth sweep with no normalization and a normalization.")
+    best, seeds, deepest = headline(results), results["seed"].nunique(), int(results["value"].max())
+    other = next(n for n in norms if n != "none")
+    plain, normed = best["none"], best[other]
+    who = ob.RUN_LABELS.get(other, other)
+    plain_txt = (f"no normalization learned on all {seeds} seeds up to {int(plain)} hidden layers"
+                 if plain is not None else f"no normalization did not learn on all {seeds} seeds at any depth")
+    normed_txt = (f"{who} up to {int(normed)}" if normed is not None else f"{who} at no depth")
+    holds = normed is not None and int(normed) == deepest and (plain is None or normed >= DEPTH_FACTOR * plain)
+    return _say(holds, f"{plain_txt}, {normed_txt} (the sweep goes to {deepest})")
+
+
+@memo
+def batch_sweep(results) -> Verdict:
+    """At the smallest batch, batch norm's validation error is above layer norm's (its statistics come from
+    a tiny batch); the view says by how much."""
+    from core.sweep import summary
+
+    norms = _sweep_norms(results)
+    if not {"batch", "layer"} <= set(norms) or results["axis"].iloc[0] != "batch_size":
+        return Verdict(False, "This lesson needs a batch-size sweep with batch norm and layer norm.")
+    summ = summary(results)
+    small = summ[summ["value"] == summ["value"].min()].set_index("norm")
+    bn, ln = 1 - small.loc["batch", "acc_median"], 1 - small.loc["layer", "acc_median"]
+    n, seeds = int(summ["value"].min()), results["seed"].nunique()
+    if not (bn == bn and ln == ln):  # NaN: every seed diverged
+        return Verdict(False, f"Not measured: at batch {n} every seed of one normalization diverged.")
+    facts = (f"at batch {n} the median validation error over {seeds} seeds was {ob.pct(bn)} with batch norm "
+             f"and {ob.pct(ln)} with layer norm, {abs(100 * (bn - ln)):.0f} points apart")
+    return _say(bn > ln, facts)
