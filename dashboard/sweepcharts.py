@@ -25,11 +25,13 @@ STATUS_ORDER = ("learned", "did not learn", "diverged")
 @memo
 def band(df: pd.DataFrame, *, runs: Sequence[str], x_title: str, y_title: str, title: str,
          log_x: bool = True, log_y: bool = False, height: int = 280, y_format: str = ".3g",
-         cap: float | None = None) -> alt.LayerChart:
+         cap: float | None = None, x_domain: Sequence[float] | None = None,
+         integer_x: bool = False) -> alt.LayerChart:
     """df: (value, run, median, lo, hi). A median line per run over a min-max band of the seeds.
 
     cap: values above it are drawn at it (the tooltips keep the measured ones), so one run whose loss
-    grew to 1e17 without becoming infinite does not flatten every other line."""
+    grew to 1e17 without becoming infinite does not flatten every other line. x_domain: the sweep's
+    range (a run with no point at its ends still shows the whole sweep); integer_x: whole ticks only."""
     df = finite(df, ["value", "median", "lo", "hi"])
     df = df.assign(median_shown=df["median"].clip(upper=cap), lo_shown=df["lo"].clip(upper=cap),
                    hi_shown=df["hi"].clip(upper=cap)) if cap is not None else \
@@ -38,7 +40,10 @@ def band(df: pd.DataFrame, *, runs: Sequence[str], x_title: str, y_title: str, t
         df = df[(df["lo"] > 0) & (df["median"] > 0)]
     df = df.assign(run=df["run"].map(palette.label))
     xscale = {"type": "log"} if log_x else {"zero": False}
-    x = quant("value", title=x_title, scale=xscale, axis={"format": "~g"})
+    if x_domain is not None:
+        xscale = {**xscale, "domain": [float(min(x_domain)), float(max(x_domain))]}
+    x = quant("value", title=x_title, scale=xscale,
+              axis={"format": "d", "tickMinStep": 1} if integer_x else {"format": "~g"})
     yscale = {"type": "log"} if log_y else {"zero": True}
     y = quant("median_shown", title=y_title + (" (log scale)" if log_y else ""), scale=yscale)
     color = nominal("run", title=None, scale=palette.scale(runs, "color"), legend=palette.legend(runs))

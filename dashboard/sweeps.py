@@ -225,5 +225,17 @@ def depth_sentences(results_: pd.DataFrame, summary: pd.DataFrame, target: float
     return lines
 
 
+def not_reached(summary: pd.DataFrame, target: float) -> str:
+    """Where no seed reached the target accuracy (the steps chart has no point there), per normalization."""
+    parts = []
+    for norm, g in summary.groupby("norm", sort=False):
+        missed = [int(v) for v in g.loc[g["reached"] == 0, "value"]]
+        if missed:
+            parts.append(f"{label(norm)} at {', '.join(map(str, missed))} layers")
+    if not parts:
+        return f"Every point has at least one seed that reached {ob.pct(target)} validation accuracy."
+    return f"No seed reached {ob.pct(target)} validation accuracy (no point drawn): " + "; ".join(parts) + "."
+
+
 def axis_title(axis: str) -> str:
     return AXES[axis]

@@ -93,26 +93,30 @@ def show(grid, res) -> None:
     if grid.axis == "lr":
         draw(cols[0], sweepcharts.band(sweeps.band_frame(summ, "loss"), runs=grid.norms, x_title=title,
                                        y_title="final validation loss", log_y=True, cap=LOSS_CAP,
+                                       x_domain=grid.values,
                                        title="Final validation loss against learning rate (line: median over "
                                              f"seeds; band: lowest to highest; above {LOSS_CAP:g}: drawn at "
                                              f"{LOSS_CAP:g}; diverged runs: in the strip)"))
         lines = sweeps.lr_sentences(res)
     elif grid.axis == "batch_size":
         draw(cols[0], sweepcharts.band(sweeps.band_frame(summ, "error"), runs=grid.norms, x_title=title,
-                                       y_title="final validation error", y_format=".1%",
+                                       y_title="final validation error", y_format=".1%", x_domain=grid.values,
                                        title="Final validation error against batch size (median over seeds, "
                                              "band: lowest to highest)"))
         lines = sweeps.batch_sentences(summ)
     else:
         draw(cols[0], sweepcharts.band(sweeps.band_frame(summ, "steps"), runs=grid.norms, x_title=title,
                                        y_title="steps to target", log_x=False, y_format=",.0f",
+                                       x_domain=grid.values, integer_x=True,
                                        title=f"Steps to {grid.target:.0%} validation accuracy against depth "
                                              "(median of the seeds that reached it)"))
         lines = sweeps.depth_sentences(res, summ, grid.target)
+        cols[0].caption(plain(sweeps.not_reached(summ, grid.target)))
     strip(cols[1], grid, res)
     if grid.axis == "depth":
         draw(cols[1], sweepcharts.band(sweeps.band_frame(summ, "loss"), runs=grid.norms, x_title=title,
                                        y_title="final validation loss", log_x=False, log_y=True, cap=LOSS_CAP,
+                                       x_domain=grid.values, integer_x=True,
                                        title=f"Final validation loss against depth (above {LOSS_CAP:g}: drawn "
                                              f"at {LOSS_CAP:g})"))
     st.subheader("What you see")
