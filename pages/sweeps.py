@@ -15,8 +15,8 @@ from dashboard.views import dataset_label, draw, export_menu, three_digits
 
 st.title("Sweeps")
 intro("**One setting over a grid of runs, with and without normalization, on several seeds** — where each "
-      "network still learns, and where it breaks. A diverged run counts as a result: the strip below each "
-      "chart says, at every value, how many seeds learned (L), did not learn (N) or diverged (D).")
+      "network still learns, and where it breaks. A diverged run counts as a result: the strip of squares "
+      "says, at every value, how many seeds learned (L), did not learn (N) or diverged (D).")
 
 OPTIONS = {"lr_min": LR_VALUES, "lr_max": LR_VALUES, "batch_min": BATCH_VALUES, "batch_max": BATCH_VALUES,
            "depth_min": DEPTH_VALUES, "depth_max": DEPTH_VALUES, "width": WIDTHS, "n_samples": SAMPLES,
