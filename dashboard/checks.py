@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from dashboard import observe as ob
 from dashboard.chartcache import memo
 
@@ -183,6 +185,10 @@ LR_RATIO = 3.0
 
 
 def _sweep_norms(results) -> tuple[str, ...]:
+    """The normalizations of a sweep's results table (none for anything that is not one: a check given
+    another view's runs answers in words, never raises)."""
+    if not isinstance(results, pd.DataFrame) or not {"norm", "axis", "value", "status"} <= set(results.columns):
+        return ()
     return tuple(dict.fromkeys(results["norm"])) if len(results) else ()
 
 

@@ -111,8 +111,8 @@ LESSONS: tuple[Lesson, ...] = (
     ),
     Lesson(
         "lr_sweep", "Sweep the learning rate: how high can each network go?", "sweeps",
-        "Eight learning rates from 0.003 to 10, each on three seeds, for an 8-layer ReLU network (He "
-        "initialisation, momentum 0.9) with and without batch norm. Read the strip: up to which rate does "
+        "Learning rates from 0.003 to 10, each on three seeds, for a deep ReLU network (He initialisation, "
+        "SGD with momentum) with and without batch norm. Read the strip: up to which rate does "
         "every seed still learn (L), and where do the runs diverge (D)? The loss curve shows how good the "
         "runs that survived are.",
         {"sweep": "lr", "lr_min": 0.003, "lr_max": 10.0, "seeds": 3, "compare": "batch"},
@@ -122,8 +122,8 @@ LESSONS: tuple[Lesson, ...] = (
         "depth_sweep", "Sweep the depth: the more layers, the slower — unless normalized", "sweeps",
         "The article's opening claim, measured: sigmoid networks of 2 to 20 hidden layers, three seeds each, "
         "with and without batch norm. Read the strip: from which depth does the plain network stop learning "
-        "(N), and does batch norm learn at every depth? The left chart gives the steps each one needed to "
-        "reach 90 % validation accuracy.",
+        "(N), and does batch norm learn at every depth? The steps chart gives how long each one took to "
+        "reach the target validation accuracy.",
         {"sweep": "depth", "depth_min": 2, "depth_max": 20, "activation": "sigmoid", "init": "glorot",
          "compare": "batch"},
         checks.depth_sweep,
