@@ -299,8 +299,9 @@ def _chunk_progress(grid: SweepGrid, part: list[tuple], where: tuple[int, int, i
 def _parallel(grid: SweepGrid, parts: list[list[tuple]], jobs: int, dask: str | None) -> list[dict]:
     import joblib  # comes with scikit-learn
 
-    if dask is None:
-        out = joblib.Parallel(n_jobs=jobs)(joblib.delayed(_train_chunk)(grid, p) for p in parts)
+    if dask is None:  # one BLAS thread a process: N processes on N cores, not N x N threads
+        with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
+            out = joblib.Parallel(n_jobs=jobs)(joblib.delayed(_train_chunk)(grid, p) for p in parts)
         return [row for part in out for row in part]
     try:
         from distributed import Client
