@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
+
 from dashboard import observe as ob
 from dashboard.chartcache import memo
 
@@ -172,3 +174,87 @@ def train_eval(runs: dict) -> Verdict:
         facts += (f"; validation loss {ob.num(losses['train'])} in training mode and "
                   f"{ob.num(losses['eval'])} in evaluation mode")
     return _say(holds, facts)
+
+
+# ---------------------------------------------------------------- sweeps (a results table in)
+
+#: the learning-rate sweep: the normalized network learns on every seed at rates at least this many
+#: times higher than the plain one (measured on 8 ReLU layers of 32, He init, momentum 0.9, moons:
+#: 10x on seeds 0-2, 3x on seeds 3-5; the rates of the sweep are about 3x apart)
+LR_RATIO = 3.0
+
+
+def _sweep_norms(results) -> tuple[str, ...]:
+    """The normalizations of a sweep's results table (none for anything that is not one: a check given
+    another view's runs answers in words, never raises)."""
+    if not isinstance(results, pd.DataFrame) or not {"norm", "axis", "value", "status"} <= set(results.columns):
+        return ()
+    return tuple(dict.fromkeys(results["norm"])) if len(results) else ()
+
+
+@memo
+def lr_sweep(results) -> Verdict:
+    """Normalization learns, on every seed, at rates at least LR_RATIO times the plain network's."""
+    from core.sweep import headline
+
+    norms = _sweep_norms(results)
+    if "none" not in norms or len(norms) < 2 or results["axis"].iloc[0] != "lr":
+        return Verdict(False, "This lesson needs a learning-rate sweep with no normalization and a normalization.")
+    best, seeds = headline(results), results["seed"].nunique()
+    other = next(n for n in norms if n != "none")
+    plain, normed = best["none"], best[other]
+    who = ob.RUN_LABELS.get(other, other)
+    if normed is None:
+        return _say(False, f"{who} did not learn on all {seeds} seeds at any rate of the sweep")
+    if plain is None:
+        return _say(True, f"no normalization did not learn on all {seeds} seeds at any rate; {who} learned on "
+                          f"all of them up to rate {normed:g}")
+    ratio = normed / plain
+    facts = (f"no normalization learned on all {seeds} seeds up to rate {plain:g}, {who} up to {normed:g}: "
+             f"a rate {ob.num(ratio)}× as high")
+    return _say(ratio >= LR_RATIO * (1 - 1e-9), facts, f"The lesson expects at least {LR_RATIO:g}×.")
+
+
+#: the depth sweep: the normalized network learns on every seed at least this many times deeper
+#: (measured on sigmoid layers of 32, Glorot init, momentum 0.9, moons, seeds 0-2: no normalization up to 3 layers, batch norm
+#: at every depth to 20)
+DEPTH_FACTOR = 2.0
+
+
+@memo
+def depth_sweep(results) -> Verdict:
+    """Without normalization the deep networks stop learning; with it every depth of the sweep learns."""
+    from core.sweep import headline
+
+    norms = _sweep_norms(results)
+    if "none" not in norms or len(norms) < 2 or results["axis"].iloc[0] != "depth":
+        return Verdict(False, "This lesson needs a depth sweep with no normalization and a normalization.")
+    best, seeds, deepest = headline(results), results["seed"].nunique(), int(results["value"].max())
+    other = next(n for n in norms if n != "none")
+    plain, normed = best["none"], best[other]
+    who = ob.RUN_LABELS.get(other, other)
+    plain_txt = (f"no normalization learned on all {seeds} seeds up to {int(plain)} hidden layers"
+                 if plain is not None else f"no normalization did not learn on all {seeds} seeds at any depth")
+    normed_txt = (f"{who} up to {int(normed)}" if normed is not None else f"{who} at no depth")
+    holds = normed is not None and int(normed) == deepest and (plain is None or normed >= DEPTH_FACTOR * plain)
+    return _say(holds, f"{plain_txt}, {normed_txt} (the sweep goes to {deepest})")
+
+
+@memo
+def batch_sweep(results) -> Verdict:
+    """At the smallest batch, batch norm's validation error is above layer norm's (its statistics come from
+    a tiny batch); the view says by how much."""
+    from core.sweep import summary
+
+    norms = _sweep_norms(results)
+    if not {"batch", "layer"} <= set(norms) or results["axis"].iloc[0] != "batch_size":
+        return Verdict(False, "This lesson needs a batch-size sweep with batch norm and layer norm.")
+    summ = summary(results)
+    small = summ[summ["value"] == summ["value"].min()].set_index("norm")
+    bn, ln = 1 - small.loc["batch", "acc_median"], 1 - small.loc["layer", "acc_median"]
+    n, seeds = int(summ["value"].min()), results["seed"].nunique()
+    if not (bn == bn and ln == ln):  # NaN: every seed diverged
+        return Verdict(False, f"Not measured: at batch {n} every seed of one normalization diverged.")
+    facts = (f"at batch {n} the median validation error over {seeds} seeds was {ob.pct(bn)} with batch norm "
+             f"and {ob.pct(ln)} with layer norm, {abs(100 * (bn - ln)):.0f} points apart")
+    return _say(bn > ln, facts)

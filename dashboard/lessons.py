@@ -24,6 +24,7 @@ from typing import Any
 
 from core.experiment import LandscapeConfig, run_landscape
 from core.params import specs
+from core.sweep import SweepConfig, run_sweep
 from core.training import TrainConfig, train
 from dashboard import checks
 from dashboard.checks import Verdict
@@ -51,7 +52,7 @@ class Lesson:
     @property
     def seed(self) -> int:
         """The lesson's own seed: its setting, else the config's default."""
-        cls = LandscapeConfig if self.view == "landscape" else TrainConfig
+        cls = {"landscape": LandscapeConfig, "sweeps": SweepConfig}.get(self.view, TrainConfig)
         return int(self.settings.get(self.seed_field, getattr(cls(), self.seed_field)))
 
 
@@ -108,6 +109,35 @@ LESSONS: tuple[Lesson, ...] = (
          "compare": "batch"},
         checks.train_eval,
     ),
+    Lesson(
+        "lr_sweep", "Sweep the learning rate: how high can each network go?", "sweeps",
+        "Learning rates from 0.003 to 10, each on three seeds, for a deep ReLU network (He initialisation, "
+        "SGD with momentum) with and without batch norm. Read the strip: up to which rate does "
+        "every seed still learn (L), and where do the runs diverge (D)? The loss curve shows how good the "
+        "runs that survived are.",
+        {"sweep": "lr", "lr_min": 0.003, "lr_max": 10.0, "seeds": 3, "compare": "batch"},
+        checks.lr_sweep,
+    ),
+    Lesson(
+        "depth_sweep", "Sweep the depth: the more layers, the slower — unless normalized", "sweeps",
+        "The article's opening claim, measured: sigmoid networks of 2 to 20 hidden layers, three seeds each, "
+        "with and without batch norm. Read the strip: from which depth does the plain network stop learning "
+        "(N), and does batch norm learn at every depth? The steps chart gives how long each one took to "
+        "reach the target validation accuracy.",
+        {"sweep": "depth", "depth_min": 2, "depth_max": 20, "activation": "sigmoid", "init": "glorot",
+         "compare": "batch"},
+        checks.depth_sweep,
+    ),
+    Lesson(
+        "batch_sweep", "Sweep the batch size: batch norm needs a batch, layer norm does not", "sweeps",
+        "Four tanh layers on the moons, batches of 2 to 64, ten epochs, three seeds each, with batch norm "
+        "and layer norm. Batch norm standardizes each unit with its batch's statistics, which two samples "
+        "estimate badly; layer norm uses each sample's own. Compare the two error curves at the smallest "
+        "batches: the view says how large the gap is (on this easy data set, a few points).",
+        {"sweep": "batch_size", "batch_min": 2, "batch_max": 64, "depth": 4, "activation": "tanh",
+         "init": "glorot", "epochs": 10, "lr": 0.05, "compare": "both"},
+        checks.batch_sweep,
+    ),
 )
 
 
@@ -134,11 +164,19 @@ def landscape_config(item: Lesson, seed: int | None = None) -> LandscapeConfig:
     return _pick(LandscapeConfig, item.settings, **({} if seed is None else {"data_seed": int(seed)}))
 
 
+def sweep_config(item: Lesson, seed: int | None = None) -> SweepConfig:
+    """The lesson's SweepConfig, its seeds starting at ``seed`` if given."""
+    return _pick(SweepConfig, item.settings, **({} if seed is None else {"seed": int(seed)}))
+
+
 def measure(item: Lesson, seed: int | None = None):
-    """What the lesson's view computes with ``seed`` (default: the lesson's): the landscape result, or
-    the runs dict (normalization -> History) of the compared runs."""
+    """What the lesson's view computes with ``seed`` (default: the lesson's): the landscape result, a
+    sweep's results table (its seeds from ``seed`` on), or the runs dict (normalization -> History) of
+    the compared runs."""
     if item.view == "landscape":
         return run_landscape(landscape_config(item, seed))
+    if item.view == "sweeps":
+        return run_sweep(sweep_config(item, seed).grid())
     config = train_config(item, seed)
     return {n: train(dataclasses.replace(config, norm=n)) for n in compare_view(item).norms}
 

@@ -87,3 +87,12 @@ def chart_config(presenter: bool = False) -> dict:
                   "limit": 0, "anchor": "start"},
         "text": {"color": TEXT, "fontSize": small},
     }
+
+
+#: a sweep run's outcome: colour (Okabe–Ito) and a one-letter label written on it (black text: at least
+#: 5:1 on each colour)
+STATUS: dict[str, RunStyle] = {
+    "learned": RunStyle("L = learned", "#009E73", "circle"),  # bluish green
+    "did not learn": RunStyle("N = did not learn", "#F0E442", "square"),  # yellow
+    "diverged": RunStyle("D = diverged", "#D55E00", "cross"),  # vermillion
+}

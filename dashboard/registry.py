@@ -8,6 +8,7 @@ from pathlib import Path
 
 from core.experiment import LandscapeConfig
 from core.standardize import StandardizeConfig
+from core.sweep import SweepConfig
 from core.training import TrainConfig
 from dashboard.selections import ActivationsView, CompareView, NormParamsView, TrainingView
 
@@ -48,8 +49,11 @@ VIEWS: tuple[View, ...] = (
     View("pages/norm_params.py", "γ and β", ":material/tune:", "gamma-beta",
          "What batch norm learns: γ and β per unit, running statistics, and training mode against evaluation mode.",
          "network"),
+    View("pages/sweeps.py", "Sweeps", ":material/grid_view:", "sweeps",
+         "Learning rate, batch size and depth over a grid of runs and seeds: where each network learns, where it breaks.",
+         "sweeps"),
     View("pages/why.py", "Why it works", ":material/psychology:", "why",
-         "Two explanations of why normalization helps, measured on this network: scale invariance and signal propagation.",
+         "Four explanations of why normalization helps, each measured on this network beside its paper's claim.",
          "network"),
 )
 
@@ -62,13 +66,14 @@ FAMILIES: dict[str, tuple[type, ...]] = {
     "standardization": (StandardizeConfig,),
     "landscape": (LandscapeConfig,),
     "network": (TrainConfig, CompareView, TrainingView, ActivationsView, NormParamsView),
+    "sweeps": (SweepConfig,),
 }
 #: the classes in a family that only choose what to draw (a layer, a step), not what is computed
 VIEW_ONLY = (TrainingView, ActivationsView, NormParamsView)
 
 #: every config whose fields can appear in a link
 CONFIG_CLASSES = (LandscapeConfig, StandardizeConfig, TrainConfig, ActivationsView, NormParamsView,
-                  CompareView, TrainingView)
+                  CompareView, TrainingView, SweepConfig)
 assert set(CONFIG_CLASSES) == {cls for classes in FAMILIES.values() for cls in classes}
 
 
