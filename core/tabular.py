@@ -287,6 +287,12 @@ def _column(cells: pd.Series, sep: str) -> tuple[str, object, str | None]:
         return "number", s.astype("float64[pyarrow]").to_numpy(dtype=np.float64, na_value=np.nan), None
     except (ValueError, TypeError):
         pass
+    if sep != "," and s.str.contains(",", regex=False).any() and not s.str.contains(".", regex=False).any():
+        try:  # every cell a number with a decimal comma (3,5) and no point anywhere
+            floats = s.str.replace(",", ".", regex=False).astype("float64[pyarrow]")
+            return "number", floats.to_numpy(dtype=np.float64, na_value=np.nan), "decimal commas (3,5 read as 3.5)"
+        except (ValueError, TypeError):
+            pass
     plain = s.str.fullmatch(NUMBER.pattern).fillna(False).astype(bool)
     if plain.all():
         return "number", _as_float(s, plain), None
