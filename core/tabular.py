@@ -191,7 +191,7 @@ def _body_fast(text: str, sep: str, raw_width: int, width: int) -> pd.DataFrame:
     if extra.shape[1] and not all(extra[c].str.strip().eq("").all() for c in extra):
         raise ValueError("cells under the empty names at the header's end")
     frame = frame.iloc[:, :width]
-    blank = np.logical_and.reduce([frame[c].str.strip().eq("").to_numpy() for c in frame])
+    blank = np.logical_and.reduce([frame[c].eq("").to_numpy() for c in frame])  # ",,": a row of nothing
     return frame[~blank].reset_index(drop=True).set_axis(range(width), axis=1)
 
 
@@ -265,8 +265,11 @@ def _reformatted(s: pd.Series, plain: pd.Series, present: pd.Series, sep: str) -
     """Numbers written with thousands separators (1,234.5) or decimal commas (1.234,5 or 3,5)."""
     if plain.sum() >= 0.9 * present.sum():
         return _as_float(s, plain), None
-    thousands = s.str.fullmatch(THOUSANDS_COMMA.pattern).fillna(False).astype(bool) & ~plain
     decimal = s.str.fullmatch(DECIMAL_COMMA.pattern).fillna(False).astype(bool) & ~plain
+    if sep != "," and (plain | decimal).sum() >= 0.9 * present.sum():  # the European way, plainly
+        thousands = pd.Series(False, index=s.index)
+    else:
+        thousands = s.str.fullmatch(THOUSANDS_COMMA.pattern).fillna(False).astype(bool) & ~plain
     n_th, n_dec = int(thousands.sum()), int(decimal.sum())
     if not (n_th or n_dec):
         return _as_float(s, plain), None
@@ -280,6 +283,16 @@ def _reformatted(s: pd.Series, plain: pd.Series, present: pd.Series, sep: str) -
 def _column(cells: pd.Series, sep: str) -> tuple[str, object, str | None]:
     """('number', values, how they were written) or ('text', series, None); cells: TEXT."""
     s = cells.str.strip()
+    try:  # every cell a number (or nan, inf): Arrow's parser alone, no pattern matching
+        return "number", s.astype("float64[pyarrow]").to_numpy(dtype=np.float64, na_value=np.nan), None
+    except (ValueError, TypeError):
+        pass
+    if sep != "," and s.str.contains(",", regex=False).any() and not s.str.contains(".", regex=False).any():
+        try:  # every cell a number with a decimal comma (3,5) and no point anywhere
+            floats = s.str.replace(",", ".", regex=False).astype("float64[pyarrow]")
+            return "number", floats.to_numpy(dtype=np.float64, na_value=np.nan), "decimal commas (3,5 read as 3.5)"
+        except (ValueError, TypeError):
+            pass
     plain = s.str.fullmatch(NUMBER.pattern).fillna(False).astype(bool)
     if plain.all():
         return "number", _as_float(s, plain), None
