@@ -9,10 +9,14 @@ batch-norm run is shown; the boundary only on a 2-D classification set).
 
 from __future__ import annotations
 
+from collections import Counter
+
 import numpy as np
 
 from dashboard import observe as ob
+from dashboard import seeds as sd
 from dashboard.chartcache import memo
+from dashboard.charts import RUN_LABELS
 
 #: a gradient that shrinks this many times from the deepest layer to layer 1 "vanishes"
 VANISHING = 100.0
@@ -171,4 +175,113 @@ def _batch_statistics(hist) -> list[str]:
         share = float((ob.normalized_magnitude(hist) >= 0.99).mean())
         lines.append(f"With two samples per batch, {ob.share(share)} of the recorded batch-normalized values were "
                      "±1 before γ and β: each unit only tells which of the two samples is larger.")
+    return lines
+
+
+# ---------------------------------------------------------------- over several seeds
+# The same paragraphs for runs over seeds (normalization -> one History per seed): each sentence
+# counts the seeds it holds on, and gives the median over seeds with the lowest and highest value.
+
+OUTCOME_WORDS = {
+    "learned": "learned",
+    "partial": "learned only partly",
+    "chance": "stayed at a uniform guess's loss",
+    "worse": "ended above a uniform guess's loss",
+    "diverged": "diverged",
+}
+
+
+def of(k: int, n: int) -> str:
+    """'3 of 3 seeds'."""
+    return f"{k} of {n} seed{'s' if n != 1 else ''}"
+
+
+def spread(values, fmt=ob.num) -> str:
+    """'a median of 0.52 (0.31 to 0.70)': the median over seeds, then the lowest and highest."""
+    v = np.asarray(values, dtype=np.float64)
+    lo, mid, hi = fmt(float(v.min())), fmt(float(np.median(v))), fmt(float(v.max()))
+    return f"a median of {mid}" + ("" if lo == hi else f" ({lo} to {hi})")
+
+
+def seed_span(runs: dict) -> str:
+    """'seeds 0 to 2': the seeds on screen."""
+    seeds = sd.seed_values(runs)
+    return f"seeds {seeds[0]} to {seeds[-1]}" if len(seeds) > 1 else f"seed {seeds[0]}"
+
+
+def curve_ends(runs: dict) -> dict[str, int]:
+    """The runs a curve chart marks as diverged: run -> step. One seed: each diverged run at its step;
+    over seeds: a run every seed of which diverged, at the last one's step (where its median ends)."""
+    out = {}
+    for norm, hists in sd.as_seeds(runs).items():
+        if all(h.diverged for h in hists):
+            out[norm] = max(int(h.diverged_at) for h in hists)
+    return out
+
+
+def _outcomes_sentence(norm: str, hists) -> str:
+    n = len(hists)
+    counts = Counter(ob.outcome(h) for h in hists)
+    parts = [f"{OUTCOME_WORDS[k]} on {of(c, n) if i == 0 else c}"
+             for i, (k, c) in enumerate(counts.most_common())]
+    finals = [h.final("val") for h in hists if not h.diverged and h.final("val")]
+    numbers = ""
+    if finals:
+        score = "validation accuracy" if hists[0].task == "classification" else "R²"
+        fmt = ob.pct if hists[0].task == "classification" else (lambda x: f"{x:.2f}")
+        numbers = (f"; its final validation loss was {spread([f['loss'] for f in finals])} and its {score} "
+                   f"{spread([f['accuracy'] for f in finals], fmt)}"
+                   + (f" over the {len(finals)} seeds that did not diverge" if len(finals) < n else ""))
+    return f"{_cap(ob.with_label(norm))}, the network " + " and ".join(parts) + numbers + "."
+
+
+def beats(normed, plain) -> bool:
+    """A normalized run beat the plain one of the same seed: it did not diverge, and the plain one did or
+    ended with a higher validation loss."""
+    if normed.diverged or not normed.final("val"):
+        return False
+    if plain.diverged or not plain.final("val"):
+        return True
+    return normed.final("val")["loss"] < plain.final("val")["loss"]
+
+
+def _beat_sentence(norm: str, hists, plain) -> str:
+    k, n = sum(beats(a, b) for a, b in zip(hists, plain, strict=True)), len(hists)
+    return (f"{_cap(RUN_LABELS.get(norm, norm))} beat no normalization on {of(k, n)}: a lower final validation "
+            "loss than the network without normalization trained with the same seed (the same data, initial "
+            "weights and batches), or no divergence where that one diverged.")
+
+
+def _why_not_seeds(norm: str, hists) -> str | None:
+    """What the records show about a run that failed on some seed: vanishing gradient, saturation."""
+    n, depth = len(hists), hists[0].config.depth
+    if all(ob.outcome(h) in ("learned", "diverged") for h in hists):
+        return None
+    shrinks = [s for s in (_median_shrink(h) for h in hists) if s is not None]
+    reasons = []
+    vanished = [s for s in shrinks if s >= VANISHING]
+    if vanished:
+        reasons.append(f"on {of(len(vanished), n)} the gradient reaching layer 1 was typically at least "
+                       f"{ob.num(VANISHING)}× smaller than at layer {depth}, by {spread(shrinks)} times over the "
+                       "seeds (see Activations)")
+    sats = [float(h.layer_health["saturated"].mean()) for h in hists if len(h.layer_health)]
+    if sats and np.median(sats) >= ob.SATURATION_SHOWN and hists[0].config.activation != "relu":
+        reasons.append(f"on average {spread(sats, ob.pct)} of its units were saturated")
+    return f"{_cap(ob.with_label(norm))}: " + " and ".join(reasons) + "." if reasons else None
+
+
+@memo
+def training_seeds(runs: dict) -> list[str]:
+    """Training page over seeds: how each run ended on how many seeds, how often each normalization beat
+    the plain network, why a run did not learn, and which seed the boundaries show."""
+    seeded = sd.as_seeds(runs)
+    lines = [_outcomes_sentence(n, hs) for n, hs in seeded.items()]
+    if "none" in seeded:
+        lines += [_beat_sentence(n, hs, seeded["none"]) for n, hs in seeded.items() if n != "none"]
+    lines += [s for s in (_why_not_seeds(n, hs) for n, hs in seeded.items()) if s]
+    first = sd.first(runs).values()
+    if all(h.task == "classification" and h.boundary is not None and len(h.boundary_steps) for h in first):
+        seed = next(iter(first)).config.seed
+        lines.append(f"The decision boundaries show one network per run, trained with seed {seed} (the first): "
+                     "press play to watch them change over training.")
     return lines
