@@ -172,3 +172,39 @@ def train_eval(runs: dict) -> Verdict:
         facts += (f"; validation loss {ob.num(losses['train'])} in training mode and "
                   f"{ob.num(losses['eval'])} in evaluation mode")
     return _say(holds, facts)
+
+
+# ---------------------------------------------------------------- over seeds
+
+PREFIXES = ("Seen in this run: ", "Not seen with these settings: ")
+
+
+def _detail(text: str) -> str:
+    for p in PREFIXES:
+        if text.startswith(p):
+            return text[len(p):]
+    return text
+
+
+def judge(check, measured) -> Verdict:
+    """A lesson's check on what its view computed: one run per normalization as it is; runs over seeds
+    (normalization -> one History per seed) seed by seed, the verdict counting the seeds it holds on.
+
+    It holds when it holds on every seed; the text says on how many it did, on which it did not, and
+    the measured numbers of the first seed."""
+    seeded = measured if isinstance(measured, dict) and measured and all(
+        isinstance(v, tuple) for v in measured.values()) else None
+    if seeded is None:
+        return check(measured)
+    n = min(len(v) for v in seeded.values())
+    verdicts = [check({k: v[i] for k, v in seeded.items()}) for i in range(n)]
+    if n == 1 or (len({v.text for v in verdicts}) == 1 and not verdicts[0].text.startswith(PREFIXES)):
+        return verdicts[0]  # one seed, or a verdict no run decides (a run the lesson needs is missing)
+    seeds = [int(next(iter(seeded.values()))[i].config.seed) for i in range(n)]
+    held = [s for s, v in zip(seeds, verdicts, strict=True) if v.holds]
+    missed = [str(s) for s in seeds if s not in held]
+    span = f"seeds {seeds[0]} to {seeds[-1]}"
+    head = f"Seen on {len(held)} of {n} seeds ({span})" if held else f"Not seen on any of the {n} seeds ({span})"
+    if held and missed:
+        head += f"; not on seed{'s' if len(missed) > 1 else ''} {', '.join(missed)}"
+    return Verdict(len(held) == n, f"{head}. On seed {seeds[0]}: {_detail(verdicts[0].text)}")

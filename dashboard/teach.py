@@ -11,6 +11,7 @@ from __future__ import annotations
 import streamlit as st
 
 from core.params import Notice, specs
+from dashboard.checks import judge
 from dashboard.lessons import LESSONS, Lesson, lesson
 from dashboard.registry import ALL_VIEWS, FAMILIES, VIEW_ONLY, family_of
 from dashboard.state import (
@@ -147,7 +148,7 @@ def _lesson_box() -> None:
     c2.button(":material/close:", key="lesson_close", help="Close the lesson note", on_click=close_lesson)
     check = getattr(item, "check", None)
     if what is not None and check is not None:
-        verdict = check(what)
+        verdict = judge(check, what)
         icon = ":material/check_circle:" if verdict.holds else ":material/help:"
         if compact:
             c1.markdown(f"{icon} {verdict.text}")
