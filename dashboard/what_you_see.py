@@ -232,7 +232,8 @@ def _outcomes_sentence(norm: str, hists) -> str:
         numbers = (f"; its final validation loss was {spread([f['loss'] for f in finals])} and its {score} "
                    f"{spread([f['accuracy'] for f in finals], fmt)}"
                    + (f" over the {len(finals)} seeds that did not diverge" if len(finals) < n else ""))
-    return f"{_cap(ob.with_label(norm))}, the network " + " and ".join(parts) + numbers + "."
+    listed = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return f"{_cap(ob.with_label(norm))}, the network {listed}{numbers}."
 
 
 def beats(normed, plain) -> bool:
