@@ -64,8 +64,10 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
 
 def _seed_band(df: pd.DataFrame, x: dict, y: dict, runs: Sequence[str], cursor: str | None) -> alt.Chart:
     """The band from the lowest seed (``lo``) to the highest (``hi``) under each median curve."""
-    return view(df, mark={"type": "area", "opacity": 0.16}, transform=cursor_filter(cursor), x=x, y=y,
+    return view(df, mark={"type": "area"}, transform=cursor_filter(cursor), x=x, y=y,
                 y2={"field": "hi"}, color=nominal("run", title=None, scale=run_color(runs), legend=None),
+                # the training batches' band fainter: it is the noisier one, and validation is the measure
+                opacity=nominal("split", scale={"domain": ["train", "val"], "range": [0.09, 0.2]}, legend=None),
                 detail=nominal("split"),
                 tooltip=[nominal("run"), nominal("split"), quant("step"), quant("lo", title="lowest seed", format=".4g"),
                          quant("hi", title="highest seed", format=".4g")])

@@ -248,9 +248,10 @@ def beats(normed, plain) -> bool:
 
 def _beat_sentence(norm: str, hists, plain) -> str:
     k, n = sum(beats(a, b) for a, b in zip(hists, plain, strict=True)), len(hists)
+    gone = " (or it trained where that one diverged)" if any(p.diverged for p in plain) else ""
     return (f"{_cap(RUN_LABELS.get(norm, norm))} beat no normalization on {of(k, n)}: a lower final validation "
-            "loss than the network without normalization trained with the same seed (the same data, initial "
-            "weights and batches), or no divergence where that one diverged.")
+            f"loss than the plain network trained with the same seed, on the same data from the same initial "
+            f"weights{gone}.")
 
 
 def _why_not_seeds(norm: str, hists) -> str | None:

@@ -74,9 +74,10 @@ if runs is not None:
              params=upto_param)
     else:
         below[0].info("This is a regression data set: the loss (mean squared error) is the measure.")
-    if n_seeds > 1:
-        st.caption(f"Each curve is the median over {n_seeds} seeds ({what_you_see.seed_span(runs)}); the shaded "
-                   "band around it runs from the lowest seed to the highest at each step.")
+    if n_seeds > 1:  # beside the accuracy curves (under the boundaries' caption), else under the curves
+        (below[1] if grids else st).caption(
+            f"Each curve is the median over {n_seeds} seeds ({what_you_see.seed_span(runs)}); the shaded band "
+            "around it runs from the lowest seed to the highest at each step (fainter for the training batches).")
 
     st.subheader("What you see")
     lines = what_you_see.training(first) if n_seeds == 1 else what_you_see.training_seeds(runs)
