@@ -32,7 +32,7 @@ with st.sidebar:
 runs = netconfig.page_runs(config, view)
 if runs is not None:
     n_seeds = sd.count(runs)
-    of_seeds = f" (median of {n_seeds} seeds)" if n_seeds > 1 else ""
+    of_seeds = f", median of {n_seeds} seeds" if n_seeds > 1 else ""
     depth = config.depth
     state.limit("layer", depth, f"the network has {depth} hidden layers")
     c1, c2 = st.columns([1, 2])
@@ -72,7 +72,7 @@ if runs is not None:
                                   title=f"Share of units {sat_name}, per layer{of_seeds}", y_title="share",
                                   **step_param), params=params)
     draw(right, netcharts.by_layer(per_layer, value="grad_norm", runs=view.norms, log_y=True,
-                                   title=f"Gradient norm of each layer's weights (log scale){of_seeds}",
+                                   title=f"Gradient norm of each layer's weights (log scale{of_seeds})",
                                    y_title="‖∂loss/∂W‖", **step_param), params=params)
 
     st.subheader("Gradient norm over training")
