@@ -4,6 +4,12 @@ All three views read the same runs, so switching pages never retrains. The
 store is an LRU over configs, bounded by count and by the runs' own memory
 footprint; it holds results only (no session's state). Runs are returned by
 reference: pages treat them as read-only.
+
+A page asks for every normalization it compares with every seed it shows
+(``get_seeded``); the runs missing from the store are trained together, in
+one ``core.training.train_many`` call (stacked where their configs allow).
+Each config has its own training lock, so a session never trains a run
+another session is training: it waits for that one's result instead.
 """
 
 from __future__ import annotations
@@ -104,6 +110,9 @@ class _Bar:
         self.text = text
         self.bar.progress(max(0.0, self.shown) if fraction is None else fraction, text=text)
 
+    def done(self) -> None:
+        self.bar.empty()
+
     def __call__(self, fraction: float) -> None:
         total = max(0.0, min(1.0, fraction))
         if total - self.shown >= 0.05 or total >= 1.0:
@@ -169,7 +178,7 @@ def get_seeded(config: TrainConfig, norms, seeds=(None,)) -> dict[str, tuple[His
     if missing:
         bar = _Bar()
         found.update(_fetch_or_train(s, missing, bar))
-        bar.bar.empty()
+        bar.done()
     return {n: tuple(found[c] for c in cs) for n, cs in configs.items()}
 
 
