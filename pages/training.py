@@ -55,7 +55,8 @@ if runs is not None:
     for col, (norm, (grid, points)) in zip(top[1:], grids.items(), strict=False):
         # the run's name; a run whose boundary is not at the player's step (it diverged) says which
         title = RUN_LABELS[norm] if shown[norm] == upto else boundary_title(first[norm], shown[norm])
-        title = f"{title}, seed {first[norm].config.seed}" if n_seeds > 1 else title
+        # which seed, where the title has room (three abreast, the caption below says it)
+        title = f"{title}, seed {first[norm].config.seed}" if n_seeds > 1 and len(grids) < 3 else title
         draw(col, netcharts.decision_boundary(grid, points, title=title, color=RUN_COLORS[norm]))
     below = chart_columns(2, [3, 2 * len(grids)]) if grids else top[1:]
     if grids:
