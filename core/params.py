@@ -209,7 +209,8 @@ def parse_value(spec: Spec, text: str) -> tuple[Any, str | None]:
         note = None
     clamped = clamp(spec, number)
     if clamped != number:
-        note = f"is outside the allowed range; set to {_fmt(clamped)}"
+        allowed = f", {_fmt(spec.low)} to {_fmt(spec.high)}" if spec.low is not None and spec.high is not None else ""
+        note = f"is outside the allowed range{allowed}; set to {_fmt(clamped)}"
     value = int(clamped) if spec.kind == "int" else float(clamped)
     return value, note
 

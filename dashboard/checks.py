@@ -258,3 +258,47 @@ def batch_sweep(results) -> Verdict:
     facts = (f"at batch {n} the median validation error over {seeds} seeds was {ob.pct(bn)} with batch norm "
              f"and {ob.pct(ln)} with layer norm, {abs(100 * (bn - ln)):.0f} points apart")
     return _say(bn > ln, facts)
+
+
+# ---------------------------------------------------------------- over seeds
+
+PREFIXES = ("Seen in this run: ", "Not seen with these settings: ")
+
+
+def _detail(text: str) -> str:
+    for p in PREFIXES:
+        if text.startswith(p):
+            return text[len(p):]
+    return text
+
+
+def per_seed(measured) -> list[dict] | None:
+    """Runs over seeds (normalization -> one History per seed) as one runs dict per seed; None for
+    anything else (one run per normalization, a landscape result, a sweep's table)."""
+    if not (isinstance(measured, dict) and measured and all(isinstance(v, tuple) for v in measured.values())):
+        return None
+    n = min(len(v) for v in measured.values())
+    return [{k: v[i] for k, v in measured.items()} for i in range(n)]
+
+
+def judge(check, measured) -> Verdict:
+    """A lesson's check on what its view computed: one run per normalization as it is; runs over seeds
+    (normalization -> one History per seed) seed by seed, the verdict counting the seeds it holds on.
+
+    It holds when it holds on every seed; the text says on how many it did, on which it did not, and
+    the measured numbers of the first seed."""
+    runs_per_seed = per_seed(measured)
+    if runs_per_seed is None:
+        return check(measured)
+    seeded, n = measured, len(runs_per_seed)
+    verdicts = [check(runs) for runs in runs_per_seed]
+    if n == 1 or (len({v.text for v in verdicts}) == 1 and not verdicts[0].text.startswith(PREFIXES)):
+        return verdicts[0]  # one seed, or a verdict no run decides (a run the lesson needs is missing)
+    seeds = [int(next(iter(seeded.values()))[i].config.seed) for i in range(n)]
+    held = [s for s, v in zip(seeds, verdicts, strict=True) if v.holds]
+    missed = [str(s) for s in seeds if s not in held]
+    span = f"seeds {seeds[0]} to {seeds[-1]}"
+    head = f"Seen on {len(held)} of {n} seeds ({span})" if held else f"Not seen on any of the {n} seeds ({span})"
+    if held and missed:
+        head += f"; not on seed{'s' if len(missed) > 1 else ''} {', '.join(missed)}"
+    return Verdict(len(held) == n, f"{head}. On seed {seeds[0]}: {_detail(verdicts[0].text)}")

@@ -64,6 +64,18 @@ def frames_zip(frames: dict[str, pd.DataFrame], config=None) -> bytes:
     return buf.getvalue()
 
 
+def seeds_zip(runs: Mapping[int, tuple[dict[str, pd.DataFrame], Any]]) -> bytes:
+    """A ZIP holding one folder per seed (``seed-<seed>/``), each with one CSV per frame and its
+    config.json: ``runs`` is seed -> (frames, config)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for seed, (frames, config) in runs.items():
+            for name, df in frames.items():
+                zf.writestr(f"seed-{seed}/{name}.csv", df.to_csv(index=False))
+            zf.writestr(f"seed-{seed}/config.json", config_json(config))
+    return buf.getvalue()
+
+
 def slug(text: str) -> str:
     s = re.sub(r"[^A-Za-z0-9]+", "-", str(text)).strip("-").lower()
     return s[:60] or "chart"

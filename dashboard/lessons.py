@@ -25,7 +25,7 @@ from typing import Any
 from core.experiment import LandscapeConfig, run_landscape
 from core.params import specs
 from core.sweep import SweepConfig, run_sweep
-from core.training import TrainConfig, train
+from core.training import TrainConfig, train, train_many
 from dashboard import checks
 from dashboard.checks import Verdict
 from dashboard.selections import CompareView
@@ -169,24 +169,32 @@ def sweep_config(item: Lesson, seed: int | None = None) -> SweepConfig:
     return _pick(SweepConfig, item.settings, **({} if seed is None else {"seed": int(seed)}))
 
 
-def measure(item: Lesson, seed: int | None = None):
+def measure(item: Lesson, seed: int | None = None, seeds: int = 1):
     """What the lesson's view computes with ``seed`` (default: the lesson's): the landscape result, a
     sweep's results table (its seeds from ``seed`` on), or the runs dict (normalization -> History) of
-    the compared runs."""
+    the compared runs; with ``seeds`` > 1, normalization -> one History per seed (``seed``,
+    ``seed + 1``, ...), as the view shows them."""
     if item.view == "landscape":
         return run_landscape(landscape_config(item, seed))
     if item.view == "sweeps":
         return run_sweep(sweep_config(item, seed).grid())
     config = train_config(item, seed)
-    return {n: train(dataclasses.replace(config, norm=n)) for n in compare_view(item).norms}
+    norms = compare_view(item).norms
+    if seeds == 1:
+        return {n: train(dataclasses.replace(config, norm=n)) for n in norms}
+    todo = [dataclasses.replace(config, norm=n, seed=config.seed + i) for n in norms for i in range(seeds)]
+    hists = iter(train_many(todo))
+    return {n: tuple(next(hists) for _ in range(seeds)) for n in norms}
 
 
-def verdict(key: str, *, seed: int | None = None) -> Verdict:
-    """Compute what lesson ``key`` shows with ``seed`` (its other settings unchanged) and judge its claim."""
+def verdict(key: str, *, seed: int | None = None, seeds: int = 1) -> Verdict:
+    """Compute what lesson ``key`` shows with ``seed`` (its other settings unchanged) and judge its claim;
+    with ``seeds`` > 1, on the seeds ``seed``, ``seed + 1``, ... (the verdict counts them, as the
+    lesson's box does on the view)."""
     item = lesson(key)
     if item is None:
         raise KeyError(f"There is no lesson called {key!r}; the lessons are {[x.key for x in LESSONS]}.")
-    return item.check(measure(item, seed))
+    return checks.judge(item.check, measure(item, seed, seeds))
 
 
 def main(argv: list[str] | None = None) -> None:

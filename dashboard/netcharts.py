@@ -24,20 +24,22 @@ SPLIT_DASH = {"domain": ["train", "val"], "range": [[1, 0], [6, 4]]}
 @memo
 def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: bool,
                   title: str, diverged: dict[str, int] | None = None, height: int = 280,
-                  x_domain: tuple[float, float] | None = None, cursor: str | None = None) -> alt.LayerChart:
+                  x_domain: tuple[float, float] | None = None, cursor: str | None = None,
+                  seeds: int = 1) -> alt.LayerChart:
     """One metric against step: colour = run, dash = split (train solid, validation dashed).
 
-    df: (run, step, split, <metric>). diverged: run -> the step it diverged at;
+    df: (run, step, split, <metric>), and over seeds ``lo`` and ``hi``: the median curve is drawn with
+    a band from the lowest seed to the highest. diverged: run -> the step it diverged at;
     such a run is drawn up to its last finite record, with its points shown
     (a run that blew up early may have recorded one), and a marked, labelled
     point at the divergence step (at its last finite value). With ``cursor``
     (a Vega-Lite param name, its value set when drawn) the curves stop at
-    that step.
+    that step. Over ``seeds`` seeds a run is marked when every seed diverged, at the last one's step.
     """
     df = finite(df)
     if log_y:
-        df = df[df[metric] > 0]
-    marks = _divergence_marks(df, metric, diverged or {}, x_domain)
+        df = df[(df[metric] > 0) & ((df["lo"] > 0) if "lo" in df.columns else True)]
+    marks = _divergence_marks(df, metric, diverged or {}, x_domain, seeds)
     df = _labelled(df)
     x = quant("step", title="step", **({"scale": {"domain": list(x_domain)}} if x_domain else {}))
     y = quant(metric, title=metric + (" (log scale)" if log_y else ""),
@@ -52,14 +54,27 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
             "labelExpr": "datum.label == 'val' ? 'validation' : 'training'"}),
         tooltip=[nominal("run"), nominal("split"), quant("step"), quant(metric, format=".4g")],
     ), run_markers(runmarks, x=quant("step"), y=quant(metric), runs=runs, transform=cursor_filter(cursor))]
+    if "lo" in df.columns:
+        layers.insert(0, _seed_band(df, x, quant("lo"), runs, cursor))
     if len(marks):
         layers += _divergence_layers(df, marks, metric, diverged or {}, x, y, runs, cursor)
     chart = layer(*layers, title=title, height=height)
     return with_cursor(chart, cursor, int(df["step"].max()) if len(df) else 0)
 
 
+def _seed_band(df: pd.DataFrame, x: dict, y: dict, runs: Sequence[str], cursor: str | None) -> alt.Chart:
+    """The band from the lowest seed (``lo``) to the highest (``hi``) under each median curve."""
+    return view(df, mark={"type": "area"}, transform=cursor_filter(cursor), x=x, y=y,
+                y2={"field": "hi"}, color=nominal("run", title=None, scale=run_color(runs), legend=None),
+                # the training batches' band fainter: it is the noisier one, and validation is the measure
+                opacity=nominal("split", scale={"domain": ["train", "val"], "range": [0.09, 0.2]}, legend=None),
+                detail=nominal("split"),
+                tooltip=[nominal("run"), nominal("split"), quant("step"), quant("lo", title="lowest seed", format=".4g"),
+                         quant("hi", title="highest seed", format=".4g")])
+
+
 def _divergence_marks(df: pd.DataFrame, metric: str, diverged: dict[str, int],
-                      x_domain: tuple[float, float] | None) -> pd.DataFrame:
+                      x_domain: tuple[float, float] | None, seeds: int = 1) -> pd.DataFrame:
     """(run, step, <metric>, label, align) per diverged run: its divergence step at its last finite
     value (training split first). Runs with no finite record get no mark."""
     rows = []
@@ -71,7 +86,8 @@ def _divergence_marks(df: pd.DataFrame, metric: str, diverged: dict[str, int],
         train = mine[mine["split"] == "train"]
         last = (train if len(train) else mine).sort_values("step").iloc[-1]
         rows.append({"run": RUN_LABELS.get(run, run), "step": int(step), metric: float(last[metric]),
-                     "label": f"diverged at step {int(step):,}",
+                     "label": f"diverged at step {int(step):,}" if seeds == 1
+                     else f"all {seeds} seeds diverged, the last at step {int(step):,}",
                      "align": "right" if step > 0.6 * hi else "left"})
     return pd.DataFrame(rows)
 

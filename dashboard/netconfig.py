@@ -94,6 +94,10 @@ def sidebar(owner: str) -> tuple[PageState, TrainConfig, CompareView]:
         choice(CompareView, "compare", "No normalization against",
                labels={"batch": "batch norm", "layer": "layer norm", "both": "batch and layer norm",
                        "group": "group norm", "rms": "RMS norm"})
+        slider(CompareView, "seeds", "Seeds per run",
+               help="Each run is trained with the seed set below, the next one, and so on: different data, "
+                    "initial weights and batches. With more than one seed every curve is the median over the "
+                    "seeds with a band from the lowest to the highest, and the measured sentences count seeds.")
         st.header("Network and training")
         groups = (
             ("Data", ("dataset", "n_samples", "noise", "val_fraction", "standardize_inputs")),
@@ -138,11 +142,18 @@ def check_budget(config: TrainConfig, n_runs: int) -> bool:
     return True
 
 
+def seeds_of(config: TrainConfig, view: CompareView) -> tuple[int, ...]:
+    """The seeds each run is trained with: config.seed, config.seed + 1, ... (``view.seeds`` of them,
+    fewer when the last would pass the largest seed)."""
+    high = int(specs(TrainConfig)["seed"].high)
+    return tuple(s for s in view.seed_list(config.seed) if s <= high)
+
+
 def page_runs(config: TrainConfig, view: CompareView) -> dict | None:
-    """The compared runs of a network view (trained or fetched), with the divergence banner (the page
-    draws the export menu last, ``views.export_view``); None, after a message, when the settings are
-    over the live-demo budget."""
-    from dashboard.runs import get_runs
+    """The compared runs of a network view, trained or fetched: normalization -> one History per seed
+    (``seeds_of``), with the divergence banner (the page draws the export menu last,
+    ``views.export_view``); None, after a message, when the settings are over the live-demo budget."""
+    from dashboard.runs import get_seeded
     from dashboard.teach import measured
     from dashboard.views import diverged_banner
 
@@ -151,9 +162,10 @@ def page_runs(config: TrainConfig, view: CompareView) -> dict | None:
                    f"{config.groups} groups do not divide {config.width}. Choose a number of groups that "
                    "divides the width (Network → Groups).", icon=":material/grid_off:")
         return None
-    if not check_budget(config, len(view.norms)):
+    seeds = seeds_of(config, view)
+    if not check_budget(config, len(view.norms) * len(seeds)):
         return None
-    runs = get_runs(config, view.norms)
+    runs = get_seeded(config, view.norms, seeds)
     measured(runs)
     diverged_banner(runs)
     return runs

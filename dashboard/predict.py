@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from dashboard.checks import per_seed
 from dashboard.questions import question
 from dashboard.state import PAGE_STATE as PAGE
 from dashboard.state import PREDICT_OFF
@@ -72,7 +73,9 @@ def reveal(box, item, measured) -> None:
     given = st.session_state.get(ANSWERS, {}).get(item.key)
     if q is None or given is None or measured is None:
         return
-    right = q.pick(measured)
+    seeds = per_seed(measured)  # over seeds: the answer every seed measured, or none when they differ
+    picks = {q.pick(runs) for runs in seeds} if seeds else {q.pick(measured)}
+    right = picks.pop() if len(picks) == 1 else None
     if right is None:
         box.info(f"You predicted: {q.answers[given]}. These runs cannot settle it (see the verdict).",
                  icon=":material/help:")

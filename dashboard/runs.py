@@ -4,6 +4,12 @@ All three views read the same runs, so switching pages never retrains. The
 store is an LRU over configs, bounded by count and by the runs' own memory
 footprint; it holds results only (no session's state). Runs are returned by
 reference: pages treat them as read-only.
+
+A page asks for every normalization it compares with every seed it shows
+(``get_seeded``); the runs missing from the store are trained together, in
+one ``core.training.train_many`` call (stacked where their configs allow).
+Each config has its own training lock, so a session never trains a run
+another session is training: it waits for that one's result instead.
 """
 
 from __future__ import annotations
@@ -14,9 +20,11 @@ from collections import OrderedDict
 
 import streamlit as st
 
-from core.training import History, TrainConfig, train
+from core.training import History, TrainConfig, train_many
 
-MAX_RUNS = 24
+#: a page shows up to 3 normalizations x 10 seeds: the store keeps two such pages (a class going
+#: back and forth between two settings never retrains)
+MAX_RUNS = 64
 MAX_BYTES = 256 * 2**20
 #: runs trained at once by one server process; more sessions asking for runs not in the store queue
 #: (first come, first served). Every session is a thread of one process and training holds the GIL,
@@ -33,6 +41,7 @@ class RunStore:
     def __init__(self, max_runs: int = MAX_RUNS, max_bytes: int = MAX_BYTES):
         self.max_runs, self.max_bytes = max_runs, max_bytes
         self._runs: OrderedDict[TrainConfig, History] = OrderedDict()
+        self._sizes: dict[TrainConfig, int] = {}  # each run's bytes, measured once when put
         self._lock = threading.Lock()
         self._training: dict[TrainConfig, threading.Lock] = {}
         self.slots = threading.BoundedSemaphore(TRAINING_SLOTS)
@@ -45,13 +54,16 @@ class RunStore:
             return hist
 
     def put(self, config: TrainConfig, hist: History) -> None:
+        size = hist.memory_bytes()
         with self._lock:
             self._runs[config] = hist
+            self._sizes[config] = size
             self._runs.move_to_end(config)
             while len(self._runs) > self.max_runs or (
-                len(self._runs) > 1 and self.nbytes() > self.max_bytes
+                len(self._runs) > 1 and sum(self._sizes.values()) > self.max_bytes
             ):
-                self._runs.popitem(last=False)
+                old, _ = self._runs.popitem(last=False)
+                self._sizes.pop(old, None)
 
     def training_lock(self, config: TrainConfig) -> threading.Lock:
         """One lock per config being trained: a second session asking for the same run waits
@@ -64,7 +76,8 @@ class RunStore:
             self._training.pop(config, None)
 
     def nbytes(self) -> int:
-        return sum(h.memory_bytes() for h in self._runs.values())
+        with self._lock:
+            return sum(self._sizes.values())
 
     def __len__(self) -> int:
         return len(self._runs)
@@ -80,43 +93,95 @@ def variants(config: TrainConfig, norms) -> dict[str, TrainConfig]:
     return {n: dataclasses.replace(config, norm=n) for n in norms}
 
 
+def seeded_variants(config: TrainConfig, norms, seeds=(None,)) -> dict[str, tuple[TrainConfig, ...]]:
+    """Per normalization, the run with each seed of ``seeds`` (None: the config's own seed)."""
+    return {n: tuple(dataclasses.replace(c, seed=c.seed if s is None else int(s)) for s in seeds)
+            for n, c in variants(config, norms).items()}
+
+
+class _Bar:
+    """The page's progress bar over one training of many runs: about 20 updates (each one is a message
+    to the browser and a redraw there)."""
+
+    def __init__(self):
+        self.bar, self.shown, self.text = st.progress(0.0, text="Training…"), -1.0, "Training…"
+
+    def say(self, text: str, fraction: float | None = None) -> None:
+        self.text = text
+        self.bar.progress(max(0.0, self.shown) if fraction is None else fraction, text=text)
+
+    def done(self) -> None:
+        self.bar.empty()
+
+    def __call__(self, fraction: float) -> None:
+        total = max(0.0, min(1.0, fraction))
+        if total - self.shown >= 0.05 or total >= 1.0:
+            self.shown = total
+            self.bar.progress(total, text=self.text)
+
+
+def _train_in_slot(s: RunStore, configs: list[TrainConfig], bar: _Bar) -> dict[TrainConfig, History]:
+    """Train ``configs`` in one ``train_many`` call once a training slot is free; store each run."""
+    if not s.slots.acquire(blocking=False):  # other sessions' runs are training
+        bar.say("Queued: another session's runs are training first…")
+        s.slots.acquire()
+    try:
+        bar.say(f"Training {len(configs)} runs…" if len(configs) > 1 else "Training…", 0.0)
+        hists = train_many(configs, progress=bar)
+    finally:
+        s.slots.release()
+    for c, h in zip(configs, hists, strict=True):
+        s.put(c, h)
+    return dict(zip(configs, hists, strict=True))
+
+
+def _fetch_or_train(s: RunStore, configs: list[TrainConfig], bar: _Bar) -> dict[TrainConfig, History]:
+    """Every config's run. The configs no other session is training are locked and trained together
+    (one call); then the others are waited for, their locks taken one at a time while holding none of
+    ours (so no two sessions wait for each other)."""
+    locks = {c: s.training_lock(c) for c in configs}
+    mine = [c for c in configs if locks[c].acquire(blocking=False)]
+    out: dict[TrainConfig, History] = {}
+    try:
+        out.update({c: h for c in mine if (h := s.get(c)) is not None})  # stored meanwhile
+        todo = [c for c in mine if c not in out]
+        if todo:
+            out.update(_train_in_slot(s, todo, bar))
+    finally:
+        for c in mine:
+            locks[c].release()
+            s.done_training(c)
+    for c in configs:
+        if c in out:
+            continue
+        if not locks[c].acquire(blocking=False):  # another session is training this very run
+            bar.say("Waiting for another session training the same runs…")
+            locks[c].acquire()
+        try:
+            hist = s.get(c)
+            out[c] = hist if hist is not None else _train_in_slot(s, [c], bar)[c]
+        finally:
+            locks[c].release()
+            s.done_training(c)
+    return out
+
+
+def get_seeded(config: TrainConfig, norms, seeds=(None,)) -> dict[str, tuple[History, ...]]:
+    """Per normalization in ``norms``, the runs of ``config`` with each seed of ``seeds`` (None: its
+    own), fetched from the store; every missing one is trained, all in one ``train_many`` call, with
+    a progress bar."""
+    s = store()
+    configs = seeded_variants(config, norms, seeds)
+    flat = list(dict.fromkeys(c for cs in configs.values() for c in cs))
+    found = {c: s.get(c) for c in flat}
+    missing = [c for c, h in found.items() if h is None]
+    if missing:
+        bar = _Bar()
+        found.update(_fetch_or_train(s, missing, bar))
+        bar.done()
+    return {n: tuple(found[c] for c in cs) for n, cs in configs.items()}
+
+
 def get_runs(config: TrainConfig, norms) -> dict[str, History]:
     """Train (or fetch) ``config`` once per normalization, with a progress bar."""
-    s = store()
-    configs = variants(config, norms)
-    out = {n: s.get(c) for n, c in configs.items()}
-    todo = [n for n, h in out.items() if h is None]
-    if todo:
-        bar = st.progress(0.0, text="Training…")
-        for i, n in enumerate(todo):
-            label = f"Training {i + 1} of {len(todo)}: {n if n != 'none' else 'no'} normalization…"
-            shown = [-1.0]
-
-            def progress(fraction: float, i=i, label=label, shown=shown) -> None:
-                # about 20 updates a run: each one is a message to the browser and a redraw there
-                total = min(1.0, (i + max(0.0, min(1.0, fraction))) / len(todo))
-                if total - shown[0] >= 0.05 or total >= 1.0:
-                    shown[0] = total
-                    bar.progress(total, text=label)
-
-            lock = s.training_lock(configs[n])
-            if not lock.acquire(blocking=False):  # another session is training this very run
-                bar.progress(i / len(todo), text=label.replace("Training", "Waiting for run", 1))
-                lock.acquire()
-            try:
-                hist = s.get(configs[n])
-                if hist is None:
-                    if not s.slots.acquire(blocking=False):  # other sessions' runs are training
-                        bar.progress(i / len(todo), text="Queued: another session's run is training first…")
-                        s.slots.acquire()
-                    try:
-                        hist = train(configs[n], progress=progress)
-                    finally:
-                        s.slots.release()
-                    s.put(configs[n], hist)
-            finally:
-                lock.release()
-                s.done_training(configs[n])
-            out[n] = hist
-        bar.empty()
-    return out
+    return {n: hs[0] for n, hs in get_seeded(config, norms).items()}

@@ -11,6 +11,7 @@ from core.params import param, validate
 from core.telemetry import STAGES
 
 LAST = 10**7  # "the last recorded step" / "the deepest layer", clamped on use
+MAX_SEEDS = 10  # seeds a view can train each run with
 
 
 @dataclass(frozen=True)
@@ -44,10 +45,13 @@ class NormParamsView:
 
 @dataclass(frozen=True)
 class CompareView:
-    """Which runs the views compare against the plain network."""
+    """Which runs the views compare against the plain network, and over how many seeds."""
 
     compare: str = param("batch", "choice", choices=("batch", "layer", "both", "group", "rms"),
                          help="Which normalized run(s) to put beside the network without normalization.")
+    seeds: int = param(3, "int", low=1, high=MAX_SEEDS,
+                       help="How many seeds each run is trained with (the seed, the seed + 1, ...): curves show "
+                            "the median over seeds with a band from the lowest to the highest.")
 
     def validate(self) -> None:
         validate(self)
@@ -56,3 +60,7 @@ class CompareView:
     def norms(self) -> tuple[str, ...]:
         return {"batch": ("none", "batch"), "layer": ("none", "layer"), "both": ("none", "batch", "layer"),
                 "group": ("none", "group"), "rms": ("none", "rms")}[self.compare]
+
+    def seed_list(self, seed: int) -> tuple[int, ...]:
+        """The seeds each run is trained with: ``seed``, ``seed + 1``, ... (``seeds`` of them)."""
+        return tuple(range(seed, seed + self.seeds))

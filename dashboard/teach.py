@@ -12,6 +12,7 @@ import streamlit as st
 
 from core.params import Notice, specs
 from dashboard import predict, trim, upload
+from dashboard.checks import judge
 from dashboard.lessons import LESSONS, Lesson, lesson
 from dashboard.registry import ALL_VIEWS, FAMILIES, VIEW_ONLY, family_of
 from dashboard.state import (
@@ -161,7 +162,7 @@ def _lesson_box() -> None:
     check = getattr(item, "check", None)
     predict.reveal(c1, item, what)
     if what is not None and check is not None:
-        verdict = check(what)
+        verdict = judge(check, what)
         icon = ":material/check_circle:" if verdict.holds else ":material/help:"
         if compact:
             c1.markdown(f"{icon} {verdict.text}")

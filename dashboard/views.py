@@ -11,6 +11,7 @@ import pandas as pd
 import streamlit as st
 
 from dashboard import chartcache, exports, palette
+from dashboard import seeds as sd
 from dashboard.chartcache import memo
 from dashboard.charts import RUN_LABELS
 from dashboard.style import presenter_on
@@ -87,13 +88,18 @@ def draw(container, chart: alt.TopLevelMixin, *, params: dict | None = None, sav
 
 @memo
 def metric_frame(runs: dict, metric: str) -> pd.DataFrame:
-    """(run, step, split, <metric>) of every run, long format."""
+    """(run, step, split, <metric>) of every run, long format. Runs over several seeds: the median
+    over seeds, with its band (``lo``, ``hi``: the lowest and highest seed)."""
     frames = []
-    for norm, hist in runs.items():
-        m = hist.metrics
-        if metric not in m.columns:
+    several = sd.count(runs) > 1
+    for norm, hists in sd.as_seeds(runs).items():
+        if metric not in hists[0].metrics.columns:
             continue
-        frames.append(m[["step", "split", metric]].assign(run=norm))
+        if several:
+            frames.append(sd.reduce([h.metrics for h in hists], ("step", "split"), (metric,), band=metric)
+                          .assign(split=lambda d: d["split"].astype(str), run=norm))
+        else:
+            frames.append(hists[0].metrics[["step", "split", metric]].assign(run=norm))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -112,8 +118,11 @@ def dataset_label(name: str) -> str:
 
 
 def diverged_banner(runs: dict) -> None:
-    """One clear banner per diverged run: which run, at which step."""
-    for norm, hist in runs.items():
+    """One clear banner per diverged run: which run, at which step (over seeds: which seeds)."""
+    if sd.count(runs) > 1:
+        _diverged_seeds_banner(runs)
+        return
+    for norm, hist in sd.first(runs).items():
         if hist.diverged:
             st.error(
                 f"**The run with {RUN_LABELS[norm]} diverged at step {hist.diverged_at:,}**: its loss or "
@@ -123,14 +132,27 @@ def diverged_banner(runs: dict) -> None:
             )
 
 
+def _diverged_seeds_banner(runs: dict) -> None:
+    for norm, hists in sd.as_seeds(runs).items():
+        gone = [h for h in hists if h.diverged]
+        if not gone:
+            continue
+        where = ", ".join(f"seed {h.config.seed} at step {h.diverged_at:,}" for h in gone)
+        rest = ("its curves end there" if len(gone) == len(hists)
+                else "the curves are the median of the seeds still training")
+        st.error(f"**The run with {RUN_LABELS[norm]} diverged on {len(gone)} of {len(hists)} seeds** ({where}): "
+                 f"its loss or weights became infinite or NaN, so training stopped there and {rest}. Lower the "
+                 "learning rate, or compare with the normalized run.", icon=":material/error:")
+
+
 @memo
 def boundary_frames(runs: dict, step: int | None = None) -> dict[str, tuple[pd.DataFrame, pd.DataFrame]]:
     """Per run, (grid (x1, x2, prob), points (x1, x2, label)) at the recorded step nearest ``step``.
 
-    Empty for data sets that are not two-dimensional classification.
+    Empty for data sets that are not two-dimensional classification. Over seeds: the first seed's.
     """
     out = {}
-    for norm, hist in runs.items():
+    for norm, hist in sd.first(runs).items():
         if hist.task != "classification" or hist.boundary is None:
             continue
         grid = hist.boundary_frame(step)
@@ -168,32 +190,43 @@ def boundary_note(hist, shown: int) -> str:
     return f"{name[0].upper() + name[1:]}: the boundary at step {shown:,}."
 
 
+def _mode_row(norm: str, hist) -> dict:
+    by = {str(r["mode"]): r for _, r in hist.mode_metrics.iterrows()}
+    row = {"run": RUN_LABELS[norm]}
+    for mode in ("train", "eval"):
+        if mode in by:
+            row[f"val loss, {mode} mode"] = float(by[mode]["loss"])
+            row[f"{hist.accuracy_name}, {mode} mode"] = float(by[mode]["accuracy"])
+    return row
+
+
+def _mode_layers(hist) -> pd.DataFrame:
+    ml = hist.mode_layers
+    sel = ml[ml["stage"].astype(str) == "post_norm"][["layer", "mode", "std", "rms_diff"]]
+    return sel.assign(mode=sel["mode"].astype(str))
+
+
 @memo
 def mode_frames(runs: dict) -> tuple[pd.DataFrame, dict[str, pd.DataFrame]]:
-    """Train mode against eval mode: a summary table and, per run, (layer, mode, std) rows."""
+    """Train mode against eval mode: a summary table and, per run, (layer, mode, std) rows. Over
+    seeds: each number is the median over the seeds that measured it."""
     rows, per_layer = [], {}
-    for norm, hist in runs.items():
-        mm = hist.mode_metrics
-        if not mm.empty:
-            by = {str(r["mode"]): r for _, r in mm.iterrows()}
-            row = {"run": RUN_LABELS[norm]}
-            for mode in ("train", "eval"):
-                if mode in by:
-                    row[f"val loss, {mode} mode"] = float(by[mode]["loss"])
-                    row[f"{hist.accuracy_name}, {mode} mode"] = float(by[mode]["accuracy"])
-            rows.append(row)
-        ml = hist.mode_layers
-        if not ml.empty:
-            stage = "post_norm"
-            sel = ml[ml["stage"].astype(str) == stage][["layer", "mode", "std", "rms_diff"]]
-            per_layer[norm] = sel.assign(mode=sel["mode"].astype(str))
+    for norm, hists in sd.as_seeds(runs).items():
+        measured = [h for h in hists if not h.mode_metrics.empty]
+        if measured:
+            table = pd.DataFrame([_mode_row(norm, h) for h in measured])
+            rows.append({"run": RUN_LABELS[norm], **table.drop(columns="run").median().to_dict()})
+        layered = [_mode_layers(h) for h in hists if not h.mode_layers.empty]
+        if layered:
+            per_layer[norm] = sd.reduce(layered, ("layer", "mode"), ("std", "rms_diff")) if len(layered) > 1 \
+                else layered[0]
     return pd.DataFrame(rows), per_layer
 
 
 @memo
 def recorded_steps(runs: dict, frame: str) -> list[int]:
-    """Every step any run recorded in its frame ``frame`` ("metrics", "histograms", ...), ascending."""
-    steps = [getattr(h, frame)["step"].to_numpy() for h in runs.values()]
+    """Every step any run (any seed) recorded in its frame ``frame`` ("metrics", "histograms", ...), ascending."""
+    steps = [getattr(h, frame)["step"].to_numpy() for hs in sd.as_seeds(runs).values() for h in hs]
     return np.unique(np.concatenate(steps)).tolist() if steps else []
 
 
@@ -205,21 +238,32 @@ def _last_step(steps: np.ndarray, step: int) -> int:
     return int(steps[ok].max() if ok.any() else steps.min())
 
 
+def _layer_rows(hist, layer: int, stage: str) -> pd.DataFrame:
+    s = hist.layer_stats
+    return s[(s["layer"].to_numpy() == layer) & (s["stage"] == stage).to_numpy()]
+
+
 @memo
 def layer_bands(runs: dict, layer: int, stage: str) -> pd.DataFrame:
-    """(run, step, p15, p50, p85, ...) of one layer's values at one stage, every run."""
+    """(run, step, p15, p50, p85, ...) of one layer's values at one stage, every run (over seeds: the
+    median over seeds of each percentile)."""
     frames = []
-    for norm, hist in runs.items():
-        s = hist.layer_stats
-        frames.append(s[(s["layer"].to_numpy() == layer) & (s["stage"] == stage).to_numpy()].assign(run=norm))
+    several = sd.count(runs) > 1
+    for norm, hists in sd.as_seeds(runs).items():
+        if several:
+            rows = [_layer_rows(h, layer, stage) for h in hists]
+            frames.append(sd.reduce(rows, ("step",), ("p15", "p50", "p85")).assign(run=norm))
+        else:
+            frames.append(_layer_rows(hists[0], layer, stage).assign(run=norm))
     return pd.concat(frames, ignore_index=True)
 
 
 @memo
 def histograms_at(runs: dict, step: int, stage: str) -> dict[str, tuple[int, pd.DataFrame]]:
-    """Per run, (the step shown, its per-layer histograms at ``stage``) at the latest record <= step."""
+    """Per run, (the step shown, its per-layer histograms at ``stage``) at the latest record <= step
+    (over seeds: the first seed's)."""
     out = {}
-    for norm, hist in runs.items():
+    for norm, hist in sd.first(runs).items():
         h = hist.histograms
         steps = h["step"].to_numpy()
         rec = _last_step(steps, step)
@@ -232,7 +276,7 @@ def histogram_extent(runs: dict, stage: str) -> tuple[float, float] | None:
     """(lowest bin edge, highest bin edge) of the histograms at ``stage`` over every run and step:
     the one x axis runs drawn side by side share, steady while a player moves."""
     lo, hi = np.inf, -np.inf
-    for hist in runs.values():
+    for hist in sd.first(runs).values():
         h = hist.histograms
         sel = (h["stage"] == stage).to_numpy()
         if sel.any():
@@ -241,26 +285,54 @@ def histogram_extent(runs: dict, stage: str) -> tuple[float, float] | None:
     return (lo, hi) if np.isfinite(lo) and np.isfinite(hi) and hi > lo else None
 
 
+HEALTH = ("saturated", "grad_norm")
+
+
+def _health_rows(hist, step: int) -> pd.DataFrame:
+    steps = hist.layer_health["step"].to_numpy()
+    return hist.layer_health[steps == _last_step(steps, step)]
+
+
 @memo
 def health_at(runs: dict, step: int) -> pd.DataFrame:
-    """(run, layer, saturated, grad_norm, ...) at the latest record <= step, every run."""
+    """(run, layer, saturated, grad_norm, ...) at the latest record <= step, every run (over seeds: the
+    median over seeds, per layer)."""
     frames = []
-    for norm, hist in runs.items():
-        steps = hist.layer_health["step"].to_numpy()
-        frames.append(hist.layer_health[steps == _last_step(steps, step)].assign(run=norm))
+    several = sd.count(runs) > 1
+    for norm, hists in sd.as_seeds(runs).items():
+        if several:  # a diverged seed's last record may be earlier: the median per layer, at the latest
+            rows = [_health_rows(h, step) for h in hists]
+            shown = max(int(r["step"].max()) for r in rows if len(r)) if any(len(r) for r in rows) else 0
+            frames.append(sd.reduce(rows, ("layer",), HEALTH).assign(step=shown, run=norm))
+        else:
+            frames.append(_health_rows(hists[0], step).assign(run=norm))
     return pd.concat(frames, ignore_index=True)
 
 
 @memo
+def health_median(hists: tuple) -> pd.DataFrame:
+    """(step, layer, saturated, grad_norm) of one normalization: its layer_health, or the median over
+    its seeds."""
+    hists = tuple(hists) if isinstance(hists, (tuple, list)) else (hists,)
+    if len(hists) == 1:
+        return hists[0].layer_health
+    return sd.reduce([h.layer_health for h in hists], ("step", "layer"), HEALTH)
+
+
+@memo
 def health_all(runs: dict) -> pd.DataFrame:
-    """(run, step, layer, saturated, grad_norm, ...) of every run at every recorded step."""
-    return pd.concat([h.layer_health.assign(run=norm) for norm, h in runs.items()], ignore_index=True)
+    """(run, step, layer, saturated, grad_norm, ...) of every run at every recorded step (over seeds:
+    the median over seeds)."""
+    return pd.concat([health_median(hs).assign(run=norm) for norm, hs in sd.as_seeds(runs).items()],
+                     ignore_index=True)
 
 
 @memo
 def positive_range(runs: dict, frame: str, column: str) -> tuple[float, float] | None:
-    """(min, max) of a column's positive values over every run (a shared log colour scale)."""
-    values = np.concatenate([getattr(h, frame)[column].to_numpy(dtype=float) for h in runs.values()])
+    """(min, max) of a column's positive values over every run (a shared log colour scale; over seeds,
+    of every seed)."""
+    values = np.concatenate([getattr(h, frame)[column].to_numpy(dtype=float)
+                             for hs in sd.as_seeds(runs).values() for h in hs])
     values = values[np.isfinite(values) & (values > 0)]
     return (float(values.min()), float(values.max())) if len(values) else None
 
@@ -330,17 +402,28 @@ def view_settings() -> dict:
     return out
 
 
+def _history_zip(hists: tuple) -> bytes:
+    """One run's recorded history as a ZIP of CSVs with its config.json; over seeds, one folder a seed."""
+    if len(hists) == 1:
+        return exports.frames_zip(hists[0].frames(), hists[0].config)
+    return exports.seeds_zip({h.config.seed: (h.frames(), h.config) for h in hists})
+
+
 def export_view(view: str, runs: dict | None = None, files: list | None = None, configs: dict | None = None) -> None:
     """The sidebar's Export menu, drawn last on a page (after ``write_url``): each run's recorded
-    history (a ZIP of CSVs with its config.json), the page's other ``files``, and ``<view>-config.json``,
-    the settings that rebuild the view."""
+    history (a ZIP of CSVs with its config.json; over seeds, a folder per seed), the page's other
+    ``files``, and ``<view>-config.json``, the settings that rebuild the view (``seeds`` among them)
+    and the config of every run behind it."""
     out = list(files or [])
-    for norm, hist in (runs or {}).items():
-        out.append((f"History, {RUN_LABELS[norm]} (CSV, zipped)",
-                    functools.partial(exports.frames_zip, hist.frames(), hist.config),
+    seeded = sd.as_seeds(runs or {})
+    several = sd.count(seeded) > 1
+    for norm, hists in seeded.items():
+        what = f"{len(hists)} seeds, " if several else ""
+        out.append((f"History, {RUN_LABELS[norm]} ({what}CSV, zipped)", functools.partial(_history_zip, hists),
                     f"history-{norm}.zip", "application/zip"))
-    if runs:
-        configs = {norm: hist.config for norm, hist in runs.items()} | (configs or {})
+    if seeded:
+        configs = {(f"{norm}, seed {h.config.seed}" if several else norm): h.config
+                   for norm, hists in seeded.items() for h in hists} | (configs or {})
     out.append(("View settings (JSON)", exports.view_json(view, view_settings(), configs),
                 f"{view}-config.json", "application/json"))
     export_menu(out)

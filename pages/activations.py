@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import netcharts, netconfig, views, what_you_see
+from dashboard import seeds as sd
 from dashboard.charts import MAX_ROWS, RUN_LABELS
 from dashboard.playback import player
 from dashboard.selections import ActivationsView
@@ -30,6 +31,8 @@ with st.sidebar:
 
 runs = netconfig.page_runs(config, view)
 if runs is not None:
+    n_seeds = sd.count(runs)
+    of_seeds = f", median of {n_seeds} seeds" if n_seeds > 1 else ""
     depth = config.depth
     state.limit("layer", depth, f"the network has {depth} hidden layers")
     c1, c2 = st.columns([1, 2])
@@ -42,7 +45,8 @@ if runs is not None:
     bands = views.layer_bands(runs, layer, stage)
     draw(st, netcharts.percentile_bands(
         bands, runs=view.norms, y_title=f"layer {layer}, {STAGE_LABELS[stage]}",
-        title=f"Layer {layer}: 15th, 50th and 85th percentiles of the {STAGE_LABELS[stage]} over training"))
+        title=f"Layer {layer}: 15th, 50th and 85th percentiles of the {STAGE_LABELS[stage]} over training"
+              + of_seeds))
 
     st.subheader("Down the depth, at one step")
     at = player("hist_step", views.recorded_steps(runs, "histograms"), label="Training step shown")
@@ -50,8 +54,10 @@ if runs is not None:
     picked = views.histograms_at(runs, at, stage)
     top = max([float(sel["fraction"].max()) for _, sel in picked.values() if not sel.empty] or [1.0])
     extent = views.histogram_extent(runs, stage)  # one x axis for every run (and every step)
+    first = sd.first(runs)  # the histograms: one network's values, the first seed's
     for col, (norm, (rec, sel)) in zip(cols, picked.items(), strict=True):
-        draw(col, netcharts.depth_histograms(sel, title=f"{RUN_LABELS[norm]} — step {rec:,}",
+        seed = f", seed {first[norm].config.seed}" if n_seeds > 1 else ""
+        draw(col, netcharts.depth_histograms(sel, title=f"{RUN_LABELS[norm]} — step {rec:,}{seed}",
                                              x_title=STAGE_LABELS[stage], color_max=top, x_domain=extent))
 
     health = views.health_at(runs, at)
@@ -63,25 +69,30 @@ if runs is not None:
     sat_name = "dead (relu: output 0)" if config.activation == "relu" else "saturated (slope < 10 % of max)"
     left, right = chart_columns(2)
     draw(left, netcharts.by_layer(per_layer, value="saturated", runs=view.norms, y_domain=(0, 1),
-                                  title=f"Share of units {sat_name}, per layer", y_title="share",
+                                  title=f"Share of units {sat_name}, per layer{of_seeds}", y_title="share",
                                   **step_param), params=params)
     draw(right, netcharts.by_layer(per_layer, value="grad_norm", runs=view.norms, log_y=True,
-                                   title="Gradient norm of each layer's weights (log scale)",
+                                   title=f"Gradient norm of each layer's weights (log scale{of_seeds})",
                                    y_title="‖∂loss/∂W‖", **step_param), params=params)
 
     st.subheader("Gradient norm over training")
     cols = chart_columns(len(runs))
     shared = views.positive_range(runs, "layer_health", "grad_norm")
-    for col, (norm, hist) in zip(cols, runs.items(), strict=True):
-        draw(col, netcharts.layer_step_heatmap(hist.layer_health, value="grad_norm", log_color=True,
-                                               title=RUN_LABELS[norm], legend_title="grad norm",
+    for col, (norm, hists) in zip(cols, sd.as_seeds(runs).items(), strict=True):
+        draw(col, netcharts.layer_step_heatmap(views.health_median(hists), value="grad_norm", log_color=True,
+                                               title=RUN_LABELS[norm] + of_seeds, legend_title="grad norm",
                                                domain=shared))
-    st.caption("Both heatmaps share one colour scale: the same colour means the same gradient norm.")
+    st.caption("The heatmaps share one colour scale: the same colour means the same gradient norm."
+               + (f" Each cell is the median over {n_seeds} seeds ({what_you_see.seed_span(runs)})."
+                  if n_seeds > 1 else ""))
 
     st.subheader("What you see")
-    st.markdown("\n".join(f"- {line}" for line in what_you_see.activations(runs, layer=layer, stage=stage,
-                                                                              step=at)))
+    seen = what_you_see.activations(first, layer=layer, stage=stage, step=at) if n_seeds == 1 else \
+        what_you_see.activations_seeds(runs, layer=layer, stage=stage, step=at)
+    st.markdown("\n".join(f"- {line}" for line in seen))
     st.caption("The band (top) is the middle 70 % of a layer's values over training; each row down the depth "
-               "is one layer's histogram; the gradient norms show how much of the gradient reaches each layer.")
+               "is one layer's histogram; the gradient norms show how much of the gradient reaches each layer."
+               + (f" Curves and per-layer charts are medians over {n_seeds} seeds; the histograms show the first "
+                  "seed's network." if n_seeds > 1 else ""))
 state.write_url()
 export_view("activations", runs)

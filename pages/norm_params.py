@@ -3,6 +3,7 @@
 import streamlit as st
 
 from dashboard import netcharts, netconfig, views, what_you_see
+from dashboard import seeds as sd
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.selections import NormParamsView
 from dashboard.style import chart_columns, intro
@@ -21,7 +22,9 @@ with st.sidebar:
 
 runs = netconfig.page_runs(config, view)
 if runs is not None:
-    normed = {n: h for n, h in runs.items() if n != "none" and not h.norm_params.empty}
+    n_seeds = sd.count(runs)
+    seeded = {n: hs for n, hs in sd.as_seeds(runs).items() if n != "none" and not hs[0].norm_params.empty}
+    normed = {n: hs[0] for n, hs in seeded.items()}  # one network's γ and β: the first seed's
     if not normed:
         st.info(
             "**There is nothing to show without normalization**: a network without batch or layer norm has "
@@ -39,7 +42,8 @@ if runs is not None:
         layer = st.session_state["norm_layer"]
         for norm, hist in normed.items():
             name = RUN_LABELS[norm]
-            st.subheader(f"{name[0].upper() + name[1:]} — layer {layer}")
+            seed = f", seed {hist.config.seed} (the first of {n_seeds})" if n_seeds > 1 else ""
+            st.subheader(f"{name[0].upper() + name[1:]} — layer {layer}{seed}")
             frames = views.norm_layer_frames(hist, layer)
             shown = frames["units"]
             learned = ("gamma",) if norm == "rms" else ("gamma", "beta")  # RMS norm scales, never shifts
@@ -73,16 +77,19 @@ if runs is not None:
             "the running averages instead, so one sample's output no longer depends on the rest of its batch. "
             "Layer norm normalizes each sample on its own, so it behaves the same in both modes."
         )
-        summary, per_layer = mode_frames(normed)
+        summary, per_layer = mode_frames(seeded if n_seeds > 1 else normed)
         if not summary.empty:
             st.dataframe(summary, width="stretch", hide_index=True)
+            if n_seeds > 1:
+                st.caption(f"Each number is the median over {n_seeds} seeds ({what_you_see.seed_span(runs)}), "
+                           "as is each bar below.")
         for norm, df in per_layer.items():
             draw(st, netcharts.mode_bars(df, value="std", y_title="std of the layer's output",
                                          title=f"{RUN_LABELS[norm].capitalize()}: spread of each layer's "
                                                "output on the validation set, train mode against eval mode"))
 
     st.subheader("What you see")
-    seen = what_you_see.norm_params(runs)
+    seen = what_you_see.norm_params(sd.first(runs)) if n_seeds == 1 else what_you_see.norm_params_seeds(runs)
     st.markdown("\n".join(f"- {line}" for line in seen) if seen else
                 "Nothing to measure here: none of the runs on screen has a normalization layer.")
 state.write_url()

@@ -4,6 +4,7 @@ import streamlit as st
 
 from core.training import TrainConfig
 from dashboard import netcharts, netconfig, what_you_see
+from dashboard import seeds as sd
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.playback import player
 from dashboard.selections import TrainingView
@@ -35,39 +36,52 @@ if runs is not None:
     recorded = recorded_steps(runs, "metrics")
     upto = player("train_step", recorded, label="Show training up to step")
 
-    is_class = all(h.task == "classification" for h in runs.values())
+    first = sd.first(runs)  # the decision boundaries: one run's picture, the first seed's
+    n_seeds = sd.count(runs)
+    is_class = all(h.task == "classification" for h in first.values())
     span = (0, max(recorded))
-    grids = boundary_frames(runs, upto)
+    grids = boundary_frames(first, upto)
     # the loss beside the decision boundaries, one row: a class watches the boundary form as the loss falls
     top = st.columns([3] + [2] * len(grids)) if grids else chart_columns(2)
     upto_param = {"train_step": upto}  # the curves stop at the player's step (drawn by the browser)
-    diverged = {n: h.diverged_at for n, h in runs.items() if h.diverged}
+    diverged = what_you_see.curve_ends(runs)
     loss = metric_frame(runs, "loss")
     draw(top[0], netcharts.metric_curves(loss, metric="loss", runs=view.norms, log_y=True,
                                          title="Loss (solid: training batches, dashed: validation)",
-                                         x_domain=span, cursor="train_step", diverged=diverged),
+                                         x_domain=span, cursor="train_step", diverged=diverged,
+                                         seeds=n_seeds),
          params=upto_param)
-    shown = {norm: boundary_step(runs[norm], upto) for norm in grids}
+    shown = {norm: boundary_step(first[norm], upto) for norm in grids}
     for col, (norm, (grid, points)) in zip(top[1:], grids.items(), strict=False):
         # the run's name; a run whose boundary is not at the player's step (it diverged) says which
-        title = RUN_LABELS[norm] if shown[norm] == upto else boundary_title(runs[norm], shown[norm])
+        title = RUN_LABELS[norm] if shown[norm] == upto else boundary_title(first[norm], shown[norm])
+        # which seed, where the title has room (three abreast, the caption below says it)
+        title = f"{title}, seed {first[norm].config.seed}" if n_seeds > 1 and len(grids) < 3 else title
         draw(col, netcharts.decision_boundary(grid, points, title=title, color=RUN_COLORS[norm]))
     below = chart_columns(2, [3, 2 * len(grids)]) if grids else top[1:]
     if grids:
         below[1].caption(f"Decision boundaries (above) at step {upto:,}: the network's probability of class 1 "
                          "at each point of the plane (orange = 1, blue = 0); dots: the data. A run that learned "
                          "draws a boundary that follows the data. "
-                         + " ".join(boundary_note(runs[n], shown[n]) for n in grids if shown[n] != upto))
+                         + (f"Each boundary is one network's: the first of the {n_seeds} seeds (seed "
+                            f"{next(iter(first.values())).config.seed}). " if n_seeds > 1 else "")
+                         + " ".join(boundary_note(first[n], shown[n]) for n in grids if shown[n] != upto))
     acc = metric_frame(runs, "accuracy")
     if is_class and not acc.empty:
         draw(below[0], netcharts.metric_curves(acc, metric="accuracy", runs=view.norms, log_y=False,
                                                title="Accuracy (solid: training, dashed: validation)",
-                                               x_domain=span, cursor="train_step", diverged=diverged),
+                                               x_domain=span, cursor="train_step", diverged=diverged,
+                                               seeds=n_seeds),
              params=upto_param)
     else:
         below[0].info("This is a regression data set: the loss (mean squared error) is the measure.")
+    if n_seeds > 1:  # beside the accuracy curves (under the boundaries' caption), else under the curves
+        (below[1] if grids else st).caption(
+            f"Each curve is the median over {n_seeds} seeds ({what_you_see.seed_span(runs)}); the shaded band "
+            "around it runs from the lowest seed to the highest at each step (fainter for the training batches).")
 
     st.subheader("What you see")
-    st.markdown("\n".join(f"- {line}" for line in what_you_see.training(runs)))
+    lines = what_you_see.training(first) if n_seeds == 1 else what_you_see.training_seeds(runs)
+    st.markdown("\n".join(f"- {line}" for line in lines))
 state.write_url()
 export_view("training", runs)

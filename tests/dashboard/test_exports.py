@@ -76,3 +76,18 @@ def test_a_saved_chart_has_the_pages_chart_style():
     chart = charts.loss_curves(result.losses(), title="loss", runs=["raw", "standardized"])
     svg = exports.chart_svg(chart)()
     assert palette.LABEL.lower() in svg.lower(), "the saved SVG lacks the page's axis text colour"
+
+
+def test_a_history_over_seeds_zips_one_folder_per_seed_each_with_its_own_config():
+    base = TrainConfig(n_samples=120, depth=2, width=8, epochs=1, records=3)
+    hists = [train(TrainConfig(**{**base.__dict__, "seed": s})) for s in (4, 5)]
+    blob = exports.seeds_zip({h.config.seed: (h.frames(), h.config) for h in hists})
+    with zipfile.ZipFile(io.BytesIO(blob)) as zf:
+        names = set(zf.namelist())
+        for h in hists:
+            folder = f"seed-{h.config.seed}/"
+            assert {f"{folder}{n}.csv" for n in h.frames()} | {f"{folder}config.json"} <= names
+            saved = json.loads(zf.read(f"{folder}config.json"))
+            assert saved.pop("config") == "TrainConfig" and TrainConfig(**saved) == h.config
+            metrics = pd.read_csv(zf.open(f"{folder}metrics.csv"))
+            assert len(metrics) == len(h.metrics)

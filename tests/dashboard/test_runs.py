@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
+import time
+
+import pytest
 
 from core.training import TrainConfig
+from dashboard import runs as runs_module
 from dashboard.runs import RunStore, variants
 
 
@@ -59,3 +64,63 @@ def test_variants_differ_only_in_normalization():
     runs = variants(TrainConfig(), ("none", "batch", "layer"))
     assert [c.norm for c in runs.values()] == ["none", "batch", "layer"]
     assert len({dataclasses.replace(c, norm="none") for c in runs.values()}) == 1
+
+
+class _Trainer:
+    """A stand-in for ``train_many``: records each call's configs, returns fake runs."""
+
+    def __init__(self, delay: float = 0.0):
+        self.calls: list[list] = []
+        self.delay = delay
+        self.lock = threading.Lock()
+
+    def __call__(self, configs, progress=None):
+        with self.lock:
+            self.calls.append(list(configs))
+        time.sleep(self.delay)
+        if progress is not None:
+            progress(1.0)
+        return [FakeHistory(1) for _ in configs]
+
+
+@pytest.fixture
+def fake_training(monkeypatch):
+    trainer, fresh = _Trainer(delay=0.05), RunStore()
+    monkeypatch.setattr(runs_module, "train_many", trainer)
+    monkeypatch.setattr(runs_module, "store", lambda: fresh)
+    return trainer, fresh
+
+
+def test_a_page_of_two_normalizations_and_three_seeds_trains_its_six_runs_in_one_call(fake_training):
+    trainer, fresh = fake_training
+    got = runs_module.get_seeded(TrainConfig(seed=5), ("none", "batch"), (5, 6, 7))
+    assert [len(c) for c in trainer.calls] == [6]
+    assert {(c.norm, c.seed) for c in trainer.calls[0]} == {(n, s) for n in ("none", "batch") for s in (5, 6, 7)}
+    assert all(isinstance(h, FakeHistory) for hs in got.values() for h in hs) and len(got["none"]) == 3
+    assert len(fresh) == 6
+    again = runs_module.get_seeded(TrainConfig(seed=5), ("none", "batch"), (5, 6, 7))
+    assert len(trainer.calls) == 1 and all(a is b for n in got for a, b in zip(got[n], again[n], strict=True))
+    more = runs_module.get_seeded(TrainConfig(seed=5), ("none", "batch"), (5, 6, 7, 8))  # one seed more
+    assert [len(c) for c in trainer.calls] == [6, 2] and more["batch"][:3] == got["batch"]
+
+
+def test_sessions_asking_at_once_for_overlapping_runs_train_each_run_once(fake_training):
+    trainer, fresh = fake_training
+    asks = [(0, 1, 2), (1, 2, 3), (0, 3), (2,)]
+    results = [None] * len(asks)
+
+    def ask(i):
+        results[i] = runs_module.get_seeded(TrainConfig(), ("none", "batch"), asks[i])
+
+    threads = [threading.Thread(target=ask, args=(i,)) for i in range(len(asks))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert not any(t.is_alive() for t in threads), "a session never got its runs (a deadlock)"
+    trained = [(c.norm, c.seed) for call in trainer.calls for c in call]
+    assert sorted(trained) == sorted(set(trained)) and len(trained) == 8, "each run trained once"
+    for i, seeds in enumerate(asks):
+        for n in ("none", "batch"):
+            assert results[i][n] == tuple(fresh.get(dataclasses.replace(TrainConfig(), norm=n, seed=s))
+                                          for s in seeds)

@@ -43,12 +43,16 @@ def test_high_lr_lesson_shows_the_diverged_run_up_to_its_divergence_and_labels_i
     at = _app({"lesson": "high_lr", "predict": "0"})
     assert at.title[0].value == "Training"
     from core.training import TrainConfig, train
+    from dashboard.selections import CompareView
     from dashboard.lessons import lesson
 
     settings = {k: v for k, v in lesson("high_lr").settings.items() if k != "compare"}
-    hist = train(TrainConfig(norm="none", **settings))
-    assert hist.diverged, "the lesson's plain run no longer diverges"
-    label = f"diverged at step {hist.diverged_at:,}"
+    seeds = CompareView().seeds  # the view's default: the curves are the median over these seeds
+    plain = [train(TrainConfig(norm="none", **{**settings, "seed": s})) for s in range(seeds)]
+    assert all(h.diverged for h in plain), "the lesson's plain run no longer diverges on every seed"
+    # the median curve ends where the last seed diverged; the boundary is the first seed's
+    label = f"all {seeds} seeds diverged, the last at step {max(h.diverged_at for h in plain):,}"
+    hist = plain[0]
     marked = 0
     for el in charts_of(at):
         for frame in chart_frames(el):
@@ -63,7 +67,8 @@ def test_high_lr_lesson_shows_the_diverged_run_up_to_its_divergence_and_labels_i
     last = at.session_state["train_step"]
     assert f"step {last:,}" not in str(boundary[0]), "the diverged run's boundary is labelled with a step it never reached"
     notes = " ".join(c.value for c in at.caption)
-    assert label in notes and "No normalization: the boundary at step 0" in notes, notes
+    first = f"diverged at step {hist.diverged_at:,}"
+    assert first in notes and "No normalization: the boundary at step 0" in notes, notes
 
 
 # ------------------------------------------------------------------ the landscape's learning rate
@@ -121,10 +126,14 @@ def test_the_exported_config_json_rebuilds_the_same_view(monkeypatch):
     saved = seen[-1]
     assert saved["view"] == "training"
     settings = saved["settings"]
-    for key in ("compare", "lr", "depth", "dataset", "batch_size", "train_step"):
+    for key in ("compare", "seeds", "lr", "depth", "dataset", "batch_size", "train_step"):
         assert key in settings, key
     assert settings["compare"] == "both" and settings["lr"] == 0.3 and settings["train_step"] == steps[len(steps) // 2]
-    assert set(saved["configs"]) == {"none", "batch", "layer"}
+    seeds = settings["seeds"]
+    assert seeds == 3, "the view's default number of seeds"
+    # every run behind the view: each normalization with each seed, its own seed in its config
+    assert set(saved["configs"]) == {f"{n}, seed {s}" for n in ("none", "batch", "layer") for s in range(seeds)}
+    assert all(c["seed"] == int(name.rsplit(" ", 1)[1]) for name, c in saved["configs"].items())
     query = {k: v[-1] for k, v in urllib.parse.parse_qs(urllib.parse.urlencode(
         {k: str(int(v)) if isinstance(v, bool) else str(v) for k, v in settings.items()})).items()}
     again = _app(query, page="training")
