@@ -64,10 +64,10 @@ from streamlit.testing.v1.element_tree import Widget  # noqa: E402
 
 from core.params import specs  # noqa: E402
 from core.training import TrainConfig  # noqa: E402
-from dashboard.selections import CompareView  # noqa: E402
 from dashboard import chartcache  # noqa: E402
 from dashboard import runs as run_store  # noqa: E402
 from dashboard.registry import ALL_VIEWS, CONFIG_CLASSES  # noqa: E402
+from dashboard.selections import CompareView  # noqa: E402
 
 APP = ROOT / "dashboard" / "app.py"
 

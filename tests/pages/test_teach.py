@@ -144,8 +144,8 @@ def test_closing_the_lesson_removes_it_from_the_link():
 
 @pytest.mark.parametrize("item", LESSONS, ids=lambda x: x.key)
 def test_an_open_lesson_shows_its_claim_measured_on_the_runs_on_screen(item):
-    from dashboard.selections import CompareView
     from dashboard.lessons import verdict
+    from dashboard.selections import CompareView
 
     at = _app({"lesson": item.key})
     _clean(at)

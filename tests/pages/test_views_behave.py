@@ -43,8 +43,8 @@ def test_high_lr_lesson_shows_the_diverged_run_up_to_its_divergence_and_labels_i
     at = _app({"lesson": "high_lr", "predict": "0"})
     assert at.title[0].value == "Training"
     from core.training import TrainConfig, train
-    from dashboard.selections import CompareView
     from dashboard.lessons import lesson
+    from dashboard.selections import CompareView
 
     settings = {k: v for k, v in lesson("high_lr").settings.items() if k != "compare"}
     seeds = CompareView().seeds  # the view's default: the curves are the median over these seeds
