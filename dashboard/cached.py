@@ -63,12 +63,13 @@ def scale_invariance(config):
 
 
 @st.cache_data(max_entries=MEDIUM, show_spinner=False)
-def signal_propagation(config):
-    """``core.explain.signal_propagation`` of every normalization on ``config``'s network."""
+def signal_propagation(config, seeds: tuple = ()):
+    """``core.explain.signal_propagation`` of every normalization on ``config``'s network, on each of
+    ``seeds`` (default: the config's own)."""
     from core import explain
     from core.nn import NORMS
 
-    configs = [dataclasses.replace(config, norm=n) for n in NORMS]
+    configs = [dataclasses.replace(config, norm=n, seed=s) for n in NORMS for s in (seeds or (config.seed,))]
     return explain.signal_propagation([c for c in configs if not (c.norm == "group" and c.width % c.groups)])
 
 

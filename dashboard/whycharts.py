@@ -11,6 +11,7 @@ import pandas as pd
 from dashboard import palette
 from dashboard.chartcache import memo
 from dashboard.charts import RUN_LABELS, _labelled, finite, run_color
+from dashboard.seeds import as_seeds
 from dashboard.vegalite import layer, nominal, quant, view
 
 #: a layer's scaling "leaves the output unchanged" below this relative change (float32 and eps
@@ -69,10 +70,12 @@ def eps_shows(worst: pd.DataFrame) -> bool:
     return bool(((by[hi] < INVARIANT) & (by[lo] >= INVARIANT)).any()) if lo < hi else False
 
 
-def effective_frame(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
-    """The median over layers, per run and step, of ||W||, lr/||W||² and the update ratio."""
-    parts = [f.groupby("step")[["weight_norm", "effective_lr", "update_ratio"]].median().reset_index().assign(run=run)
-             for run, f in frames.items() if not f.empty]
+def effective_frame(frames: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
+    """The median over layers and seeds, per run and step, of ||W||, lr/||W||² and the update ratio
+    (frames: run -> one effective_lr frame per seed)."""
+    cols = ["weight_norm", "effective_lr", "update_ratio"]
+    parts = [pd.concat(fs).groupby("step")[cols].median().reset_index().assign(run=run)
+             for run, fs in frames.items() if any(not f.empty for f in fs)]
     if not parts:
         return pd.DataFrame(columns=["run", "step", "weight_norm", "effective_lr", "update_ratio"])
     return pd.concat(parts, ignore_index=True)
@@ -142,9 +145,9 @@ def ics_frame(ics: pd.DataFrame) -> pd.DataFrame:
 def ioffe_frame(runs: dict) -> pd.DataFrame:
     """Ioffe's notion, from the runs' own telemetry: how far each layer's input distribution (the values
     entering the norm, or where it would be) moves between recorded steps; per run and step, the median
-    over layers of |Δ mean| / std and |Δ log std|."""
+    over layers (and seeds) of |Δ mean| / std and |Δ log std|."""
     parts = []
-    for run, hist in runs.items():
+    for run, hist in ((n, h) for n, hs in as_seeds(runs).items() for h in hs):
         s = hist.layer_stats
         s = s[s["stage"] == "pre_norm"].sort_values(["layer", "step"])
         if s.empty:
@@ -154,10 +157,11 @@ def ioffe_frame(runs: dict) -> pd.DataFrame:
         df = pd.DataFrame({"step": s["step"].to_numpy()[1:][same], "layer": s["layer"].to_numpy()[1:][same],
                            "mean_shift": (np.abs(np.diff(mean)) / std[:-1])[same],
                            "std_shift": np.abs(np.diff(np.log(std)))[same]})
-        parts.append(df.groupby("step")[["mean_shift", "std_shift"]].median().reset_index().assign(run=run))
+        parts.append(df.assign(run=run))
     if not parts:
         return pd.DataFrame(columns=["run", "step", "mean_shift", "std_shift"])
-    return finite(pd.concat(parts, ignore_index=True))
+    per_layer = finite(pd.concat(parts, ignore_index=True))
+    return per_layer.groupby(["run", "step"], sort=False)[["mean_shift", "std_shift"]].median().reset_index()
 
 
 def landscape_frame(land: pd.DataFrame) -> pd.DataFrame:

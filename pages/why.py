@@ -5,7 +5,8 @@ import streamlit as st
 from core import explain
 from dashboard import cached, netcharts, netconfig, whycharts
 from dashboard.charts import RUN_LABELS
-from dashboard.runs import variants
+from dashboard.runs import seeded_variants
+from dashboard.seeds import as_seeds
 from dashboard.style import chart_columns, intro
 from dashboard.views import draw, export_view
 
@@ -18,8 +19,9 @@ intro(
 state, config, view = netconfig.sidebar("why")
 runs = netconfig.page_runs(config, view)
 if runs is not None:
+    seeded = seeded_variants(config, view.norms, netconfig.seeds_of(config, view))
     with st.spinner("Measuring the gradients along training…"):
-        ics, land = cached.gradient_probe(tuple(variants(config, view.norms).values()))
+        ics, land = cached.gradient_probe(tuple(c for cs in seeded.values() for c in cs))
     st.subheader("Internal covariate shift")
     st.markdown(
         "*The claims*: Ioffe and Szegedy (2015) named *internal covariate shift* — a layer's input "
@@ -75,7 +77,7 @@ if runs is not None:
         "smaller gradients and the effective learning rate lr/‖W‖² falls on its own as ‖W‖ grows."
     )
     st.caption("Each hidden layer's weights multiplied by a factor, one layer at a time, in this network at "
-               "step 0 (its own seed and first batch; the biases start at 0, so the layer's whole output "
+               "step 0 (the first seed's network and first batch; the biases start at 0, so the layer's whole output "
                "scales); each bar is the largest change of the network's output, ‖out′ − out‖ / ‖out‖, over "
                f"the layers. Dashed: 1 %. Every normalization {config.norm_position} the {config.activation}.")
     worst = whycharts.worst_change(cached.scale_invariance(config))
@@ -93,7 +95,7 @@ if runs is not None:
                      "ε (10⁻⁵) is no longer negligible beside it.")
     st.markdown("\n".join(f"- {line}" for line in lines))
 
-    eff = whycharts.effective_frame({n: explain.effective_lr(h) for n, h in runs.items()})
+    eff = whycharts.effective_frame({n: [explain.effective_lr(h) for h in hs] for n, hs in as_seeds(runs).items()})
     if not eff.empty:
         cols = chart_columns(2)
         draw(cols[0], whycharts.over_training(eff, value="effective_lr", runs=view.norms,
@@ -110,7 +112,7 @@ if runs is not None:
         "through depth at initialisation: without it, the units' means drift away from 0 and the "
         "variance grows or shrinks layer after layer; with it, both stay put."
     )
-    sig = whycharts.signal_frame(cached.signal_propagation(config))
+    sig = whycharts.signal_frame(cached.signal_propagation(config, netconfig.seeds_of(config, view)))
     shown = list(dict.fromkeys(sig["run"]))
     cols = chart_columns(2)
     draw(cols[0], netcharts.by_layer(sig, value="sq_mean", runs=shown, log_y=True,
