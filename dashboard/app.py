@@ -26,13 +26,13 @@ threadpool_limits(limits=1, user_api="blas")
 # garbage collector ran several times per rerun, a third of a chart rebuild. Collect less often.
 gc.set_threshold(50_000, 50, 100)
 
+from dashboard.drawing import reset_chart_keys  # noqa: E402
 from dashboard.guard import run_guarded  # noqa: E402
 from dashboard.predict import run_view  # noqa: E402
 from dashboard.registry import ALL_VIEWS  # noqa: E402
 from dashboard.state import capture_link, keep_settings  # noqa: E402
 from dashboard.style import ICON, page_css, sidebar_state  # noqa: E402
 from dashboard.teach import after_page, before_page, presenter_from_url  # noqa: E402
-from dashboard.views import reset_chart_keys  # noqa: E402
 
 st.set_page_config(
     page_title="Normalization, seen",

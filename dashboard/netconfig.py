@@ -67,7 +67,7 @@ def _widget(name: str) -> None:
     if spec.kind == "choice":
         labels = CHOICE_LABELS.get(name)
         if name == "dataset":
-            from dashboard.views import dataset_label
+            from dashboard.drawing import dataset_label
 
             labels = {n: dataset_label(n) for n in spec.choices if n in DATASET_INFO}
         choice(TrainConfig, name, label, labels=labels, horizontal=name not in ("dataset",))
@@ -152,10 +152,10 @@ def seeds_of(config: TrainConfig, view: CompareView) -> tuple[int, ...]:
 def page_runs(config: TrainConfig, view: CompareView) -> dict | None:
     """The compared runs of a network view, trained or fetched: normalization -> one History per seed
     (``seeds_of``), with the divergence banner (the page draws the export menu last,
-    ``views.export_view``); None, after a message, when the settings are over the live-demo budget."""
+    ``drawing.export_view``); None, after a message, when the settings are over the live-demo budget."""
+    from dashboard.drawing import diverged_banner
     from dashboard.runs import get_seeded
     from dashboard.teach import measured
-    from dashboard.views import diverged_banner
 
     if "group" in view.norms and config.width % config.groups:
         st.warning(f"Group norm splits each layer's {config.width} units into groups of equal size: "

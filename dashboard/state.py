@@ -186,7 +186,7 @@ class PageState:
     """
 
     def __init__(self, owner: str):
-        from dashboard.views import reset_chart_keys
+        from dashboard.drawing import reset_chart_keys
 
         reset_chart_keys(owner)
         ss = st.session_state

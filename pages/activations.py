@@ -2,14 +2,14 @@
 
 import streamlit as st
 
-from dashboard import netcharts, netconfig, views, what_you_see
+from dashboard import frames, netcharts, netconfig, what_you_see
 from dashboard import seeds as sd
 from dashboard.charts import MAX_ROWS, RUN_LABELS
+from dashboard.drawing import draw, export_view
 from dashboard.playback import player
 from dashboard.selections import ActivationsView
 from dashboard.state import choice
 from dashboard.style import chart_columns, intro
-from dashboard.views import draw, export_view
 
 STAGE_LABELS = {
     "pre_norm": "before the norm",
@@ -42,26 +42,26 @@ if runs is not None:
         choice(ActivationsView, "stage", "Values", labels=STAGE_LABELS)
     layer, stage = st.session_state["layer"], st.session_state["stage"]
 
-    bands = views.layer_bands(runs, layer, stage)
+    bands = frames.layer_bands(runs, layer, stage)
     draw(st, netcharts.percentile_bands(
         bands, runs=view.norms, y_title=f"layer {layer}, {STAGE_LABELS[stage]}",
         title=f"Layer {layer}: 15th, 50th and 85th percentiles of the {STAGE_LABELS[stage]} over training"
               + of_seeds))
 
     st.subheader("Down the depth, at one step")
-    at = player("hist_step", views.recorded_steps(runs, "histograms"), label="Training step shown")
+    at = player("hist_step", frames.recorded_steps(runs, "histograms"), label="Training step shown")
     cols = chart_columns(len(runs))
-    picked = views.histograms_at(runs, at, stage)
+    picked = frames.histograms_at(runs, at, stage)
     top = max([float(sel["fraction"].max()) for _, sel in picked.values() if not sel.empty] or [1.0])
-    extent = views.histogram_extent(runs, stage)  # one x axis for every run (and every step)
+    extent = frames.histogram_extent(runs, stage)  # one x axis for every run (and every step)
     first = sd.first(runs)  # the histograms: one network's values, the first seed's
     for col, (norm, (rec, sel)) in zip(cols, picked.items(), strict=True):
         seed = f", seed {first[norm].config.seed}" if n_seeds > 1 else ""
         draw(col, netcharts.depth_histograms(sel, title=f"{RUN_LABELS[norm]} — step {rec:,}{seed}",
                                              x_title=STAGE_LABELS[stage], color_max=top, x_domain=extent))
 
-    health = views.health_at(runs, at)
-    every = views.health_all(runs)
+    health = frames.health_at(runs, at)
+    every = frames.health_all(runs)
     if len(every) < MAX_ROWS:  # one chart for every step: the browser picks the step shown
         per_layer, step_param, params = every, {"cursor": "hist_step"}, {"hist_step": at}
     else:  # a deep net recorded often: only the step shown
@@ -77,9 +77,9 @@ if runs is not None:
 
     st.subheader("Gradient norm over training")
     cols = chart_columns(len(runs))
-    shared = views.positive_range(runs, "layer_health", "grad_norm")
+    shared = frames.positive_range(runs, "layer_health", "grad_norm")
     for col, (norm, hists) in zip(cols, sd.as_seeds(runs).items(), strict=True):
-        draw(col, netcharts.layer_step_heatmap(views.health_median(hists), value="grad_norm", log_color=True,
+        draw(col, netcharts.layer_step_heatmap(frames.health_median(hists), value="grad_norm", log_color=True,
                                                title=RUN_LABELS[norm] + of_seeds, legend_title="grad norm",
                                                domain=shared))
     st.caption("The heatmaps share one colour scale: the same colour means the same gradient norm."

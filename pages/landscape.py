@@ -9,12 +9,12 @@ import streamlit as st
 
 from core.experiment import LandscapeConfig, run_landscape
 from dashboard import cached, charts, exports, teach, upload
+from dashboard.drawing import draw, export_view
 from dashboard.momentum_text import momentum_lines
 from dashboard.playback import player
 from dashboard.safe import literal
 from dashboard.state import PageState, choice, number, select_slider, slider, toggle
 from dashboard.style import chart_columns, intro, presenter_on
-from dashboard.views import draw, export_view
 
 SURFACE_SIZE = {False: 270, True: 320}  # px, square: presenter mode has the whole width for two
 LR_SCALES = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9, 0.99, 1.0, 1.01, 1.05, 1.2, 1.5, 2.0)

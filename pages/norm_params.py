@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from dashboard import netcharts, netconfig, views, what_you_see
+from dashboard import frames, netcharts, netconfig, what_you_see
 from dashboard import seeds as sd
 from dashboard.charts import RUN_COLORS, RUN_LABELS
+from dashboard.drawing import draw, export_view
+from dashboard.frames import mode_frames
 from dashboard.selections import NormParamsView
 from dashboard.style import chart_columns, intro
-from dashboard.views import draw, export_view, mode_frames
 
 st.title("γ and β")
 intro(
@@ -44,30 +45,30 @@ if runs is not None:
             name = RUN_LABELS[norm]
             seed = f", seed {hist.config.seed} (the first of {n_seeds})" if n_seeds > 1 else ""
             st.subheader(f"{name[0].upper() + name[1:]} — layer {layer}{seed}")
-            frames = views.norm_layer_frames(hist, layer)
-            shown = frames["units"]
+            layer_frames = frames.norm_layer_frames(hist, layer)
+            shown = layer_frames["units"]
             learned = ("gamma",) if norm == "rms" else ("gamma", "beta")  # RMS norm scales, never shifts
             cols = chart_columns(2)
             if norm == "rms":
                 cols[1].info("RMS norm has no β: it divides by the root mean square and scales by γ, "
                              "without centring or shifting.", icon=":material/info:")
             for col, p in zip(cols, learned, strict=False):
-                b, u = frames[p]
+                b, u = layer_frames[p]
                 sym = "γ" if p == "gamma" else "β"
                 draw(col, netcharts.param_band(b, u, param=sym, color=RUN_COLORS[norm],
                                                title=f"{sym} over training: all units (bands), "
                                                      f"{len(shown)} single units (lines)"))
             st.caption("Dark band: the middle half of the units (25th–75th percentile); light band: 5th–95th; "
                        "thick line: the median unit; thin grey lines: single units.")
-            if norm == "batch" and "mean" in frames:
+            if norm == "batch" and "mean" in layer_frames:
                 cols = chart_columns(2)
                 for col, stat in zip(cols, ("mean", "variance"), strict=True):
                     draw(col, netcharts.running_vs_batch(
-                        frames[stat], stat=stat, title=f"Batch {stat} (each batch) against the running {stat}"))
+                        layer_frames[stat], stat=stat, title=f"Batch {stat} (each batch) against the running {stat}"))
                 st.caption("Light: the statistic of each training batch; dark: batch norm's running average "
                            "of it. Solid and dashed lines are two different units.")
                 # at step 0 γ = 1 and β = 0: the layer's output is the standardized value itself
-                rec, first = views.histograms_at({norm: hist}, 0, "post_norm")[norm]
+                rec, first = frames.histograms_at({norm: hist}, 0, "post_norm")[norm]
                 draw(st, netcharts.depth_histograms(
                     first, title=f"Batch norm's standardized values x̂ at step {rec:,} (γ = 1, β = 0), every layer",
                     x_title="x̂ = (x − batch mean) / batch std, on the first batch"))

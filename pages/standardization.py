@@ -14,10 +14,10 @@ from core.standardize import (
     spread_features,
 )
 from dashboard import cached, charts, upload
+from dashboard.drawing import dataset_label, draw, three_digits
 from dashboard.safe import literal
 from dashboard.state import PageState, choice, drawn, slider, toggle
 from dashboard.style import chart_columns
-from dashboard.views import dataset_label, draw, three_digits
 
 SCATTER_MAX = 2_000  # points in step 1's scatter: this batch and, at most, this many of the others
 

@@ -6,12 +6,12 @@ from core.data import DATASETS
 from core.sweep import BATCH_VALUES, DEPTH_VALUES, LR_VALUES, SweepConfig, summary
 from core.sweep_files import SweepFileError, bundle_json, load_bundle, results_csv
 from dashboard import sweepcharts, sweeps
+from dashboard.drawing import dataset_label, draw, export_menu, three_digits
 from dashboard.netconfig import CHOICE_LABELS, SAMPLES, WIDTHS
 from dashboard.safe import plain
 from dashboard.state import PageState, choice, select_slider, slider, toggle
 from dashboard.style import chart_columns, intro
 from dashboard.teach import measured
-from dashboard.views import dataset_label, draw, export_menu, three_digits
 
 st.title("Sweeps")
 intro("**One setting over a grid of runs, with and without normalization, on several seeds** — where each "

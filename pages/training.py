@@ -6,19 +6,11 @@ from core.training import TrainConfig
 from dashboard import netcharts, netconfig, what_you_see
 from dashboard import seeds as sd
 from dashboard.charts import RUN_COLORS, RUN_LABELS
+from dashboard.drawing import boundary_note, boundary_title, draw, export_view
+from dashboard.frames import boundary_frames, boundary_step, metric_frame, recorded_steps
 from dashboard.playback import player
 from dashboard.selections import TrainingView
 from dashboard.style import chart_columns, intro
-from dashboard.views import (
-    boundary_frames,
-    boundary_note,
-    boundary_step,
-    boundary_title,
-    draw,
-    export_view,
-    metric_frame,
-    recorded_steps,
-)
 
 st.title("Training")
 DEFAULT = TrainConfig()

@@ -5,10 +5,10 @@ import streamlit as st
 from core import explain
 from dashboard import cached, netcharts, netconfig, whycharts
 from dashboard.charts import RUN_LABELS
+from dashboard.drawing import draw, export_view
 from dashboard.runs import seeded_variants
 from dashboard.seeds import as_seeds
 from dashboard.style import chart_columns, intro
-from dashboard.views import draw, export_view
 
 st.title("Why it works")
 intro(

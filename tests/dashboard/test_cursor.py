@@ -16,10 +16,10 @@ import vl_convert as vlc
 
 from core.experiment import LandscapeConfig, run_landscape
 from core.training import TrainConfig, train
-from dashboard import charts, netcharts, views
+from dashboard import charts, frames, netcharts
 from dashboard.exports import _spec
+from dashboard.frames import metric_frame
 from dashboard.vegalite import with_params
-from dashboard.views import metric_frame
 
 
 @functools.lru_cache(maxsize=1)
@@ -98,14 +98,14 @@ def test_with_params_sets_only_the_named_params_and_leaves_the_spec_alone():
 @pytest.mark.parametrize("value,log_y", [("saturated", False), ("grad_norm", True)])
 def test_per_layer_lines_at_each_player_step_draw_what_the_health_at_that_step_draws(value, log_y):
     runs = _runs()
-    every = views.health_all(runs)
+    every = frames.health_all(runs)
     common = dict(value=value, runs=["none", "batch"], title="t", y_title="y", log_y=log_y)
     scrubbed = netcharts.by_layer(every, cursor="hist_step", **common)
     steps = sorted(every["step"].unique())
     pictures = set()
     for k in (steps[0], steps[len(steps) // 2] + 1, steps[-1]):  # +1: between two records
         picture = _svg(scrubbed, {"hist_step": int(k)})
-        assert picture == _svg(netcharts.by_layer(views.health_at(runs, int(k)), **common)), f"step {k}"
+        assert picture == _svg(netcharts.by_layer(frames.health_at(runs, int(k)), **common)), f"step {k}"
         pictures.add(picture)
     if value == "grad_norm":  # (no unit saturates in this short run: that picture stays the same)
         assert len(pictures) == 3

@@ -59,7 +59,7 @@ def test_view_json_holds_the_settings_and_their_query_string():
 
 
 def test_saved_charts_are_named_after_the_page_and_the_chart():
-    from dashboard.views import chart_file_name
+    from dashboard.drawing import chart_file_name
 
     taken: set[str] = set()
     assert chart_file_name("training", "Loss (solid: training, dashed: validation)", 1, taken) == "training-loss"

@@ -2,7 +2,7 @@
 
 Each builder gets the frames the network pages (Training, Activations, γ and
 β) hand it, built the way the pages build them (with the helpers they use,
-``dashboard.views.metric_frame``, ``boundary_frames``, ``mode_frames`` and
+``dashboard.frames.metric_frame``, ``boundary_frames``, ``mode_frames`` and
 ``dashboard.runs.variants``) from real ``core.training.train`` runs at the
 pages' default views; then the same frames with NaN and inf sprinkled over
 their numeric columns, then frames of every numeric cell NaN, then the runs
@@ -23,12 +23,12 @@ import pytest
 
 from core.params import specs
 from core.training import History, TrainConfig, train
-from dashboard import netcharts, views
+from dashboard import frames, netcharts
 from dashboard.chartcache import content_key, vega_lite_spec
 from dashboard.charts import RUN_COLORS, RUN_LABELS
+from dashboard.frames import boundary_frames, metric_frame, mode_frames
 from dashboard.runs import variants
 from dashboard.selections import ActivationsView, CompareView, NormParamsView, TrainingView
-from dashboard.views import boundary_frames, metric_frame, mode_frames
 from tests.dashboard.chartspec import (
     MAX_ROWS,
     bad_cells,
@@ -50,7 +50,7 @@ CASES = {
     "default": (TrainConfig(epochs=2, records=10), CompareView()),
     # the deepest network and the most snapshots the controls allow, every run compared: a chart's rows
     # grow with layers x snapshots x runs, not with the width (the pages draw a few tracked units) nor
-    # the samples (views.MAX_POINTS caps the dots; n_samples still gives more than that many)
+    # the samples (frames.MAX_POINTS caps the dots; n_samples still gives more than that many)
     "depth50": (TrainConfig(depth=DEPTH_HIGH, width=4, n_samples=1000, batch_size=8, epochs=1,
                             records=RECORDS_HIGH), CompareView(compare="both")),
     # relu at lr 10: without normalization the loss blows up within a few steps; batch norm trains on
@@ -103,23 +103,23 @@ def _training_page(runs: dict, norms, view: TrainingView) -> list[Call]:
 def _activations_page(runs: dict, norms, config: TrainConfig, view: ActivationsView) -> list[Call]:
     """pages/activations.py: a layer's percentile band, histograms down the depth, per-layer health."""
     layer, stage = min(view.layer, config.depth), view.stage
-    bands = views.layer_bands(runs, layer, stage)
+    bands = frames.layer_bands(runs, layer, stage)
     calls = [("percentile_bands", (bands,), dict(runs=norms, y_title=f"layer {layer}",
                                                  title=f"Layer {layer}: percentiles"))]
-    at = _nearest(views.recorded_steps(runs, "histograms"), view.hist_step)
-    picked = views.histograms_at(runs, at, stage)
+    at = _nearest(frames.recorded_steps(runs, "histograms"), view.hist_step)
+    picked = frames.histograms_at(runs, at, stage)
     top = max([float(sel["fraction"].max()) for _, sel in picked.values() if not sel.empty] or [1.0])
     for norm, (rec, sel) in picked.items():
         calls.append(("depth_histograms", (sel,), dict(title=f"{RUN_LABELS[norm]} — step {rec:,}",
                                                         x_title=stage, color_max=top)))
-    every = views.health_all(runs)  # as the page: every step with a cursor param when it fits
+    every = frames.health_all(runs)  # as the page: every step with a cursor param when it fits
     per_layer, step_param = (every, {"cursor": "hist_step"}) if len(every) < MAX_ROWS else (
-        views.health_at(runs, at), {})
+        frames.health_at(runs, at), {})
     calls.append(("by_layer", (per_layer,), dict(value="saturated", runs=norms, y_domain=(0, 1),
                                                  title="Saturated", y_title="share", **step_param)))
     calls.append(("by_layer", (per_layer,), dict(value="grad_norm", runs=norms, log_y=True,
                                                  title="Gradient norm", y_title="‖∂loss/∂W‖", **step_param)))
-    shared = views.positive_range(runs, "layer_health", "grad_norm")
+    shared = frames.positive_range(runs, "layer_health", "grad_norm")
     for norm, hist in runs.items():
         calls.append(("layer_step_heatmap", (hist.layer_health,), dict(
             value="grad_norm", log_color=True, title=RUN_LABELS[norm], legend_title="grad norm",
@@ -133,15 +133,15 @@ def _norm_params_page(runs: dict, config: TrainConfig, view: NormParamsView) -> 
     layer = min(view.norm_layer, config.depth)
     calls = []
     for norm, hist in normed.items():
-        frames = views.norm_layer_frames(hist, layer)
+        layer_frames = frames.norm_layer_frames(hist, layer)
         for p in ("gamma", "beta"):
-            b, u = frames[p]
+            b, u = layer_frames[p]
             sym = "γ" if p == "gamma" else "β"
             calls.append(("param_band", (b, u), dict(param=sym, color=RUN_COLORS[norm],
                                                      title=f"{sym} over training")))
-        if norm == "batch" and "mean" in frames:
+        if norm == "batch" and "mean" in layer_frames:
             for stat in ("mean", "variance"):
-                calls.append(("running_vs_batch", (frames[stat],), dict(stat=stat, title=f"Batch {stat}")))
+                calls.append(("running_vs_batch", (layer_frames[stat],), dict(stat=stat, title=f"Batch {stat}")))
     _, per_layer = mode_frames(normed)
     for norm, df in per_layer.items():
         calls.append(("mode_bars", (df,), dict(value="std", y_title="std", title=RUN_LABELS[norm])))
@@ -314,8 +314,8 @@ def test_builder_returns_the_same_chart_for_equal_inputs():
 
 def test_a_frame_a_memoized_function_returned_is_keyed_by_that_call_without_hashing_it():
     runs = _runs("default")
-    df = views.metric_frame(runs, "loss")
-    assert views.metric_frame(runs, "loss") is df
+    df = frames.metric_frame(runs, "loss")
+    assert frames.metric_frame(runs, "loss") is df
     key = content_key(df)
     assert key[0] == "derived"
     assert content_key(df.copy())[0] == "frame"  # a copy (which could be changed) is hashed

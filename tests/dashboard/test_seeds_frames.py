@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import seeds as sd
-from dashboard.views import metric_frame
+from dashboard.frames import metric_frame
 
 
 class Run:
