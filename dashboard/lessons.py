@@ -135,7 +135,7 @@ LESSONS: tuple[Lesson, ...] = (
         "estimate badly; layer norm uses each sample's own. Compare the two error curves at the smallest "
         "batches: the view says how large the gap is (on this easy data set, a few points).",
         {"sweep": "batch_size", "batch_min": 2, "batch_max": 64, "depth": 4, "activation": "tanh",
-         "init": "glorot", "epochs": 10, "lr": 0.05, "compare": "both"},
+         "init": "glorot", "epochs": 10, "lr": 0.03, "compare": "both"},
         checks.batch_sweep,
     ),
 )

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dashboard import observe as ob
-from dashboard.checks import MODE_GAP, PM1, PM1_SHARE, SLOWER_FACTOR
+from dashboard.checks import LR_RATIO, MODE_GAP, PM1, PM1_SHARE, SLOWER_FACTOR
 
 __all__ = ["Question", "QUESTIONS", "question"]
 
@@ -79,6 +79,49 @@ def _signs(runs: dict) -> int | None:
     return 1 if float((mags >= PM1).mean()) >= PM1_SHARE else 0
 
 
+def _sweep_best(results, axis: str) -> tuple | None:
+    """(no normalization's, the other norm's) largest value learned on every seed, and the sweep's
+    values; None when ``results`` is not such a sweep."""
+    from core.sweep import headline
+
+    norms = tuple(dict.fromkeys(results["norm"])) if hasattr(results, "columns") and len(results) else ()
+    if "none" not in norms or len(norms) < 2 or str(results["axis"].iloc[0]) != axis:
+        return None
+    best = headline(results)
+    return best["none"], best[next(n for n in norms if n != "none")], sorted(results["value"].unique())
+
+
+def _lr_sweep(results) -> int | None:
+    got = _sweep_best(results, "lr")
+    if got is None or got[1] is None:
+        return None
+    plain, normed, _ = got
+    if plain is None or normed / plain >= LR_RATIO * (1 - 1e-9):
+        return 0
+    return 1 if normed >= plain else 2
+
+
+def _depth_sweep(results) -> int | None:
+    got = _sweep_best(results, "depth")
+    if got is None:
+        return None
+    plain, _, values = got
+    return 0 if plain is not None and plain >= max(values) else 1
+
+
+def _batch_sweep(results) -> int | None:
+    from core.sweep import summary
+
+    if not hasattr(results, "columns") or not {"batch", "layer"} <= set(results["norm"]):
+        return None
+    summ = summary(results)
+    small = summ[summ["value"] == summ["value"].min()].set_index("norm")
+    bn, ln = 1 - small.loc["batch", "acc_median"], 1 - small.loc["layer", "acc_median"]
+    if not (bn == bn and ln == ln):
+        return None
+    return 0 if bn > ln else 1
+
+
 BOTH = ("Only the one with batch norm", "Only the one without normalization", "Both", "Neither")
 
 QUESTIONS: dict[str, Question] = {
@@ -105,6 +148,17 @@ QUESTIONS: dict[str, Question] = {
         "Two samples per batch, training mode: which values will batch norm's normalized units take, "
         "before γ and β?",
         ("Spread-out values, like a bell curve", "Only −1 and +1"), _signs),
+    "lr_sweep": Question(
+        "Eight ReLU layers, a sweep of learning rates over seeds: up to which rate will each network learn "
+        "on every seed?",
+        ("Batch norm up to a rate at least 3 times higher", "Batch norm higher, but less than 3 times",
+         "No normalization as high or higher"), _lr_sweep),
+    "depth_sweep": Question(
+        "Sigmoid networks from 2 to 20 layers: how deep will the one without normalization still learn on "
+        "every seed?", ("At every depth of the sweep", "Only the shallower ones"), _depth_sweep),
+    "batch_sweep": Question(
+        "Batches of 2: which normalization will have the higher validation error?",
+        ("Batch norm", "Layer norm"), _batch_sweep),
 }
 
 

@@ -38,12 +38,12 @@ def invariance_bars(worst: pd.DataFrame, *, runs: Sequence[str], title: str, hei
     df = _labelled(df[df["change"] > 0])
     x = quant("change", title="largest change of the output (log scale)", axis={"tickCount": 5, "format": "~%"},
               scale={"type": "log", **({"domain": list(x_domain)} if x_domain else {})})
-    y = nominal("run", title=None, sort=None)
+    y = nominal("run", title=None, sort=None, axis={"labelLimit": 240})
     # dots, not bars: a bar on a log axis has no zero to start from
     dots = view(df, mark={"type": "circle", "size": 160, "opacity": 1}, x=x, y=y,
                 color=nominal("run", title=None, scale=run_color(runs), legend=None),
                 tooltip=[nominal("run"), quant("change", format=".2g")])
-    labels = view(df, mark={"type": "text", "dy": -14, "fontSize": 13}, x=x, y=y,
+    labels = view(df, mark={"type": "text", "dy": -14}, x=x, y=y,
                   text=quant("change", format=".2p"))
     rule = view(pd.DataFrame({"change": [INVARIANT]}), mark={"type": "rule", "strokeDash": [4, 3]},
                 x=quant("change"))

@@ -30,7 +30,7 @@ def _title(at: AppTest) -> str:
 
 
 VIEW_TITLES = {"landscape": "Loss landscape", "training": "Training", "activations": "Activations",
-               "gamma-beta": "γ and β"}
+               "gamma-beta": "γ and β", "sweeps": "Sweeps"}
 
 
 @pytest.mark.parametrize("item", LESSONS, ids=lambda x: x.key)
