@@ -78,7 +78,7 @@ if runs is not None:
     )
     st.caption("Each hidden layer's weights multiplied by a factor, one layer at a time, in this network at "
                "step 0 (the first seed's network and first batch; the biases start at 0, so the layer's whole output "
-               "scales); each bar is the largest change of the network's output, ‖out′ − out‖ / ‖out‖, over "
+               "scales); each dot is the largest change of the network's output, ‖out′ − out‖ / ‖out‖, over "
                f"the layers. Dashed: 1 %. Every normalization {config.norm_position} the {config.activation}.")
     worst = whycharts.worst_change(cached.scale_invariance(config))
     norms = list(dict.fromkeys(worst["run"]))

@@ -120,8 +120,7 @@ def _train_stack(configs: list[TrainConfig], progress, probe=None) -> list[Histo
     datas = [prepare(c, split) for c, (split, _, _) in zip(configs, seeds, strict=True)]
     data = stack(datas)
     sched = schedule(configs[0], datas[0])
-    run = _Stack(configs, data, sched, [init for _, init, _ in seeds])
-    run.probe = probe
+    run = _Stack(configs, data, sched, [init for _, init, _ in seeds], probe)
     if progress is not None:
         progress(0.0)
     k, last = _loop(run, [batches for _, _, batches in seeds], configs[0].epochs, progress)
@@ -151,7 +150,7 @@ class _Log:
 class _Stack:
     """A stacked network in training and what each of its runs records (the loop is :func:`_loop`)."""
 
-    def __init__(self, configs: list[TrainConfig], data: Stacked, sched: Schedule, rngs_init: list):
+    def __init__(self, configs: list[TrainConfig], data: Stacked, sched: Schedule, rngs_init: list, probe=None):
         c, R = configs[0], len(configs)
         self.data, self.sched = data, sched
         self.net = network(configs, data.X_tr.shape[2], data.task.out_features, rngs_init)
@@ -166,7 +165,7 @@ class _Stack:
         self.seen = [np.zeros(R), np.zeros(R), 0]  # batches since the last snapshot: sums of losses, scores; count
         self.since: list[tuple[int, np.ndarray, np.ndarray]] = []  # and each one's (step, losses, scores)
         self.snapshots = 0  # taken so far
-        self.probe = None  # called at each snapshot (see train_many)
+        self.probe = probe  # called at each snapshot (see train_many)
 
     def alive_logs(self) -> list[_Log]:
         return [log for log, ok in zip(self.logs, self.alive, strict=True) if ok]
