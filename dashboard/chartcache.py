@@ -278,7 +278,7 @@ def _plain(value: Any) -> Any:
         return [_plain(v) for v in value]
     if isinstance(value, np.generic):
         return value.item()
-    if isinstance(value, alt.VariableParameter):  # a chart's param (``with_cursor``)
+    if isinstance(value, (alt.VariableParameter, alt.SelectionParameter, alt.TopLevelSelectionParameter)):
         return value.to_dict(validate=False)
     if isinstance(value, alt.SchemaBase):  # a channel or mark object may need the chart's context
         raise _NotPlain(type(value).__name__)

@@ -13,20 +13,55 @@ from dashboard.charts import RUN_LABELS
 MAX_POINTS = 600  # data points drawn over a decision boundary
 
 
+def smoothed(values: np.ndarray, weight: float) -> np.ndarray:
+    """TensorBoard's smoothing of a curve: the debiased exponential moving average.
+
+        s_i = w·s_(i-1) + (1 - w)·x_i,   s_(-1) = 0,   shown: s_i / (1 - w^(i+1))
+
+    which is the mean of x_0 … x_i weighted by w^(i-k) (pandas' ``ewm`` with ``adjust=True``).
+    Non-finite points are left out of the average and stay non-finite (a diverged run's curve
+    still ends where it diverged). ``weight`` 0 returns the curve as it is.
+    """
+    x = np.asarray(values, dtype=np.float64)
+    if weight <= 0 or not len(x):
+        return x
+    ok = np.isfinite(x)
+    out = np.full_like(x, np.nan)
+    out[ok] = pd.Series(x[ok]).ewm(alpha=1.0 - weight, adjust=True).mean().to_numpy()
+    return np.where(ok, out, x)
+
+
+def _smoothed_metrics(metrics: pd.DataFrame, metric: str, weight: float) -> pd.DataFrame:
+    """(step, split, <metric> smoothed, raw): each split's curve smoothed along its own records."""
+    out = metrics[["step", "split", metric]].sort_values(["split", "step"], kind="stable")
+    out = out.assign(raw=out[metric].astype(np.float64))
+    codes = out["split"].astype(str).to_numpy()
+    values = out["raw"].to_numpy().copy()
+    for split in np.unique(codes):
+        mine = codes == split
+        values[mine] = smoothed(values[mine], weight)
+    return out.assign(**{metric: values})
+
+
 @memo
-def metric_frame(runs: dict, metric: str) -> pd.DataFrame:
+def metric_frame(runs: dict, metric: str, smooth: float = 0.0) -> pd.DataFrame:
     """(run, step, split, <metric>) of every run, long format. Runs over several seeds: the median
-    over seeds, with its band (``lo``, ``hi``: the lowest and highest seed)."""
+    over seeds, with its band (``lo``, ``hi``: the lowest and highest seed).
+
+    smooth: a weight in [0, 1) for ``smoothed``: each seed's curves are smoothed before the median
+    and the band are taken, and ``raw`` keeps the unsmoothed curve (its median over seeds)."""
     frames = []
     several = sd.count(runs) > 1
+    values = (metric, "raw") if smooth > 0 else (metric,)
     for norm, hists in sd.as_seeds(runs).items():
         if metric not in hists[0].metrics.columns:
             continue
+        per_seed = [_smoothed_metrics(h.metrics, metric, smooth) if smooth > 0 else h.metrics for h in hists]
         if several:
-            frames.append(sd.reduce([h.metrics for h in hists], ("step", "split"), (metric,), band=metric)
+            frames.append(sd.reduce(per_seed, ("step", "split"), values, band=metric)
                           .assign(split=lambda d: d["split"].astype(str), run=norm))
         else:
-            frames.append(hists[0].metrics[["step", "split", metric]].assign(run=norm))
+            frames.append(per_seed[0][["step", "split", *values]].assign(run=norm))
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 

@@ -25,7 +25,7 @@ SPLIT_DASH = {"domain": ["train", "val"], "range": [[1, 0], [6, 4]]}
 def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: bool,
                   title: str, diverged: dict[str, int] | None = None, height: int = 280,
                   x_domain: tuple[float, float] | None = None, cursor: str | None = None,
-                  seeds: int = 1) -> alt.LayerChart:
+                  seeds: int = 1, chance: float | None = None) -> alt.LayerChart:
     """One metric against step: colour = run, dash = split (train solid, validation dashed).
 
     df: (run, step, split, <metric>), and over seeds ``lo`` and ``hi``: the median curve is drawn with
@@ -35,10 +35,16 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
     point at the divergence step (at its last finite value). With ``cursor``
     (a Vega-Lite param name, its value set when drawn) the curves stop at
     that step. Over ``seeds`` seeds a run is marked when every seed diverged, at the last one's step.
+
+    A ``raw`` column (smoothed curves, ``frames.smoothed``) is drawn faint behind each curve.
+    Hovering the plot draws a rule at the nearest recorded step, marks every curve's value there
+    and lists them in its tooltip. ``chance``: the loss of guessing (log K for K classes), a
+    dotted reference rule.
     """
     df = finite(df)
     if log_y:
-        df = df[(df[metric] > 0) & ((df["lo"] > 0) if "lo" in df.columns else True)]
+        positive = [c for c in (metric, "lo", "raw") if c in df.columns]
+        df = df[(df[positive] > 0).all(axis=1)]
     marks = _divergence_marks(df, metric, diverged or {}, x_domain, seeds)
     df = _labelled(df)
     x = quant("step", title="step", **({"scale": {"domain": list(x_domain)}} if x_domain else {}))
@@ -53,13 +59,63 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
             "orient": "bottom", "symbolType": "stroke", "symbolStrokeWidth": 2,
             "labelExpr": "datum.label == 'val' ? 'validation' : 'training'"}),
         tooltip=[nominal("run"), nominal("split"), quant("step"), quant(metric, format=".4g")],
-    ), run_markers(runmarks, x=quant("step"), y=quant(metric), runs=runs, transform=cursor_filter(cursor))]
+    ), run_markers(runmarks, x=quant("step"), y=y, runs=runs, transform=cursor_filter(cursor))]
+    if "raw" in df.columns:
+        layers.insert(0, view(df, mark={"type": "line", "strokeWidth": 1.2, "opacity": 0.3},
+                              transform=cursor_filter(cursor), x=x, y=quant("raw", title=y["title"], scale=y["scale"]),
+                              color=nominal("run", scale=run_color(runs), legend=None),
+                              strokeDash=nominal("split", scale=SPLIT_DASH, legend=None),
+                              detail=nominal("split")))
     if "lo" in df.columns:
-        layers.insert(0, _seed_band(df, x, quant("lo"), runs, cursor))
+        layers.insert(0, _seed_band(df, x, quant("lo", title=y["title"], scale=y["scale"]), runs, cursor))
+    if chance is not None and np.isfinite(chance) and chance > 0:
+        layers.append(_chance_rule(chance, y))
     if len(marks):
         layers += _divergence_layers(df, marks, metric, diverged or {}, x, y, runs, cursor)
+    layers += _hover_layers(df, metric, x, y, runs, cursor)
     chart = layer(*layers, title=title, height=height)
     return with_cursor(chart, cursor, int(df["step"].max()) if len(df) else 0)
+
+
+SPLIT_NAMES = {"train": "training", "val": "validation"}
+
+
+def _hover_layers(df: pd.DataFrame, metric: str, x: dict, y: dict, runs: Sequence[str],
+                  cursor: str | None) -> list[alt.Chart]:
+    """A vertical rule at the hovered step (the nearest recorded one) whose tooltip lists every
+    curve's value there, and a ring on each curve at that step."""
+    if df.empty:
+        return []
+    present = set(zip(df["run"].astype(str), df["split"].astype(str), strict=True))
+    names = [f"{palette.label(r)}, {SPLIT_NAMES[sp]}" for r in runs for sp in ("train", "val")
+             if (palette.label(r), sp) in present]
+    # one row a step, a column a curve: pivoted in the browser, from the frame the lines draw
+    wide = [*cursor_filter(cursor),
+            {"calculate": "datum.run + ', ' + (datum.split == 'val' ? 'validation' : 'training')", "as": "series"},
+            {"pivot": "series", "value": metric, "groupby": ["step"]}]
+    pick = alt.selection_point(name="hover", fields=["step"], nearest=True, on="pointerover", clear="pointerout")
+    rule = view(df, mark={"type": "rule", "color": "#6b7280", "strokeWidth": 1.2}, transform=wide, x=x,
+                opacity={"condition": {"param": "hover", "empty": False, "value": 0.7}, "value": 0},
+                tooltip=[quant("step"), *(quant(n, format=".4g") for n in names)],
+                ).properties(name="hover_rule").add_params(pick)  # a fixed name: the same spec every build
+    rings = view(df, mark={"type": "point", "size": 60, "strokeWidth": 2, "filled": False},
+                 transform=[*cursor_filter(cursor), {"filter": {"param": "hover", "empty": False}}],
+                 x=x, y=y,
+                 color=nominal("run", scale=run_color(runs), legend=None))
+    return [rule, rings]
+
+
+def _chance_rule(chance: float, y: dict) -> alt.Chart:
+    """A dotted grey rule at the loss of guessing, labelled."""
+    k = int(round(np.exp(chance)))
+    ref = pd.DataFrame({"y": [float(chance)], "label": [f"chance: log {k} = {chance:.2f}"]})
+    yq = quant("y", title=y["title"], scale=y["scale"])
+    return layer(
+        view(ref, mark={"type": "rule", "strokeDash": [1, 3], "strokeWidth": 1.5, "color": "#4b5563"}, y=yq,
+             tooltip=[nominal("label", title="reference")]),
+        # at the right end, under the rule: where a run that learned has left it
+        view(ref, mark={"type": "text", "align": "right", "baseline": "top", "dx": -4, "dy": 3,
+                        "color": "#374151", "fontSize": 12, "x": {"expr": "width"}}, y=yq, text={"field": "label"}))
 
 
 def _seed_band(df: pd.DataFrame, x: dict, y: dict, runs: Sequence[str], cursor: str | None) -> alt.Chart:

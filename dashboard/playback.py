@@ -35,7 +35,7 @@ BUTTONS = (
 # (visually hidden), and the shortcut hints are left out on narrow screens, where the five buttons
 # and the speed then fit on one row under the slider.
 _CSS = """<style>
-.st-key-{bar} button [data-testid="stMarkdownContainer"] {{
+.st-key-{bar} button:not([data-testid="stPopoverButton"]) [data-testid="stMarkdownContainer"] {{
   position: absolute !important; width: 1px; height: 1px; overflow: hidden;
   clip: rect(0 0 0 0); clip-path: inset(50%); white-space: nowrap; }}
 .st-key-{bar} button {{ min-width: 2.4rem; padding-left: 0.5rem; padding-right: 0.5rem; }}
@@ -90,12 +90,13 @@ def _frames(options: list[int], max_frames: int) -> list[int]:
 
 
 def player(key: str, options: Sequence[int], *, label: str, fmt=lambda v: f"{v:,}",
-           max_frames: int = 60) -> int:
+           max_frames: int = 60, extra=None) -> int:
     """A step slider with first / previous / play-pause / next / last buttons; returns the step.
 
     options: the recorded steps (ascending). The slider's value lives in
     ``st.session_state[key]`` (so it is in the URL like every setting).
-    Playing shows at most ``max_frames`` frames, evenly spread.
+    Playing shows at most ``max_frames`` frames, evenly spread. ``extra(row)`` draws more controls
+    at the end of the buttons' row (the Training view's curve settings).
     """
     ss = st.session_state
     options = [int(o) for o in options]
@@ -106,7 +107,7 @@ def player(key: str, options: Sequence[int], *, label: str, fmt=lambda v: f"{v:,
     frames = _frames(options, max_frames)
 
     value = st.select_slider(label, options=options, key=key, format_func=fmt)
-    _buttons(key, options)
+    _buttons(key, options, extra)
     if notice:
         st.caption(notice)
     if ss.get(_playing(key), False):
@@ -114,7 +115,7 @@ def player(key: str, options: Sequence[int], *, label: str, fmt=lambda v: f"{v:,
     return value
 
 
-def _buttons(key: str, options: list[int]) -> None:
+def _buttons(key: str, options: list[int], extra=None) -> None:
     """The row of buttons under the slider, and the playback speed."""
     ss = st.session_state
 
@@ -146,6 +147,8 @@ def _buttons(key: str, options: list[int]) -> None:
     row.selectbox("Playback speed", list(SPEEDS), index=1, key=f"{key}_speed", label_visibility="collapsed",
                   format_func=SPEED_LABELS.get, width=96,
                   help="Playback speed: 1× shows a frame every 0.8 s, ½× every 1.6 s, 2× every 0.4 s.")
+    if extra is not None:  # a popover's button keeps its text (the CSS above hides the player's)
+        extra(row)
 
 
 def _ticker(key: str, frames: list[int]) -> None:

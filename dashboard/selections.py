@@ -26,13 +26,30 @@ class ActivationsView:
         validate(self)
 
 
+#: the smoothing weights a view offers ("auto": ``TINY_BATCH_SMOOTHING`` for tiny batches, else off)
+SMOOTHING = ("auto", "0", "0.5", "0.8", "0.9", "0.95")
+TINY_BATCH = 8  # batches up to this size give curves too noisy to compare unsmoothed
+TINY_BATCH_SMOOTHING = 0.8
+
+
 @dataclass(frozen=True)
 class TrainingView:
     train_step: int = param(LAST, "int", low=0, high=LAST,
                             help="Show training up to this step (curves and decision boundary).")
+    smooth: str = param("auto", "choice", choices=SMOOTHING,
+                        help="Smooth the curves with TensorBoard's debiased moving average of this weight (0: "
+                             "raw); the raw curves stay faint behind. Auto: 0.8 for batches of 8 or fewer "
+                             "(their curves are too noisy to compare), else off.")
+    log_y: bool = param(True, "bool", help="Draw the loss on a log axis (losses span decades); off: linear.")
 
     def validate(self) -> None:
         validate(self)
+
+    def smoothing(self, batch_size: int) -> float:
+        """The smoothing weight the curves are drawn with, for runs trained on ``batch_size``."""
+        if self.smooth == "auto":
+            return TINY_BATCH_SMOOTHING if batch_size <= TINY_BATCH else 0.0
+        return float(self.smooth)
 
 
 @dataclass(frozen=True)

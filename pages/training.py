@@ -1,11 +1,13 @@
 """Training: loss and accuracy with and without normalization, and the decision boundary."""
 
+import numpy as np
 import streamlit as st
 
 from core.training import TrainConfig
 from dashboard import netcharts, netconfig, what_you_see
 from dashboard import seeds as sd
 from dashboard.charts import RUN_COLORS, RUN_LABELS
+from dashboard.curves import curve_controls
 from dashboard.drawing import boundary_note, boundary_title, draw, export_view
 from dashboard.frames import boundary_frames, boundary_step, metric_frame, recorded_steps
 from dashboard.playback import player
@@ -22,11 +24,13 @@ intro(
 
 state, config, view = netconfig.sidebar("training")
 with st.sidebar:
-    state.config(TrainingView)
+    curves = state.config(TrainingView)
 runs = netconfig.page_runs(config, view)
 if runs is not None:
     recorded = recorded_steps(runs, "metrics")
-    upto = player("train_step", recorded, label="Show training up to step")
+    upto = player("train_step", recorded, label="Show training up to step",
+                  extra=lambda row: curve_controls(row, curves, config.batch_size))
+    smooth = curves.smoothing(config.batch_size)
 
     first = sd.first(runs)  # the decision boundaries: one run's picture, the first seed's
     n_seeds = sd.count(runs)
@@ -37,11 +41,13 @@ if runs is not None:
     top = st.columns([3] + [2] * len(grids)) if grids else chart_columns(2)
     upto_param = {"train_step": upto}  # the curves stop at the player's step (drawn by the browser)
     diverged = what_you_see.curve_ends(runs)
-    loss = metric_frame(runs, "loss")
-    draw(top[0], netcharts.metric_curves(loss, metric="loss", runs=view.norms, log_y=True,
+    loss = metric_frame(runs, "loss", smooth)
+    one = next(iter(first.values()))
+    chance = float(np.log(one.n_classes)) if is_class and one.n_classes > 1 else None
+    draw(top[0], netcharts.metric_curves(loss, metric="loss", runs=view.norms, log_y=curves.log_y,
                                          title="Loss (solid: training batches, dashed: validation)",
                                          x_domain=span, cursor="train_step", diverged=diverged,
-                                         seeds=n_seeds),
+                                         seeds=n_seeds, chance=chance),
          params=upto_param)
     shown = {norm: boundary_step(first[norm], upto) for norm in grids}
     for col, (norm, (grid, points)) in zip(top[1:], grids.items(), strict=False):
@@ -58,7 +64,7 @@ if runs is not None:
                          + (f"Each boundary is one network's: the first of the {n_seeds} seeds (seed "
                             f"{next(iter(first.values())).config.seed}). " if n_seeds > 1 else "")
                          + " ".join(boundary_note(first[n], shown[n]) for n in grids if shown[n] != upto))
-    acc = metric_frame(runs, "accuracy")
+    acc = metric_frame(runs, "accuracy", smooth)
     if is_class and not acc.empty:
         draw(below[0], netcharts.metric_curves(acc, metric="accuracy", runs=view.norms, log_y=False,
                                                title="Accuracy (solid: training, dashed: validation)",
@@ -67,10 +73,19 @@ if runs is not None:
              params=upto_param)
     else:
         below[0].info("This is a regression data set: the loss (mean squared error) is the measure.")
-    if n_seeds > 1:  # beside the accuracy curves (under the boundaries' caption), else under the curves
-        (below[1] if grids else st).caption(
-            f"Each curve is the median over {n_seeds} seeds ({what_you_see.seed_span(runs)}); the shaded band "
-            "around it runs from the lowest seed to the highest at each step (fainter for the training batches).")
+    notes = []
+    if n_seeds > 1:
+        notes.append(f"Each curve is the median over {n_seeds} seeds ({what_you_see.seed_span(runs)}); the shaded "
+                     "band around it runs from the lowest seed to the highest at each step (fainter for the "
+                     "training batches).")
+    if smooth > 0:
+        notes.append(f"Curves smoothed with weight {smooth:g} (TensorBoard's debiased moving average"
+                     + (f", on by default for batches of {config.batch_size}" if curves.smooth == "auto" else "")
+                     + "); the raw curves are the faint lines behind.")
+    notes.append("Hover a chart for every curve's value at a step."
+                 + (" Dotted line: the loss of guessing." if chance is not None else ""))
+    # beside the accuracy curves (under the boundaries' caption), else under the curves
+    (below[1] if grids else st).caption(" ".join(notes))
 
     st.subheader("What you see")
     lines = what_you_see.training(first) if n_seeds == 1 else what_you_see.training_seeds(runs)

@@ -44,3 +44,28 @@ def test_momentum_on_the_landscape_draws_and_reads_cleanly(page, server, save_sc
     text = page.locator('[data-testid="stMain"]').inner_text()
     assert "heavy-ball momentum" in text and "nan" not in text.lower()
     save_screenshot(page, "landscape-momentum")
+
+
+def test_hovering_the_loss_curves_shows_every_curves_value_and_the_curves_button_opens_its_controls(
+        page, server, save_screenshot):
+    page.goto(f"{server}/training?epochs=3&seeds=1&batch_size=4")
+    wait_until_idle(page)
+    chart = page.locator(CHART).first
+    box = chart.bounding_box()
+    tooltip = page.locator("#vg-tooltip-element")
+    for frac in (0.5, 0.55, 0.6):  # the rule follows the pointer to the nearest recorded step
+        page.mouse.move(box["x"] + box["width"] * frac, box["y"] + box["height"] * 0.55)
+        page.wait_for_timeout(400)
+        if tooltip.count() and tooltip.is_visible():
+            break
+    text = tooltip.inner_text()
+    for name in ("no normalization, training", "no normalization, validation", "batch norm, training",
+                 "batch norm, validation", "step"):
+        assert name in text, f"the hover's tooltip lacks {name!r}: {text!r}"
+    save_screenshot(page, "training-hover")
+    page.mouse.move(1, 1)
+    page.get_by_role("button", name="Curves: smoothed 0.8 · log").click()
+    popover = page.locator('[data-testid="stPopoverBody"]')
+    popover.wait_for()
+    assert "Smoothing" in popover.inner_text() and "Log scale for the loss" in popover.inner_text()
+    assert page.locator(EXCEPTION).count() == 0

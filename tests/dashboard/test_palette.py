@@ -135,7 +135,8 @@ def test_a_run_has_the_same_colour_and_shape_in_every_chart_that_draws_it():
 def test_metric_curves_put_markers_on_every_run_and_split():
     runs = ("none", "batch")
     spec = netcharts.metric_curves(_curves(runs), metric="loss", runs=runs, log_y=True, title="t").to_dict()
-    marks = [layer for layer in spec["layer"] if layer.get("mark", {}).get("type") == "point"]
+    marks = [layer for layer in spec["layer"] if layer.get("mark", {}).get("type") == "point"
+             and "shape" in layer.get("encoding", {})]  # (the hover's rings are points without shapes)
     assert len(marks) == 1 and marks[0]["encoding"]["shape"]["field"] == "run"
 
 

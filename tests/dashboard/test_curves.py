@@ -1,0 +1,147 @@
+"""Curves a class can read: smoothing, the loss axis's scale, the hover rule and the chance line.
+
+``frames.smoothed`` is TensorBoard's debiased moving average, checked against its recursion;
+``metric_frame(smooth=w)`` smooths each seed before the median and keeps the raw curve;
+``netcharts.metric_curves`` draws the raw curve faint behind, a hover rule whose tooltip names
+every curve, and a dotted rule at the loss of guessing.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from core.training import TrainConfig, train
+from dashboard import netcharts
+from dashboard.frames import metric_frame, smoothed
+from dashboard.selections import TINY_BATCH, TINY_BATCH_SMOOTHING, TrainingView
+from tests.dashboard.chartspec import bad_cells, chart_spec
+
+
+def _recursion(x: np.ndarray, w: float) -> np.ndarray:
+    """s_i = w s_(i-1) + (1 - w) x_i from s_(-1) = 0, shown divided by 1 - w^(i+1)."""
+    s, out = 0.0, []
+    for i, v in enumerate(x):
+        s = w * s + (1 - w) * v
+        out.append(s / (1 - w ** (i + 1)))
+    return np.array(out)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+@pytest.mark.parametrize("w", [0.3, 0.8, 0.95])
+def test_smoothing_is_the_debiased_moving_average(seed, w):
+    x = np.random.default_rng(seed).lognormal(size=40)
+    np.testing.assert_allclose(smoothed(x, w), _recursion(x, w), rtol=1e-12)
+    assert smoothed(x, w)[0] == x[0], "debiased: the first point is the first value, not (1 - w) of it"
+    assert np.std(np.diff(smoothed(x, w))) < np.std(np.diff(x)), "smoothing should calm the curve"
+
+
+def test_no_smoothing_is_the_curve_itself_and_non_finite_points_stay_out_of_the_average():
+    x = np.array([1.0, 2.0, np.nan, 4.0, np.inf, 8.0])
+    np.testing.assert_array_equal(smoothed(x, 0.0), x)
+    out = smoothed(x, 0.5)
+    assert np.isnan(out[2]) and np.isinf(out[4]), "a non-finite point stays where it was"
+    finite = np.array([1.0, 2.0, 4.0, 8.0])
+    np.testing.assert_allclose(out[[0, 1, 3, 5]], _recursion(finite, 0.5))
+
+
+@pytest.fixture(scope="module")
+def runs():
+    """Batch 4: the noisy training curves smoothing is for; two seeds a run."""
+    return {n: tuple(train(TrainConfig(norm=n, batch_size=4, epochs=1, records=20, seed=s)) for s in (0, 1))
+            for n in ("none", "batch")}
+
+
+def test_a_smoothed_frame_keeps_the_raw_curve_and_smooths_each_seed_before_the_median(runs):
+    raw = metric_frame(runs, "loss")
+    smooth = metric_frame(runs, "loss", 0.8)
+    key = ["run", "split", "step"]
+    merged = raw.merge(smooth, on=key, suffixes=("", "_s"))
+    assert len(merged) == len(raw)
+    np.testing.assert_allclose(merged["raw"], merged["loss"])  # the raw column is the unsmoothed median
+    assert not np.allclose(merged["loss_s"], merged["loss"]), "smoothing changed nothing"
+    # the median of the seeds' smoothed curves, not the smoothed median
+    for (run, split), rows in merged.groupby(["run", "split"]):
+        per_seed = []
+        for h in runs[run]:
+            m = h.metrics[h.metrics["split"].astype(str) == split].sort_values("step")
+            per_seed.append(_recursion(m["loss"].to_numpy(), 0.8))
+        want = np.median(np.vstack(per_seed), axis=0)
+        np.testing.assert_allclose(rows.sort_values("step")["loss_s"], want, rtol=1e-9)
+
+
+def _layers(spec: dict) -> list[dict]:
+    out, stack = [], [spec]
+    while stack:
+        node = stack.pop()
+        if "layer" in node:
+            stack.extend(node["layer"])
+        else:
+            out.append(node)
+    return out
+
+
+def _curves(runs, smooth=0.0, **kw):
+    df = metric_frame(runs, "loss", smooth)
+    args = dict(metric="loss", runs=["none", "batch"], log_y=True, title="t", seeds=2) | kw
+    return chart_spec(netcharts.metric_curves(df, **args))
+
+
+def test_the_raw_curve_is_drawn_faint_behind_the_smoothed_one(runs):
+    spec = _curves(runs, 0.8)
+    raw = [p for p in _layers(spec) if p.get("encoding", {}).get("y", {}).get("field") == "raw"]
+    assert len(raw) == 1 and raw[0]["mark"]["opacity"] < 0.5
+    assert not [p for p in _layers(_curves(runs)) if p.get("encoding", {}).get("y", {}).get("field") == "raw"]
+    assert bad_cells(spec) == []
+
+
+def test_the_loss_axis_is_log_or_linear_as_asked(runs):
+    def y_scales(spec):
+        return {p["encoding"]["y"].get("scale", {}).get("type") for p in _layers(spec) if "y" in p.get("encoding", {})}
+    assert y_scales(_curves(runs, log_y=True)) == {"log"}
+    assert "log" not in y_scales(_curves(runs, log_y=False))
+
+
+def test_hovering_draws_a_rule_whose_tooltip_names_every_curve(runs):
+    spec = _curves(runs)
+    names = {p["name"] for p in spec.get("params", []) if "select" in p}
+    assert "hover" in names
+    (rule,) = [p for p in _layers(spec) if p.get("mark", {}).get("type") == "rule"
+               and "condition" in p.get("encoding", {}).get("opacity", {})]
+    assert {"pivot": "series", "value": "loss", "groupby": ["step"]} in rule["transform"]
+    titles = [t["field"] for t in rule["encoding"]["tooltip"]]
+    assert titles == ["step", "no normalization, training", "no normalization, validation",
+                      "batch norm, training", "batch norm, validation"]
+    rings = [p for p in _layers(spec) if {"filter": {"param": "hover", "empty": False}} in p.get("transform", [])]
+    assert len(rings) == 1
+
+
+def test_the_loss_of_guessing_is_a_labelled_rule_at_log_k(runs):
+    spec = _curves(runs, chance=float(np.log(2)))
+    (text,) = [p for p in _layers(spec) if p.get("mark", {}).get("type") == "text"
+               and p["encoding"].get("text", {}).get("field") == "label"]
+    rules = [p for p in _layers(spec) if p.get("mark", {}).get("type") == "rule" and "y" in p["encoding"]
+             and "x" not in p["encoding"]]
+    assert len(rules) == 1
+    assert not [p for p in _layers(_curves(runs)) if p.get("mark", {}).get("type") == "text"
+                and p["encoding"].get("text", {}).get("field") == "label"]
+    assert text["encoding"]["y"]["field"] == "y"
+
+
+@pytest.mark.parametrize(("batch", "want"), [(2, TINY_BATCH_SMOOTHING), (TINY_BATCH, TINY_BATCH_SMOOTHING),
+                                             (TINY_BATCH + 1, 0.0), (64, 0.0)])
+def test_auto_smooths_tiny_batches_only_and_a_set_weight_is_kept(batch, want):
+    assert TrainingView().smoothing(batch) == want
+    assert TrainingView(smooth="0.9").smoothing(batch) == 0.9
+    assert TrainingView(smooth="0").smoothing(batch) == 0.0
+
+
+def test_smoothing_a_diverged_run_keeps_non_finite_values_off_the_chart():
+    hist = train(TrainConfig(lr=10.0, norm="none", epochs=2, records=20, activation="relu", init_scale=3.0))
+    runs = {"none": hist, "batch": train(TrainConfig(norm="batch", epochs=2, records=20))}
+    df = metric_frame(runs, "loss", 0.9)
+    assert isinstance(df, pd.DataFrame)
+    spec = chart_spec(netcharts.metric_curves(df, metric="loss", runs=["none", "batch"], log_y=True, title="t",
+                                              diverged={"none": int(hist.metrics["step"].max())}))
+    assert bad_cells(spec) == []

@@ -1,0 +1,109 @@
+"""The Training view's curve controls through AppTest: smoothing changes the drawn data and keeps the
+raw curve, the log switch changes the loss axis, both live in the link, neither retrains, and the
+loss axis of a classification carries the loss of guessing."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+
+from dashboard.registry import VIEWS
+from dashboard.runs import store
+from tests.pages.test_pages_apptest import (
+    assert_chart_data_ok,
+    assert_clean,
+    chart_frames,
+    charts_of,
+    open_view,
+)
+
+TRAINING = next(v for v in VIEWS if v.url_path == "training")
+FAST = {"epochs": "3", "seeds": "2"}
+
+
+def _loss_chart(at):
+    for el in charts_of(at):
+        spec = json.loads(el.proto.spec)
+        if "Loss" in json.dumps(spec.get("title", "")):
+            return spec, chart_frames(el)
+    raise AssertionError("no loss chart on the page")
+
+
+def _parts(spec):
+    out, stack = [], [spec]
+    while stack:
+        node = stack.pop()
+        stack.extend(node.get("layer", [])) if "layer" in node else out.append(node)
+    return out
+
+
+def _y_types(spec) -> set:
+    return {p["encoding"]["y"].get("scale", {}).get("type") for p in _parts(spec) if "y" in p.get("encoding", {})}
+
+
+def _curve_frame(frames):
+    (df,) = [f for f in frames if {"loss", "split", "step"} <= set(f.columns) and len(f) > 10][:1]
+    return df
+
+
+def _caption(at) -> str:
+    return " ".join(str(c.value) for c in at.caption)
+
+
+def test_tiny_batches_open_smoothed_with_the_raw_curve_behind_and_larger_batches_raw():
+    at = open_view(TRAINING, query={**FAST, "batch_size": "4"})
+    assert_clean(at, "batch 4")
+    assert_chart_data_ok(at, "batch 4")
+    spec, frames = _loss_chart(at)
+    df = _curve_frame(frames)
+    assert "raw" in df.columns, "auto smoothing is on for batches of 4: the raw curve should be kept"
+    assert not np.allclose(df["raw"], df["loss"]), "the drawn curve should be the smoothed one"
+    assert "smoothed with weight 0.8" in _caption(at)
+    assert at.query_params.get("smooth") == "auto"
+
+    at = open_view(TRAINING, query=FAST)
+    spec, frames = _loss_chart(at)
+    assert "raw" not in _curve_frame(frames).columns
+    assert "smoothed" not in _caption(at)
+
+
+def test_a_smoothing_weight_and_a_linear_axis_from_the_link_are_drawn_and_kept_without_retraining():
+    at = open_view(TRAINING, query={**FAST, "smooth": "0.9", "log_y": "false"})
+    assert_clean(at, "smooth=0.9&log_y=false")
+    spec, frames = _loss_chart(at)
+    assert "log" not in _y_types(spec)
+    assert "raw" in _curve_frame(frames).columns
+    assert at.query_params.get("smooth") == "0.9" and at.query_params.get("log_y") == "0"
+    trained = len(store())
+
+    at.toggle(key="log_y").set_value(True).run()
+    spec, _ = _loss_chart(at)
+    assert _y_types(spec) == {"log"}
+    at.select_slider(key="smooth").set_value("0").run()
+    spec, frames = _loss_chart(at)
+    assert "raw" not in _curve_frame(frames).columns
+    assert at.query_params.get("smooth") == "0" and at.query_params.get("log_y") == "1"
+    assert len(store()) == trained, "a curve control retrained a run"
+    assert_clean(at, "after the controls")
+
+
+def test_a_classification_loss_axis_marks_chance_and_a_regression_does_not():
+    at = open_view(TRAINING, query=FAST)
+    spec, _ = _loss_chart(at)
+    labels = [p for p in _parts(spec) if p.get("mark", {}).get("type") == "text"
+              and p.get("encoding", {}).get("text", {}).get("field") == "label"]
+    assert labels, "no chance line on the moons' loss axis"
+    assert "loss of guessing" in _caption(at)
+    at = open_view(TRAINING, query={**FAST, "dataset": "diabetes"})
+    assert_clean(at, "regression")
+    spec, _ = _loss_chart(at)
+    assert "loss of guessing" not in _caption(at)
+
+
+def test_a_malformed_smoothing_in_the_link_opens_with_auto_and_a_notice():
+    at = open_view(TRAINING, query={**FAST, "smooth": "<b>lots</b>"})
+    assert_clean(at, "bad smooth")
+    assert at.query_params.get("smooth") == "auto"
+    notices = " ".join(str(w.value) for w in at.warning)
+    assert "smooth" in notices
