@@ -22,8 +22,8 @@ def curve_controls(container, view: TrainingView, batch_size: int) -> None:
         state.drawn("log_y", "Log scale for the loss")
         return
     weight = view.smoothing(batch_size)
-    summary = (f"smoothed {weight:g}" if weight > 0 else "raw") + (" · log" if view.log_y else " · linear")
-    with container.popover(f"Curves: {summary}", icon=":material/tune:",
+    summary = (f"Smoothed {weight:g}" if weight > 0 else "Raw") + (" · log" if view.log_y else " · linear")
+    with container.popover(summary, icon=":material/tune:",
                            help="How the curves are drawn: smoothing, and a log or linear loss axis"):
         state.select_slider(TrainingView, "smooth", "Smoothing", SMOOTHING, format_func=_smooth_label)
         state.toggle(TrainingView, "log_y", "Log scale for the loss")

@@ -14,7 +14,7 @@ import pandas as pd
 
 from dashboard import palette
 from dashboard.chartcache import memo
-from dashboard.charts import MAX_ROWS, RUN_LABELS, _labelled, finite, run_color
+from dashboard.charts import MAX_ROWS, _labelled, finite, run_color
 from dashboard.marks import marker_rows, run_markers
 from dashboard.vegalite import cursor_filter, layer, nominal, ordinal, quant, view, with_cursor
 
@@ -80,23 +80,38 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
 SPLIT_NAMES = {"train": "training", "val": "validation"}
 
 
+def _hover_table(df: pd.DataFrame, metric: str, runs: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+    """One row a recorded step (of any curve), a text column a curve: its value at its latest record
+    at or before that step ("—" outside its records), and the curves' names. Curves recorded on other
+    steps (a pinned run with another batch size) still read at every step; text, so nothing is NaN."""
+    steps = np.unique(df["step"].to_numpy())
+    table, names = {"step": steps}, []
+    for run in runs:
+        for split in ("train", "val"):
+            mine = df[(df["run"] == palette.label(run)).to_numpy() & (df["split"] == split).to_numpy()]
+            if mine.empty:
+                continue
+            mine = mine.sort_values("step")
+            at, values = mine["step"].to_numpy(), mine[metric].to_numpy(dtype=float)
+            i = np.searchsorted(at, steps, side="right") - 1
+            inside = (i >= 0) & (steps <= at[-1])
+            table[f"v{len(names)}"] = np.where(inside, [f"{v:.4g}" for v in values[np.maximum(i, 0)]], "—")
+            names.append(f"{palette.label(run)}, {SPLIT_NAMES[split]}")
+    return pd.DataFrame(table), names
+
+
 def _hover_layers(df: pd.DataFrame, metric: str, x: dict, y: dict, runs: Sequence[str],
                   cursor: str | None) -> list[alt.Chart]:
     """A vertical rule at the hovered step (the nearest recorded one) whose tooltip lists every
-    curve's value there, and a ring on each curve at that step."""
+    curve's value there, and a ring on each curve recorded at that step."""
     if df.empty:
         return []
-    present = set(zip(df["run"].astype(str), df["split"].astype(str), strict=True))
-    names = [f"{palette.label(r)}, {SPLIT_NAMES[sp]}" for r in runs for sp in ("train", "val")
-             if (palette.label(r), sp) in present]
-    # one row a step, a column a curve: pivoted in the browser, from the frame the lines draw
-    wide = [*cursor_filter(cursor),
-            {"calculate": "datum.run + ', ' + (datum.split == 'val' ? 'validation' : 'training')", "as": "series"},
-            {"pivot": "series", "value": metric, "groupby": ["step"]}]
+    wide, names = _hover_table(df, metric, runs)
     pick = alt.selection_point(name="hover", fields=["step"], nearest=True, on="pointerover", clear="pointerout")
-    rule = view(df, mark={"type": "rule", "color": "#6b7280", "strokeWidth": 1.2}, transform=wide, x=x,
+    rule = view(wide, mark={"type": "rule", "color": "#6b7280", "strokeWidth": 1.2},
+                transform=cursor_filter(cursor), x=x,
                 opacity={"condition": {"param": "hover", "empty": False, "value": 0.7}, "value": 0},
-                tooltip=[quant("step"), *(quant(n, format=".4g") for n in names)],
+                tooltip=[quant("step"), *(nominal(f"v{i}", title=n) for i, n in enumerate(names))],
                 ).properties(name="hover_rule").add_params(pick)  # a fixed name: the same spec every build
     rings = view(df, mark={"type": "point", "size": 60, "strokeWidth": 2, "filled": False},
                  transform=[*cursor_filter(cursor), {"filter": {"param": "hover", "empty": False}}],
@@ -141,7 +156,7 @@ def _divergence_marks(df: pd.DataFrame, metric: str, diverged: dict[str, int],
             continue
         train = mine[mine["split"] == "train"]
         last = (train if len(train) else mine).sort_values("step").iloc[-1]
-        rows.append({"run": RUN_LABELS.get(run, run), "step": int(step), metric: float(last[metric]),
+        rows.append({"run": palette.label(run), "step": int(step), metric: float(last[metric]),
                      "label": f"diverged at step {int(step):,}" if seeds == 1
                      else f"all {seeds} seeds diverged, the last at step {int(step):,}",
                      "align": "right" if step > 0.6 * hi else "left"})
@@ -151,7 +166,7 @@ def _divergence_marks(df: pd.DataFrame, metric: str, diverged: dict[str, int],
 def _divergence_layers(df, marks, metric, diverged, x, y, runs, cursor) -> list[alt.Chart]:
     """A diverged run's recorded points, its divergence rule, a cross at its last value, the label."""
     color = nominal("run", scale=run_color(runs), legend=None)
-    gone = df[df["run"].isin([RUN_LABELS.get(r, r) for r in diverged])]
+    gone = df[df["run"].isin([palette.label(r) for r in diverged])]
     tip = [nominal("run"), quant("step", title="diverged at step")]
     out = [view(gone, mark={"type": "point", "filled": True, "size": 45}, transform=cursor_filter(cursor),
                 x=x, y=y, color=color,

@@ -52,7 +52,22 @@ FONT_SIZE = {False: 12, True: 16}
 TITLE_SIZE = {False: 14, True: 20}
 
 
+#: pinned runs (``dashboard.pins``), by slot: the Okabe–Ito colours no run uses, and shapes of their own
+PINNED = (RunStyle("", "#E69F00", "cross"), RunStyle("", "#56B4E9", "diamond"),  # orange, sky blue
+          RunStyle("", "#000000", "triangle-right"), RunStyle("", "#8C8C8C", "triangle-left"))  # black, grey
+_PIN = "pinned:"
+
+
+def pinned_key(slot: int, text: str) -> str:
+    """The run key of the pinned run in ``slot``, labelled ``text``."""
+    return f"{_PIN}{slot}:{text}"
+
+
 def style(run: str) -> RunStyle:
+    if run.startswith(_PIN):
+        slot, _, text = run[len(_PIN):].partition(":")
+        look = PINNED[int(slot) % len(PINNED)] if slot.isdigit() else OTHER
+        return RunStyle(f"{text} (pinned)", look.color, look.shape)
     return RUNS.get(run, RunStyle(run, OTHER.color, OTHER.shape))
 
 
@@ -69,7 +84,7 @@ def scale(runs, channel: str) -> dict:
 def legend(runs) -> dict:
     """The legend of the runs: above the plot; two runs on one line, three one per line (three
     on one line ran past a narrow column's edge)."""
-    return {"orient": "top", "columns": 1 if len(list(runs)) > 2 else 2}
+    return {"orient": "top", "columns": 1 if len(list(runs)) > 2 else 2, "labelLimit": 300}  # pinned runs' names
 
 
 def chart_config(presenter: bool = False) -> dict:

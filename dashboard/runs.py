@@ -170,16 +170,22 @@ def get_seeded(config: TrainConfig, norms, seeds=(None,)) -> dict[str, tuple[His
     """Per normalization in ``norms``, the runs of ``config`` with each seed of ``seeds`` (None: its
     own), fetched from the store; every missing one is trained, all in one ``train_many`` call, with
     a progress bar."""
-    s = store()
     configs = seeded_variants(config, norms, seeds)
-    flat = list(dict.fromkeys(c for cs in configs.values() for c in cs))
-    found = {c: s.get(c) for c in flat}
+    found = get_many([c for cs in configs.values() for c in cs])
+    return {n: tuple(found[c] for c in cs) for n, cs in configs.items()}
+
+
+def get_many(configs) -> dict[TrainConfig, History]:
+    """Every config's run, fetched from the store; the missing ones trained in one ``train_many``
+    call, with a progress bar."""
+    s = store()
+    found = {c: s.get(c) for c in dict.fromkeys(configs)}
     missing = [c for c, h in found.items() if h is None]
     if missing:
         bar = _Bar()
         found.update(_fetch_or_train(s, missing, bar))
         bar.done()
-    return {n: tuple(found[c] for c in cs) for n, cs in configs.items()}
+    return found
 
 
 def get_runs(config: TrainConfig, norms) -> dict[str, History]:

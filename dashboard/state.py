@@ -202,6 +202,7 @@ class PageState:
         ss[NOTICES + self.family].extend(ss.pop(PENDING, []))
         self._classes: list[tuple[type, tuple[str, ...]]] = []
         self._options: dict[str, Sequence[Any]] = {}
+        self._owned: set[str] = set()
         self._box = st.empty()  # the notice goes here, at the top, once every config has been read
         if self._query:
             self._note_repeated()
@@ -214,6 +215,14 @@ class PageState:
 
     def notice(self, subject: str, problem: str) -> None:
         st.session_state[NOTICES + self.family].append(Notice(subject, problem))
+
+    def own(self, *keys: str) -> None:
+        """Link keys this view reads itself (not config fields: the pinned runs' ``pin``)."""
+        self._owned.update(keys)
+
+    def opened_with_link(self) -> bool:
+        """Whether this run of the view read the link it was opened with."""
+        return self._query is not None
 
     def from_link(self, field: str) -> bool:
         """Whether the link this view was opened with set ``field``."""
@@ -289,7 +298,7 @@ class PageState:
     def _note_unknown(self) -> None:
         if not self._query:
             return
-        owned = {f for _, fields in self._classes for f in fields}
+        owned = {f for _, fields in self._classes for f in fields} | self._owned
         reported = {n.subject for n in st.session_state[NOTICES + self.family]}
         for key in self._query:
             if key not in owned and key not in reported:

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import frames, netcharts, netconfig, what_you_see
+from dashboard import frames, netcharts, netconfig, pins, what_you_see
 from dashboard import seeds as sd
 from dashboard.charts import MAX_ROWS, RUN_LABELS
 from dashboard.drawing import draw, export_view
@@ -26,25 +26,30 @@ intro(
 )
 
 state, config, view = netconfig.sidebar("activations")
+pins.read_link(state)
 with st.sidebar:
     act = state.config(ActivationsView)
 
 runs = netconfig.page_runs(config, view)
+kept = {}
 if runs is not None:
+    kept = pins.runs(config, tuple(sd.seed_values(runs)))  # pinned runs: beside the runs on screen
+    with_pins, names = {**runs, **kept}, (*view.norms, *kept)
     n_seeds = sd.count(runs)
     of_seeds = f", median of {n_seeds} seeds" if n_seeds > 1 else ""
     depth = config.depth
     state.limit("layer", depth, f"the network has {depth} hidden layers")
-    c1, c2 = st.columns([1, 2])
+    c1, c2, c3 = st.columns([2, 3, 1.4], vertical_alignment="bottom")
     c1.slider("Layer", 1, max(depth, 2), key="layer", disabled=depth < 2,
               help="1 is the first hidden layer; the deepest is nearest the output.")
     with c2:
         choice(ActivationsView, "stage", "Values", labels=STAGE_LABELS)
+    pins.controls(c3, config, view.norms)
     layer, stage = st.session_state["layer"], st.session_state["stage"]
 
-    bands = frames.layer_bands(runs, layer, stage)
+    bands = frames.layer_bands(with_pins, layer, stage)
     draw(st, netcharts.percentile_bands(
-        bands, runs=view.norms, y_title=f"layer {layer}, {STAGE_LABELS[stage]}",
+        bands, runs=names, y_title=f"layer {layer}, {STAGE_LABELS[stage]}",
         title=f"Layer {layer}: 15th, 50th and 85th percentiles of the {STAGE_LABELS[stage]} over training"
               + of_seeds))
 
@@ -60,18 +65,18 @@ if runs is not None:
         draw(col, netcharts.depth_histograms(sel, title=f"{RUN_LABELS[norm]} — step {rec:,}{seed}",
                                              x_title=STAGE_LABELS[stage], color_max=top, x_domain=extent))
 
-    health = frames.health_at(runs, at)
-    every = frames.health_all(runs)
+    health = frames.health_at(with_pins, at)
+    every = frames.health_all(with_pins)
     if len(every) < MAX_ROWS:  # one chart for every step: the browser picks the step shown
         per_layer, step_param, params = every, {"cursor": "hist_step"}, {"hist_step": at}
     else:  # a deep net recorded often: only the step shown
         per_layer, step_param, params = health, {}, None
     sat_name = "dead (relu: output 0)" if config.activation == "relu" else "saturated (slope < 10 % of max)"
     left, right = chart_columns(2)
-    draw(left, netcharts.by_layer(per_layer, value="saturated", runs=view.norms, y_domain=(0, 1),
+    draw(left, netcharts.by_layer(per_layer, value="saturated", runs=names, y_domain=(0, 1),
                                   title=f"Share of units {sat_name}, per layer{of_seeds}", y_title="share",
                                   **step_param), params=params)
-    draw(right, netcharts.by_layer(per_layer, value="grad_norm", runs=view.norms, log_y=True,
+    draw(right, netcharts.by_layer(per_layer, value="grad_norm", runs=names, log_y=True,
                                    title=f"Gradient norm of each layer's weights (log scale{of_seeds})",
                                    y_title="‖∂loss/∂W‖", **step_param), params=params)
 
@@ -93,6 +98,8 @@ if runs is not None:
     st.caption("The band (top) is the middle 70 % of a layer's values over training; each row down the depth "
                "is one layer's histogram; the gradient norms show how much of the gradient reaches each layer."
                + (f" Curves and per-layer charts are medians over {n_seeds} seeds; the histograms show the first "
-                  "seed's network." if n_seeds > 1 else ""))
-state.write_url()
-export_view("activations", runs)
+                  "seed's network." if n_seeds > 1 else "")
+               + (f" Pinned runs, drawn in the band and per-layer charts in their own colours: "
+                  f"{', '.join(pins.label_of(k) for k in kept)}." if kept else ""))
+state.write_url(pins.query())
+export_view("activations", runs, configs=pins.export_configs(kept))

@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from core.training import TrainConfig
-from dashboard import netcharts, netconfig, what_you_see
+from dashboard import netcharts, netconfig, pins, what_you_see
 from dashboard import seeds as sd
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.curves import curve_controls
@@ -23,13 +23,21 @@ intro(
 )
 
 state, config, view = netconfig.sidebar("training")
+pins.read_link(state)
 with st.sidebar:
     curves = state.config(TrainingView)
 runs = netconfig.page_runs(config, view)
+kept = {}
 if runs is not None:
-    recorded = recorded_steps(runs, "metrics")
-    upto = player("train_step", recorded, label="Show training up to step",
-                  extra=lambda row: curve_controls(row, curves, config.batch_size))
+    kept = pins.runs(config, tuple(sd.seed_values(runs)))  # pinned runs: beside the runs on screen
+    with_pins, names = {**runs, **kept}, (*view.norms, *kept)
+    recorded = recorded_steps(with_pins, "metrics")
+
+    def controls(row):
+        curve_controls(row, curves, config.batch_size)
+        pins.controls(row, config, view.norms)
+
+    upto = player("train_step", recorded, label="Show training up to step", extra=controls)
     smooth = curves.smoothing(config.batch_size)
 
     first = sd.first(runs)  # the decision boundaries: one run's picture, the first seed's
@@ -40,11 +48,11 @@ if runs is not None:
     # the loss beside the decision boundaries, one row: a class watches the boundary form as the loss falls
     top = st.columns([3] + [2] * len(grids)) if grids else chart_columns(2)
     upto_param = {"train_step": upto}  # the curves stop at the player's step (drawn by the browser)
-    diverged = what_you_see.curve_ends(runs)
-    loss = metric_frame(runs, "loss", smooth)
+    diverged = what_you_see.curve_ends(with_pins)
+    loss = metric_frame(with_pins, "loss", smooth)
     one = next(iter(first.values()))
     chance = float(np.log(one.n_classes)) if is_class and one.n_classes > 1 else None
-    draw(top[0], netcharts.metric_curves(loss, metric="loss", runs=view.norms, log_y=curves.log_y,
+    draw(top[0], netcharts.metric_curves(loss, metric="loss", runs=names, log_y=curves.log_y,
                                          title="Loss (solid: training batches, dashed: validation)",
                                          x_domain=span, cursor="train_step", diverged=diverged,
                                          seeds=n_seeds, chance=chance),
@@ -64,9 +72,9 @@ if runs is not None:
                          + (f"Each boundary is one network's: the first of the {n_seeds} seeds (seed "
                             f"{next(iter(first.values())).config.seed}). " if n_seeds > 1 else "")
                          + " ".join(boundary_note(first[n], shown[n]) for n in grids if shown[n] != upto))
-    acc = metric_frame(runs, "accuracy", smooth)
+    acc = metric_frame(with_pins, "accuracy", smooth)
     if is_class and not acc.empty:
-        draw(below[0], netcharts.metric_curves(acc, metric="accuracy", runs=view.norms, log_y=False,
+        draw(below[0], netcharts.metric_curves(acc, metric="accuracy", runs=names, log_y=False,
                                                title="Accuracy (solid: training, dashed: validation)",
                                                x_domain=span, cursor="train_step", diverged=diverged,
                                                seeds=n_seeds),
@@ -82,6 +90,10 @@ if runs is not None:
         notes.append(f"Curves smoothed with weight {smooth:g} (TensorBoard's debiased moving average"
                      + (f", on by default for batches of {config.batch_size}" if curves.smooth == "auto" else "")
                      + "); the raw curves are the faint lines behind.")
+    if kept:
+        notes.append(f"Pinned runs (kept with the pin button above, in their own colours and markers): "
+                     f"{', '.join(pins.label_of(k) for k in kept)}; each is named by what differs from the "
+                     "settings now.")
     notes.append("Hover a chart for every curve's value at a step."
                  + (" Dotted line: the loss of guessing." if chance is not None else ""))
     # beside the accuracy curves (under the boundaries' caption), else under the curves
@@ -90,5 +102,5 @@ if runs is not None:
     st.subheader("What you see")
     lines = what_you_see.training(first) if n_seeds == 1 else what_you_see.training_seeds(runs)
     st.markdown("\n".join(f"- {line}" for line in lines))
-state.write_url()
-export_view("training", runs)
+state.write_url(pins.query())
+export_view("training", runs, configs=pins.export_configs(kept))

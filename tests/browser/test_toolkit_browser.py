@@ -64,7 +64,7 @@ def test_hovering_the_loss_curves_shows_every_curves_value_and_the_curves_button
         assert name in text, f"the hover's tooltip lacks {name!r}: {text!r}"
     save_screenshot(page, "training-hover")
     page.mouse.move(1, 1)
-    page.get_by_role("button", name="Curves: smoothed 0.8 · log").click()
+    page.get_by_role("button", name="Smoothed 0.8 · log").click()
     popover = page.locator('[data-testid="stPopoverBody"]')
     popover.wait_for()
     assert "Smoothing" in popover.inner_text() and "Log scale for the loss" in popover.inner_text()

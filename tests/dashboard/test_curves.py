@@ -109,12 +109,23 @@ def test_hovering_draws_a_rule_whose_tooltip_names_every_curve(runs):
     assert "hover" in names
     (rule,) = [p for p in _layers(spec) if p.get("mark", {}).get("type") == "rule"
                and "condition" in p.get("encoding", {}).get("opacity", {})]
-    assert {"pivot": "series", "value": "loss", "groupby": ["step"]} in rule["transform"]
-    titles = [t["field"] for t in rule["encoding"]["tooltip"]]
+    titles = [t.get("title", t["field"]) for t in rule["encoding"]["tooltip"]]
     assert titles == ["step", "no normalization, training", "no normalization, validation",
                       "batch norm, training", "batch norm, validation"]
     rings = [p for p in _layers(spec) if {"filter": {"param": "hover", "empty": False}} in p.get("transform", [])]
     assert len(rings) == 1
+
+
+def test_the_hover_reads_every_curve_at_every_step_even_where_it_recorded_other_steps():
+    df = pd.DataFrame({"run": ["none"] * 3 + ["batch"] * 2, "split": "val", "step": [0, 10, 20, 0, 15],
+                       "loss": [1.0, 0.5, 0.25, 2.0, 0.125]})
+    table, names = netcharts._hover_table(df.assign(run=df["run"].map({"none": "no normalization",
+                                                                       "batch": "batch norm"})),
+                                          "loss", ["none", "batch"])
+    assert names == ["no normalization, validation", "batch norm, validation"]
+    assert table["step"].tolist() == [0, 10, 15, 20]
+    assert table["v0"].tolist() == ["1", "0.5", "0.5", "0.25"]  # its latest record at or before the step
+    assert table["v1"].tolist() == ["2", "2", "0.125", "—"]  # past its last record: no value
 
 
 def test_the_loss_of_guessing_is_a_labelled_rule_at_log_k(runs):
