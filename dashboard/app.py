@@ -27,6 +27,7 @@ threadpool_limits(limits=1, user_api="blas")
 gc.set_threshold(50_000, 50, 100)
 
 from dashboard.drawing import reset_chart_keys  # noqa: E402
+from dashboard.gate import turn  # noqa: E402
 from dashboard.guard import run_guarded  # noqa: E402
 from dashboard.predict import run_view  # noqa: E402
 from dashboard.registry import ALL_VIEWS  # noqa: E402
@@ -51,6 +52,7 @@ capture_link()  # the link the session was opened with, read once by the view it
 keep_settings()  # app-wide switches survive page switches (a widget's state is dropped when not drawn)
 presenter_from_url()
 reset_chart_keys()
-run_guarded(lambda: before_page(current.url_path))
-run_guarded(lambda: run_view(current))  # a lesson's open question stops the view before its charts
-run_guarded(lambda: after_page(current.url_path))
+with turn():  # a few views drawn at once; a class's burst is served in order
+    run_guarded(lambda: before_page(current.url_path))
+    run_guarded(lambda: run_view(current))  # a lesson's open question stops the view before its charts
+    run_guarded(lambda: after_page(current.url_path))
