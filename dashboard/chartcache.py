@@ -11,7 +11,7 @@ others as they were, so:
   same call returns the same object, across reruns and sessions;
 * ``vega_lite_spec(chart)`` converts a chart once (data as Arrow bytes, the
   way ``st.altair_chart`` does it) and keeps the result on the chart object,
-  so a reused chart costs nothing to convert again.
+  so a reused chart costs nothing to convert again (Arrow bytes written with pyarrow).
 
 The cache is bounded (entries and bytes, least recently used first out) and
 thread-safe; it holds only immutable results of pure functions, like
@@ -33,6 +33,7 @@ from typing import Any, TypeVar
 import altair as alt
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from core.training import History
 
@@ -218,7 +219,8 @@ def memo(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-_SPEC = "_dashboard_vega_lite_spec"
+#: converted specs by the id of their chart object (a memoized builder returns the same object)
+_SPECS: dict[int, dict] = {}
 #: Arrow bytes of chart data by content: a frame shared by many charts (a loss surface's grid
 #: under every position of the scrubber) is serialized once
 ARROW = _Cache(4 * MAX_ENTRIES, 32 * 2**20)
@@ -229,17 +231,26 @@ _TRANSFORMER = "dashboard_arrow"
 ALTAIR_SETTINGS = threading.Lock()
 
 
+def arrow_bytes(data: Any) -> bytes:
+    """A frame as Arrow IPC stream bytes: the form ``st.vega_lite_chart`` ships a chart's named
+    datasets in (bytes it passes on as they are), written with pyarrow's own API."""
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
+    table = pa.Table.from_pandas(frame)
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    return sink.getvalue().to_pybytes()
+
+
 def _arrow_dataset(data: Any, datasets: dict[str, Any]) -> dict[str, str]:
     """Altair data transformer: the data as Arrow bytes under a content-derived name (cached)."""
-    from streamlit import dataframe_util
-
     try:
         key = content_key(data)
     except _Unkeyable:
         key = None
     blob = ARROW.get(key) if key is not None else None
     if blob is None:
-        blob = dataframe_util.convert_anything_to_arrow_bytes(data)
+        blob = arrow_bytes(data)
         if key is not None:
             ARROW.put(key, blob, len(blob))
     name = "data-" + _digest(blob)[:20]
@@ -349,11 +360,13 @@ def vega_lite_spec(chart: alt.TopLevelMixin) -> dict:
 
     Skips Altair's JSON-schema validation: the builders' specs are validated by their unit tests.
     """
-    spec = getattr(chart, _SPEC, None)
+    spec = _SPECS.get(id(chart))
     if spec is None:
         try:
             spec = _direct(chart)
         except _NotPlain:
             spec = _convert(chart)
-        object.__setattr__(chart, _SPEC, spec)
+        with _DERIVED_LOCK:
+            _SPECS[id(chart)] = spec
+        weakref.finalize(chart, _SPECS.pop, id(chart), None)  # forgotten with the chart
     return spec

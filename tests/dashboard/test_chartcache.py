@@ -9,7 +9,9 @@ Arrow data transformer) would give it, data bytes included.
 from __future__ import annotations
 
 import altair as alt
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from dashboard import chartcache, charts
@@ -59,3 +61,23 @@ def test_a_chart_holding_other_altair_objects_goes_through_altairs_conversion():
     spec = vega_lite_spec(chart)
     assert spec["encoding"]["x"] == {"field": "x", "type": "quantitative"}
     assert spec["data"]["name"] in spec["datasets"]
+
+
+def test_chart_data_is_written_as_the_arrow_stream_streamlit_ships():
+    """``arrow_bytes`` (pyarrow's public API) writes what Streamlit's own serializer writes for a
+    chart's frames, and reads back as the same frame."""
+    from streamlit import dataframe_util  # the reference, in the test only
+
+    from dashboard.chartcache import arrow_bytes
+
+    frames = [
+        pd.DataFrame({"run": pd.Categorical(["none", "batch"] * 3), "step": np.arange(6),
+                      "loss": np.linspace(1, 0.1, 6), "split": ["train", "val"] * 3}),
+        pd.DataFrame({"x": np.arange(4, dtype=np.float32)}, index=pd.Index([3, 5, 7, 9])),
+        pd.DataFrame({"label": ["—", "0.5"], "v": [True, False]}),
+    ]
+    for df in frames:
+        blob = arrow_bytes(df)
+        assert blob == dataframe_util.convert_anything_to_arrow_bytes(df)
+        back = pa.ipc.open_stream(blob).read_all().to_pandas()
+        pd.testing.assert_frame_equal(back, df, check_categorical=False, check_index_type=False)
