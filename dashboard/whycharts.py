@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import altair as alt
@@ -21,6 +22,26 @@ INVARIANT = 0.01
 
 def _cap(label: str) -> str:
     return label[:1].upper() + label[1:]
+
+
+@functools.lru_cache(maxsize=256)  # a float per config (hashable, frozen): a pure function's results
+def scale_change(config, factor: float) -> float:
+    """The largest relative change of ``config``'s step-0 output over its layers when one layer's
+    weights are multiplied by ``factor`` (``core.explain.scale_invariance``); inf where it overflowed."""
+    from core import explain
+
+    inv = explain.scale_invariance(config, factors=(factor,))
+    return float(inv["change"].max()) if len(inv) else float("inf")
+
+
+@functools.lru_cache(maxsize=256)
+def signal_drift(config) -> float:
+    """How far ``config``'s pre-activation variance moves down the depth at step 0: max/min over layers
+    (``core.explain.signal_propagation`` on its first batch; 1 = flat)."""
+    from core import explain
+
+    sp = explain.signal_propagation([config])
+    return drift(sp.rename(columns={"norm": "run"}), config.norm)
 
 
 def worst_change(inv: pd.DataFrame) -> pd.DataFrame:
@@ -189,3 +210,70 @@ def compare_sentence(df: pd.DataFrame, value: str, what: str, smaller: str) -> s
         verdict = smaller if ratio < 1 else "not " + smaller
         parts.append(f"{RUN_LABELS[run]} {v:.3g} ({ratio:.2g}× no normalization's {med['none']:.3g}: {verdict})")
     return f"{what}, median over the probed steps: " + "; ".join(parts) + "."
+
+
+# ---------------------------------------------------------------- the noisy arm (Santurkar et al. 2018, 2.1)
+
+#: the runs of the noisy arm: no normalization, batch norm, and batch norm with noise after it
+NOISY_ARM = ("none", "batch", "noisy_batch")
+#: noisy batch norm trains "about as well as" batch norm when its median final validation loss is at
+#: most this many times batch norm's (and it learned on every seed)
+AS_WELL = 1.5
+
+
+def val_loss_frame(runs: dict) -> pd.DataFrame:
+    """Per run and recorded step, the validation loss, the median over seeds: (run, step, loss)."""
+    parts = []
+    for run, hs in as_seeds(runs).items():
+        m = pd.concat([h.metrics[h.metrics["split"] == "val"][["step", "loss"]] for h in hs])
+        parts.append(m.groupby("step")["loss"].median().reset_index().assign(run=run))
+    if not parts:
+        return pd.DataFrame(columns=["run", "step", "loss"])
+    return finite(pd.concat(parts, ignore_index=True))
+
+
+def noisy_facts(runs: dict) -> dict | None:
+    """What the noisy arm measured over its seeds (runs: NOISY_ARM -> Histories): per run, the seeds
+    that learned (``observe.outcome``), the median final validation loss and the median input drift
+    (Ioffe's |Δ mean| / std over every layer and snapshot); None without the three runs."""
+    from dashboard import observe as ob
+
+    seeded = as_seeds(runs)
+    if not set(NOISY_ARM) <= seeded.keys():
+        return None
+    shift = ioffe_frame({n: seeded[n] for n in NOISY_ARM}).groupby("run")["mean_shift"].median()
+    facts = {}
+    for n in NOISY_ARM:
+        finals = [h.final("val") for h in seeded[n]]
+        losses = [f["loss"] for f in finals if f and np.isfinite(f["loss"])]
+        facts[n] = {"learned": sum(ob.outcome(h) == "learned" for h in seeded[n]), "seeds": len(seeded[n]),
+                    "loss": float(np.median(losses)) if losses else float("nan"),
+                    "shift": float(shift.get(n, float("nan")))}
+    return facts
+
+
+def noisy_verdict(facts: dict) -> str:
+    """'still trains about as well as' / 'still trains, less well than' / 'does not train on every seed
+    where' batch norm does: noisy batch norm's measured standing, in words."""
+    noisy, bn = facts["noisy_batch"], facts["batch"]
+    if noisy["learned"] < noisy["seeds"]:
+        return "does not train on every seed"
+    if noisy["loss"] <= AS_WELL * bn["loss"]:
+        return "still trains about as well as batch norm"
+    return "still trains, but less well than batch norm"
+
+
+def noisy_sentence(runs: dict) -> str | None:
+    """The noisy arm's measured verdict over the seeds on screen, in one sentence."""
+    facts = noisy_facts(runs)
+    if facts is None:
+        return None
+    noisy, bn, plain = (facts[n] for n in NOISY_ARM)
+    n = noisy["seeds"]
+    drift = noisy["shift"] / bn["shift"] if bn["shift"] > 0 else float("inf")
+    return (f"Over {n} seed{'s' if n > 1 else ''}, noisy batch norm's layer inputs moved {drift:.2g}× as far "
+            f"between snapshots as batch norm's (median |Δ mean| / std {noisy['shift']:.3g} against "
+            f"{bn['shift']:.3g}; no normalization {plain['shift']:.3g}), and it learned on {noisy['learned']} "
+            f"of {n} seeds (batch norm {bn['learned']}, no normalization {plain['learned']}) with a median "
+            f"final validation loss of {noisy['loss']:.3g} against batch norm's {bn['loss']:.3g} and no "
+            f"normalization's {plain['loss']:.3g}: it {noisy_verdict(facts)}.")

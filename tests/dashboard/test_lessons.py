@@ -93,6 +93,26 @@ def test_train_eval_lesson_holds_on_its_seed_and_4_of_5_others():
     _assert_robust("train_eval")
 
 
+def test_covariate_shift_lesson_holds_on_its_seed_and_4_of_5_others():
+    _assert_robust("covariate_shift")
+
+
+def test_smoother_landscape_lesson_holds_on_its_seed_and_4_of_5_others():
+    _assert_robust("smoother_landscape")
+
+
+def test_noisy_batch_lesson_holds_on_its_seed_and_4_of_5_others():
+    _assert_robust("noisy_batch")
+
+
+def test_scale_invariance_lesson_holds_on_its_seed_and_4_of_5_others():
+    _assert_robust("scale_invariance")
+
+
+def test_signal_propagation_lesson_holds_on_its_seed_and_4_of_5_others():
+    _assert_robust("signal_propagation")
+
+
 def test_every_lesson_has_a_robustness_test_named_after_it():
     """A sweep lesson's verdict is itself measured over three seeds (a grid per seed set): its robustness
     test, over disjoint seed sets, is tests/dashboard/test_sweep_lessons.py."""
