@@ -44,6 +44,7 @@ def signal_drift(config) -> float:
     return drift(sp.rename(columns={"norm": "run"}), config.norm)
 
 
+@memo
 def worst_change(inv: pd.DataFrame) -> pd.DataFrame:
     """Per normalization and factor, the largest relative output change over layers: (run, factor, change)."""
     w = inv.groupby(["norm", "factor"], observed=True, sort=False)["change"].max().reset_index()
@@ -71,6 +72,7 @@ def invariance_bars(worst: pd.DataFrame, *, runs: Sequence[str], title: str, hei
     return layer(dots, labels, rule, title=title, height=height)
 
 
+@memo
 def invariance_sentences(worst: pd.DataFrame, factor: float) -> str:
     """What the bars of one factor show, measured: which normalizations left the output unchanged."""
     rows = list(worst[worst["factor"] == factor].itertuples())
@@ -91,6 +93,15 @@ def eps_shows(worst: pd.DataFrame) -> bool:
     return bool(((by[hi] < INVARIANT) & (by[lo] >= INVARIANT)).any()) if lo < hi else False
 
 
+@memo
+def effective_of(runs: dict) -> pd.DataFrame:
+    """effective_frame of the runs (normalization -> Histories): ``core.explain.effective_lr`` of each."""
+    from core import explain
+
+    return effective_frame({n: [explain.effective_lr(h) for h in hs] for n, hs in as_seeds(runs).items()})
+
+
+@memo
 def effective_frame(frames: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
     """The median over layers and seeds, per run and step, of ||W||, lr/||W||² and the update ratio
     (frames: run -> one effective_lr frame per seed)."""
@@ -115,6 +126,7 @@ def over_training(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: s
         title=title, height=height)
 
 
+@memo
 def effective_sentences(eff: pd.DataFrame) -> list[str]:
     """Per run: how much its weights grew and what that did to lr/||W||², measured."""
     out = []
@@ -131,12 +143,14 @@ def effective_sentences(eff: pd.DataFrame) -> list[str]:
     return out
 
 
+@memo
 def signal_frame(sp: pd.DataFrame) -> pd.DataFrame:
     """signal_propagation's frame as (run, layer, sq_mean, mean_var), the median over seeds."""
     g = sp.groupby(["norm", "layer"], sort=False)[["sq_mean", "mean_var"]].median().reset_index()
     return g.rename(columns={"norm": "run"})
 
 
+@memo
 def signal_sentences(sig: pd.DataFrame) -> list[str]:
     """Per normalization: the squared mean and the variance at the first and the deepest layer."""
     out = []
@@ -157,12 +171,14 @@ def drift(sig: pd.DataFrame, run: str) -> float:
     return float(v.max() / v.min()) if len(v) else float("nan")
 
 
+@memo
 def ics_frame(ics: pd.DataFrame) -> pd.DataFrame:
     """Santurkar's shift per run and step: the median over layers and seeds of ||G - G'|| and cos(G, G')."""
     g = ics.groupby(["norm", "step"], sort=False)[["l2", "cos"]].median().reset_index()
     return g.rename(columns={"norm": "run"})
 
 
+@memo
 def ioffe_frame(runs: dict) -> pd.DataFrame:
     """Ioffe's notion, from the runs' own telemetry: how far each layer's input distribution (the values
     entering the norm, or where it would be) moves between recorded steps; per run and step, the median
@@ -185,6 +201,7 @@ def ioffe_frame(runs: dict) -> pd.DataFrame:
     return per_layer.groupby(["run", "step"], sort=False)[["mean_shift", "std_shift"]].median().reset_index()
 
 
+@memo
 def landscape_frame(land: pd.DataFrame) -> pd.DataFrame:
     """Per run and step (median over seeds): the loss's range over the step sizes, the largest gradient
     change, and the effective β-smoothness (the largest gradient change per unit of distance moved)."""
@@ -196,6 +213,7 @@ def landscape_frame(land: pd.DataFrame) -> pd.DataFrame:
     return finite(g.rename(columns={"norm": "run"}))
 
 
+@memo
 def compare_sentence(df: pd.DataFrame, value: str, what: str, smaller: str) -> str | None:
     """'<what>: median <a> without normalization against <b> with <norm>: <which is smaller>', measured
     over every recorded step of the runs in ``df`` (run, step, <value>)."""
@@ -221,6 +239,7 @@ NOISY_ARM = ("none", "batch", "noisy_batch")
 AS_WELL = 1.5
 
 
+@memo
 def val_loss_frame(runs: dict) -> pd.DataFrame:
     """Per run and recorded step, the validation loss, the median over seeds: (run, step, loss)."""
     parts = []
@@ -232,6 +251,7 @@ def val_loss_frame(runs: dict) -> pd.DataFrame:
     return finite(pd.concat(parts, ignore_index=True))
 
 
+@memo
 def noisy_facts(runs: dict) -> dict | None:
     """What the noisy arm measured over its seeds (runs: NOISY_ARM -> Histories): per run, the seeds
     that learned (``observe.outcome``), the median final validation loss and the median input drift
@@ -263,6 +283,7 @@ def noisy_verdict(facts: dict) -> str:
     return "still trains, but less well than batch norm"
 
 
+@memo
 def noisy_sentence(runs: dict) -> str | None:
     """The noisy arm's measured verdict over the seeds on screen, in one sentence."""
     facts = noisy_facts(runs)

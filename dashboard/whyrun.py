@@ -9,6 +9,7 @@ network views (``dashboard.checks.judge`` reads them the same way).
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import pandas as pd
@@ -27,16 +28,27 @@ class WhyRun:
     """One run (a normalization and a seed) of the Why view.
 
     ``ics``: (step, layer, l2, cos), Santurkar's ‖G − G′‖ and cos(G, G′); ``landscape``: (step, eta,
-    loss, grad_change, distance) along the gradient; both empty when the run was not probed.
+    loss, grad_change, distance) along the gradient; both empty when the run was not probed. They are
+    the run's rows of the probe's frames of every run (``probed_ics``, ``probed_landscape``, keyed by
+    norm and seed), picked out when first read: a page hands its WhyRuns over on every rerun, and
+    only an open lesson of the view reads them.
     """
 
     history: History
-    ics: pd.DataFrame
-    landscape: pd.DataFrame
+    probed_ics: pd.DataFrame | None = None
+    probed_landscape: pd.DataFrame | None = None
 
     @property
     def config(self) -> TrainConfig:
         return self.history.config
+
+    @functools.cached_property
+    def ics(self) -> pd.DataFrame:
+        return _rows(self.probed_ics, self.config, ICS_COLUMNS)
+
+    @functools.cached_property
+    def landscape(self) -> pd.DataFrame:
+        return _rows(self.probed_landscape, self.config, LANDSCAPE_COLUMNS)
 
 
 def _rows(frame: pd.DataFrame | None, config: TrainConfig, columns: list[str]) -> pd.DataFrame:
@@ -51,7 +63,6 @@ def bundle(runs: dict, ics: pd.DataFrame | None = None, landscape: pd.DataFrame 
     WhyRun (one seed) or a tuple of them (over seeds)."""
     out = {}
     for norm, hs in as_seeds(runs).items():
-        whys = tuple(WhyRun(h, _rows(ics, h.config, ICS_COLUMNS), _rows(landscape, h.config, LANDSCAPE_COLUMNS))
-                     for h in hs)
+        whys = tuple(WhyRun(h, ics, landscape) for h in hs)
         out[norm] = whys if isinstance(runs[norm], (tuple, list)) else whys[0]
     return out

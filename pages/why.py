@@ -7,7 +7,6 @@ from dashboard import cached, netcharts, netconfig, teach, whycharts
 from dashboard.charts import RUN_LABELS
 from dashboard.drawing import draw, export_view
 from dashboard.runs import get_seeded, seeded_variants
-from dashboard.seeds import as_seeds
 from dashboard.style import chart_columns, intro
 from dashboard.whyrun import bundle
 
@@ -28,12 +27,11 @@ elif netconfig.check_budget(config, sum(map(len, seeded.values()))):
     # One training for the whole page: the probed runs are the runs (the probe restores everything) and
     # go to the run store, where page_runs and get_seeded find them.
     with st.spinner("Training and measuring the gradients along training…"):
-        ics, land = cached.gradient_probe(tuple(c for cs in seeded.values() for c in cs))
+        ics, land = cached.gradient_probe(tuple(c for n in view.norms for c in seeded[n]))
     runs = netconfig.page_runs(config, view)
 if runs is not None:
-    noisy = get_seeded(config, whycharts.NOISY_ARM, seeds)
+    noisy = get_seeded(config, whycharts.NOISY_ARM, seeds)  # trains what the probe did not (noisy batch norm)
     teach.measured(bundle({**runs, **noisy}, ics, land))  # the Why lessons judge the runs and their probes
-    ics, land = (f[f["norm"].isin(view.norms)] for f in (ics, land))
     st.subheader("Internal covariate shift")
     st.markdown(
         "*The claims*: Ioffe and Szegedy (2015) named *internal covariate shift* — a layer's input "
@@ -126,7 +124,7 @@ if runs is not None:
                      "ε (10⁻⁵) is no longer negligible beside it.")
     st.markdown("\n".join(f"- {line}" for line in lines))
 
-    eff = whycharts.effective_frame({n: [explain.effective_lr(h) for h in hs] for n, hs in as_seeds(runs).items()})
+    eff = whycharts.effective_of(runs)
     if not eff.empty:
         cols = chart_columns(2)
         draw(cols[0], whycharts.over_training(eff, value="effective_lr", runs=view.norms,
