@@ -273,8 +273,9 @@ def noisy_facts(runs: dict) -> dict | None:
 
 
 def noisy_verdict(facts: dict) -> str:
-    """'still trains about as well as' / 'still trains, less well than' / 'does not train on every seed
-    where' batch norm does: noisy batch norm's measured standing, in words."""
+    """Noisy batch norm's measured standing, in words: it does not train on every seed; it still trains
+    about as well as batch norm (median final validation loss within AS_WELL times batch norm's); or
+    it still trains, less well."""
     noisy, bn = facts["noisy_batch"], facts["batch"]
     if noisy["learned"] < noisy["seeds"]:
         return "does not train on every seed"
@@ -291,10 +292,16 @@ def noisy_sentence(runs: dict) -> str | None:
         return None
     noisy, bn, plain = (facts[n] for n in NOISY_ARM)
     n = noisy["seeds"]
-    drift = noisy["shift"] / bn["shift"] if bn["shift"] > 0 else float("inf")
-    return (f"Over {n} seed{'s' if n > 1 else ''}, noisy batch norm's layer inputs moved {drift:.2g}× as far "
-            f"between snapshots as batch norm's (median |Δ mean| / std {noisy['shift']:.3g} against "
-            f"{bn['shift']:.3g}; no normalization {plain['shift']:.3g}), and it learned on {noisy['learned']} "
-            f"of {n} seeds (batch norm {bn['learned']}, no normalization {plain['learned']}) with a median "
-            f"final validation loss of {noisy['loss']:.3g} against batch norm's {bn['loss']:.3g} and no "
-            f"normalization's {plain['loss']:.3g}: it {noisy_verdict(facts)}.")
+
+    def g(x: float) -> str:  # a measured number, or why there is none
+        return f"{x:.3g}" if np.isfinite(x) else "none (diverged)"
+
+    if np.isfinite(noisy["shift"]) and np.isfinite(bn["shift"]) and bn["shift"] > 0:
+        drift = f"moved {noisy['shift'] / bn['shift']:.2g}× as far between snapshots as batch norm's"
+    else:
+        drift = "could not be compared with batch norm's (a run diverged)"
+    return (f"Over {n} seed{'s' if n > 1 else ''}, noisy batch norm's layer inputs {drift} (median "
+            f"|Δ mean| / std {g(noisy['shift'])} against {g(bn['shift'])}; no normalization {g(plain['shift'])}), "
+            f"and it learned on {noisy['learned']} of {n} seeds (batch norm {bn['learned']}, no normalization "
+            f"{plain['learned']}) with a median final validation loss of {g(noisy['loss'])} against batch "
+            f"norm's {g(bn['loss'])} and no normalization's {g(plain['loss'])}: it {noisy_verdict(facts)}.")

@@ -1,4 +1,4 @@
-"""Why it works: two of the explanations offered for normalization, measured on this network."""
+"""Why it works: four of the explanations offered for normalization (and Santurkar's noisy batch norm arm), measured on this network."""
 
 import streamlit as st
 
