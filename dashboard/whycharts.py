@@ -86,6 +86,7 @@ def invariance_sentences(worst: pd.DataFrame, factor: float) -> str:
     return f"Weights × {factor:g}: the output " + "; ".join(parts) + "."
 
 
+@memo
 def eps_shows(worst: pd.DataFrame) -> bool:
     """Whether some normalization left the output unchanged for the largest factor but not the smallest."""
     lo, hi = worst["factor"].min(), worst["factor"].max()
