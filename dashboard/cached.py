@@ -51,7 +51,7 @@ def scale_invariance(config):
     import pandas as pd
 
     from core import explain
-    from core.nn import NORMS
+    from dashboard.runs import NORMS  # the five normalizations (noisy batch norm is the Why view's arm)
 
     parts = []
     for norm in NORMS:
@@ -67,7 +67,7 @@ def signal_propagation(config, seeds: tuple = ()):
     """``core.explain.signal_propagation`` of every normalization on ``config``'s network, on each of
     ``seeds`` (default: the config's own)."""
     from core import explain
-    from core.nn import NORMS
+    from dashboard.runs import NORMS
 
     configs = [dataclasses.replace(config, norm=n, seed=s) for n in NORMS for s in (seeds or (config.seed,))]
     return explain.signal_propagation([c for c in configs if not (c.norm == "group" and c.width % c.groups)])

@@ -302,3 +302,116 @@ def judge(check, measured) -> Verdict:
     if held and missed:
         head += f"; not on seed{'s' if len(missed) > 1 else ''} {', '.join(missed)}"
     return Verdict(len(held) == n, f"{head}. On seed {seeds[0]}: {_detail(verdicts[0].text)}")
+
+
+# ---------------------------------------------------------------- the Why view (WhyRuns in: dashboard.whyrun)
+
+#: noisy batch norm "moves its layers' inputs more" when its median drift is at least this many times
+#: batch norm's (measured on 8 ReLU layers: 5-9x on every seed of 0-9, 11, 23, 37, 58, 99)
+NOISY_DRIFT = 3.0
+#: signal propagation: a variance that stays within this factor down the depth is "flat"; one that
+#: moves by this factor or more has "drifted" (10 sigmoid layers without normalization: 1e10-1e12)
+FLAT, DRIFTED = 1.1, 1000.0
+
+
+def _why(runs: dict, needed: tuple[str, ...]) -> Verdict | None:
+    """A verdict that the lesson cannot be judged here (a run missing, or not the Why view's), else None."""
+    if (miss := _missing(runs, needed)) is not None:
+        return miss
+    if not all(hasattr(runs[n], "history") for n in needed):
+        return Verdict(False, "This lesson is measured on the Why it works view: open it there.")
+    return None
+
+
+def input_drift(run) -> float:
+    """Ioffe's shift of one run: the median over layers and snapshots of |Δ mean| / std of the values
+    entering each layer's normalization (where it would be, without)."""
+    from dashboard.whycharts import ioffe_frame
+
+    f = ioffe_frame({run.config.norm: (run.history,)})
+    return float(f["mean_shift"].median()) if len(f) else float("nan")
+
+
+def covariate_shift(runs: dict) -> Verdict:
+    """Ioffe's notion: with batch norm each layer's input distribution moves less between snapshots."""
+    if (no := _why(runs, ("none", "batch"))) is not None:
+        return no
+    plain, bn = input_drift(runs["none"]), input_drift(runs["batch"])
+    if not (plain == plain and bn == bn):
+        return Verdict(False, "Not measured: a run diverged before two snapshots were recorded.")
+    facts = (f"between snapshots, a layer's input mean moved by {ob.num(plain)} of its spread without "
+             f"normalization and by {ob.num(bn)} with batch norm (median over layers and snapshots), "
+             f"{ob.num(plain / bn) if bn > 0 else 'infinitely many'} times less with batch norm")
+    return _say(bn < plain, facts)
+
+
+def landscape_change(run) -> float:
+    """The median over the probed steps of the largest gradient change along the gradient."""
+    land = run.landscape
+    if land.empty:
+        return float("nan")
+    return float(land.groupby("step")["grad_change"].max().median())
+
+
+def smoother_landscape(runs: dict) -> Verdict:
+    """Santurkar's claim, gradient predictiveness: along the gradient, batch norm's gradient changes less."""
+    if (no := _why(runs, ("none", "batch"))) is not None:
+        return no
+    plain, bn = landscape_change(runs["none"]), landscape_change(runs["batch"])
+    if not (plain == plain and bn == bn):
+        return Verdict(False, "Not measured: the gradient probe recorded no finite step for a run.")
+    facts = (f"stepping from a quarter to four times the learning rate along the gradient, the gradient "
+             f"changed by {ob.num(plain)} without normalization and by {ob.num(bn)} with batch norm "
+             "(the largest change at a step, median over the probed steps)")
+    return _say(bn < plain, facts, "Here batch norm's gradient is not the more predictive one.")
+
+
+def noisy_batch(runs: dict) -> Verdict:
+    """Santurkar's noisy batch norm: its layers' inputs move several times more than batch norm's, and it
+    still learns."""
+    if (no := _why(runs, ("batch", "noisy_batch"))) is not None:
+        return no
+    bn, noisy = input_drift(runs["batch"]), input_drift(runs["noisy_batch"])
+    if not (bn == bn and noisy == noisy) or bn <= 0:
+        return Verdict(False, "Not measured: a run diverged before two snapshots were recorded.")
+    result = ob.outcome(runs["noisy_batch"].history)
+    facts = (f"with the noise, a layer's input mean moved by {ob.num(noisy)} of its spread between snapshots "
+             f"against {ob.num(bn)} with batch norm ({ob.num(noisy / bn)} times as far); "
+             f"{ob.result_sentence('noisy_batch', runs['noisy_batch'].history)}; "
+             f"{ob.result_sentence('batch', runs['batch'].history)}")
+    return _say(noisy >= NOISY_DRIFT * bn and result == "learned", facts)
+
+
+def scaled_change(run, factor: float) -> float:
+    """The largest relative change of a run's step-0 output when one layer's weights are scaled."""
+    from dashboard.whycharts import scale_change
+
+    return scale_change(run.config, factor)
+
+
+def scale_invariance(runs: dict) -> Verdict:
+    """Weights of any one layer × 10: batch norm's output stays the same, the plain network's moves."""
+    from dashboard.whycharts import INVARIANT
+
+    if (no := _why(runs, ("none", "batch"))) is not None:
+        return no
+    plain, bn = scaled_change(runs["none"], 10.0), scaled_change(runs["batch"], 10.0)
+    facts = (f"with one layer's weights multiplied by 10 at step 0, the network's output changed by up to "
+             f"{ob.share(plain)} without normalization and by up to {ob.share(bn)} with batch norm "
+             "(the largest change over the layers)")
+    return _say(bn < INVARIANT <= plain, facts)
+
+
+def signal_propagation(runs: dict) -> Verdict:
+    """At initialisation the plain network's pre-activation variance drifts down the depth; batch norm's
+    stays flat."""
+    from dashboard.whycharts import signal_drift
+
+    if (no := _why(runs, ("none", "batch"))) is not None:
+        return no
+    plain, bn = signal_drift(runs["none"].config), signal_drift(runs["batch"].config)
+    depth = runs["none"].config.depth
+    facts = (f"at step 0, down {depth} hidden layers, the units' pre-activation variance moved by a factor of "
+             f"{ob.num(plain)} (largest layer over smallest) without normalization and {ob.num(bn)} with "
+             "batch norm")
+    return _say(plain >= DRIFTED and bn <= FLAT, facts)

@@ -43,6 +43,10 @@ class Lesson:
     settings: dict = field(default_factory=dict)
     check: Callable[[Any], Verdict] = field(default=lambda measured: Verdict(False, ""), compare=False,
                                             repr=False)
+    #: the Why view: runs it judges besides the compared ones (the noisy arm), and whether its claim reads
+    #: the gradient probe (which measures while training)
+    extra: tuple[str, ...] = ()
+    probe: bool = False
 
     @property
     def seed_field(self) -> str:
@@ -138,6 +142,47 @@ LESSONS: tuple[Lesson, ...] = (
          "init": "glorot", "epochs": 10, "lr": 0.03, "compare": "both"},
         checks.batch_sweep,
     ),
+    Lesson(
+        "covariate_shift", "Internal covariate shift: does batch norm steady the layers' inputs?", "why",
+        "Eight ReLU layers on the moons, with and without batch norm. Ioffe and Szegedy's notion: how far "
+        "each layer's input mean moves between snapshots, in units of its spread. Then read Santurkar's "
+        "notion beside it, the change of a layer's gradient when the layers below update.",
+        {"dataset": "moons", "depth": 8, "activation": "relu", "init": "he", "compare": "batch"},
+        checks.covariate_shift,
+    ),
+    Lesson(
+        "smoother_landscape", "The landscape along the gradient: smoother with batch norm?", "why",
+        "Eight ReLU layers on the moons. At snapshots of training, step along the gradient from a quarter "
+        "to four times the learning rate and see how much the gradient changes (gradient predictiveness): "
+        "Santurkar et al.'s claim is that batch norm makes it change less. Compare the loss's range too, "
+        "and the default sigmoid network, where this network disagrees with the paper.",
+        {"dataset": "moons", "depth": 8, "activation": "relu", "init": "he", "compare": "batch"},
+        checks.smoother_landscape, probe=True,
+    ),
+    Lesson(
+        "noisy_batch", "Noisy batch norm: unsteady inputs on purpose, and it still trains", "why",
+        "After every batch norm, each unit is scaled and shifted by random amounts drawn afresh at every "
+        "step, so the layers' input distributions keep moving. Compare how far the inputs move with and "
+        "without the noise, and whether the noisy network still learns the moons.",
+        {"dataset": "moons", "depth": 8, "activation": "relu", "init": "he", "compare": "batch"},
+        checks.noisy_batch, extra=("noisy_batch",),
+    ),
+    Lesson(
+        "scale_invariance", "Scale invariance: batch norm ignores the size of the weights", "why",
+        "Ten sigmoid layers at step 0: multiply one layer's weights by a constant and see whether the "
+        "network's output moves, without normalization and with each normalization. Then follow lr / ||W||² "
+        "over training, the effective learning rate of a layer batch norm follows.",
+        {"dataset": "moons", "depth": 10, "activation": "sigmoid", "compare": "batch"},
+        checks.scale_invariance,
+    ),
+    Lesson(
+        "signal_propagation", "Signal propagation: what reaches the deep layers at step 0", "why",
+        "Ten sigmoid layers at initialisation: follow the squared mean and the variance of the units' "
+        "pre-activations down the depth, without normalization and with batch norm. Flat lines mean the "
+        "signal keeps its scale from the first layer to the last.",
+        {"dataset": "moons", "depth": 10, "activation": "sigmoid", "compare": "batch"},
+        checks.signal_propagation,
+    ),
 )
 
 
@@ -180,11 +225,30 @@ def measure(item: Lesson, seed: int | None = None, seeds: int = 1):
         return run_sweep(sweep_config(item, seed).grid())
     config = train_config(item, seed)
     norms = compare_view(item).norms
+    if item.view == "why":
+        return _measure_why(item, config, tuple(dict.fromkeys((*norms, *item.extra))), seeds)
     if seeds == 1:
         return {n: train(dataclasses.replace(config, norm=n)) for n in norms}
     todo = [dataclasses.replace(config, norm=n, seed=config.seed + i) for n in norms for i in range(seeds)]
     hists = iter(train_many(todo))
     return {n: tuple(next(hists) for _ in range(seeds)) for n in norms}
+
+
+def _measure_why(item: Lesson, config: TrainConfig, norms: tuple[str, ...], seeds: int) -> dict:
+    """The Why view's runs with what its panels measured on them (``dashboard.whyrun``): normalization ->
+    WhyRun, or a tuple of them over seeds; trained with the gradient probe when the lesson reads it."""
+    from core.explain import probe_runs
+    from dashboard.whyrun import bundle
+
+    todo = [dataclasses.replace(config, norm=n, seed=config.seed + i) for n in norms for i in range(seeds)]
+    ics = land = None
+    if item.probe:
+        hists, ics, land = probe_runs(todo)
+    else:
+        hists = train_many(todo)
+    got = iter(hists)
+    runs = {n: tuple(next(got) for _ in range(seeds)) for n in norms}
+    return bundle(runs if seeds > 1 else {n: hs[0] for n, hs in runs.items()}, ics, land)
 
 
 def verdict(key: str, *, seed: int | None = None, seeds: int = 1) -> Verdict:

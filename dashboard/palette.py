@@ -37,6 +37,8 @@ RUNS: dict[str, RunStyle] = {
     "layer": RunStyle("layer norm", "#009E73", "triangle-up"),  # bluish green
     "group": RunStyle("group norm", "#CC79A7", "diamond"),  # reddish purple
     "rms": RunStyle("RMS norm", "#0072B2", "triangle-down"),  # blue (never drawn beside batch norm)
+    # the Why view's unstable arm, drawn beside none and batch: group norm's reddish purple (never beside it)
+    "noisy_batch": RunStyle("noisy batch norm", "#CC79A7", "triangle-right"),
 }
 OTHER = RunStyle("", "#595959", "diamond")
 

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from dashboard import checks
 from dashboard import observe as ob
 from dashboard.checks import LR_RATIO, MODE_GAP, PM1, PM1_SHARE, SLOWER_FACTOR
 
@@ -122,6 +123,51 @@ def _batch_sweep(results) -> int | None:
     return 0 if bn > ln else 1
 
 
+def _why_pair(runs: dict, needed=("none", "batch")) -> bool:
+    """Whether ``runs`` holds the Why view's measurements (WhyRuns) of ``needed``."""
+    return isinstance(runs, dict) and all(hasattr(runs.get(n), "history") for n in needed)
+
+
+def _less(a: float, b: float) -> int | None:
+    """0 when a < b, 1 when a >= b, None when either was not measured."""
+    return None if not (a == a and b == b) else 0 if a < b else 1
+
+
+def _drift(runs: dict) -> int | None:
+    if not _why_pair(runs):
+        return None
+    return _less(checks.input_drift(runs["batch"]), checks.input_drift(runs["none"]))
+
+
+def _predictive(runs: dict) -> int | None:
+    if not _why_pair(runs):
+        return None
+    return _less(checks.landscape_change(runs["batch"]), checks.landscape_change(runs["none"]))
+
+
+def _noisy_learns(runs: dict) -> int | None:
+    if not _why_pair(runs, ("noisy_batch",)):
+        return None
+    return {"learned": 0, "partial": 1}.get(ob.outcome(runs["noisy_batch"].history), 2)
+
+
+def _invariant(runs: dict) -> int | None:
+    from dashboard.whycharts import INVARIANT
+
+    if not _why_pair(runs):
+        return None
+    return _two_runs(checks.scaled_change(runs["batch"], 10.0) < INVARIANT, checks.scaled_change(runs["none"], 10.0) < INVARIANT)
+
+
+def _signal(runs: dict) -> int | None:
+    from dashboard.whycharts import signal_drift
+
+    if not _why_pair(runs, ("none",)):
+        return None
+    d = signal_drift(runs["none"].config)
+    return None if d != d else 0 if d < 10 else 1 if d < checks.DRIFTED else 2
+
+
 BOTH = ("Only the one with batch norm", "Only the one without normalization", "Both", "Neither")
 
 QUESTIONS: dict[str, Question] = {
@@ -159,6 +205,23 @@ QUESTIONS: dict[str, Question] = {
     "batch_sweep": Question(
         "Batches of 2: which normalization will have the higher validation error?",
         ("Batch norm", "Layer norm"), _batch_sweep),
+    "covariate_shift": Question(
+        "Eight ReLU layers: whose layer inputs will move less between snapshots of training (the mean, in "
+        "units of its spread)?", ("With batch norm", "Without normalization"), _drift),
+    "smoother_landscape": Question(
+        "Eight ReLU layers: stepping along the gradient, whose gradient will change less (stay more "
+        "predictive)?", ("With batch norm", "Without normalization"), _predictive),
+    "noisy_batch": Question(
+        "Random noise after every batch norm, drawn afresh at every step, keeps the layers' input "
+        "distributions moving. Will the noisy network still learn the moons?",
+        ("Yes, about as a network that learns", "Only partly", "No"), _noisy_learns),
+    "scale_invariance": Question(
+        "Multiply one layer's weights by 10 at step 0: whose output will stay the same (within 1 %)?",
+        BOTH, _invariant),
+    "signal_propagation": Question(
+        "Ten sigmoid layers at step 0, no normalization: how much will the units' pre-activation variance "
+        "change down the depth (largest layer over smallest)?",
+        ("Less than 10 times", "10 to 1,000 times", "1,000 times or more"), _signal),
 }
 
 

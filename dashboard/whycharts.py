@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 
 import altair as alt
@@ -23,6 +24,27 @@ def _cap(label: str) -> str:
     return label[:1].upper() + label[1:]
 
 
+@functools.lru_cache(maxsize=256)  # a float per config (hashable, frozen): a pure function's results
+def scale_change(config, factor: float) -> float:
+    """The largest relative change of ``config``'s step-0 output over its layers when one layer's
+    weights are multiplied by ``factor`` (``core.explain.scale_invariance``); inf where it overflowed."""
+    from core import explain
+
+    inv = explain.scale_invariance(config, factors=(factor,))
+    return float(inv["change"].max()) if len(inv) else float("inf")
+
+
+@functools.lru_cache(maxsize=256)
+def signal_drift(config) -> float:
+    """How far ``config``'s pre-activation variance moves down the depth at step 0: max/min over layers
+    (``core.explain.signal_propagation`` on its first batch; 1 = flat)."""
+    from core import explain
+
+    sp = explain.signal_propagation([config])
+    return drift(sp.rename(columns={"norm": "run"}), config.norm)
+
+
+@memo
 def worst_change(inv: pd.DataFrame) -> pd.DataFrame:
     """Per normalization and factor, the largest relative output change over layers: (run, factor, change)."""
     w = inv.groupby(["norm", "factor"], observed=True, sort=False)["change"].max().reset_index()
@@ -50,6 +72,7 @@ def invariance_bars(worst: pd.DataFrame, *, runs: Sequence[str], title: str, hei
     return layer(dots, labels, rule, title=title, height=height)
 
 
+@memo
 def invariance_sentences(worst: pd.DataFrame, factor: float) -> str:
     """What the bars of one factor show, measured: which normalizations left the output unchanged."""
     rows = list(worst[worst["factor"] == factor].itertuples())
@@ -63,6 +86,7 @@ def invariance_sentences(worst: pd.DataFrame, factor: float) -> str:
     return f"Weights × {factor:g}: the output " + "; ".join(parts) + "."
 
 
+@memo
 def eps_shows(worst: pd.DataFrame) -> bool:
     """Whether some normalization left the output unchanged for the largest factor but not the smallest."""
     lo, hi = worst["factor"].min(), worst["factor"].max()
@@ -70,6 +94,15 @@ def eps_shows(worst: pd.DataFrame) -> bool:
     return bool(((by[hi] < INVARIANT) & (by[lo] >= INVARIANT)).any()) if lo < hi else False
 
 
+@memo
+def effective_of(runs: dict) -> pd.DataFrame:
+    """effective_frame of the runs (normalization -> Histories): ``core.explain.effective_lr`` of each."""
+    from core import explain
+
+    return effective_frame({n: [explain.effective_lr(h) for h in hs] for n, hs in as_seeds(runs).items()})
+
+
+@memo
 def effective_frame(frames: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
     """The median over layers and seeds, per run and step, of ||W||, lr/||W||² and the update ratio
     (frames: run -> one effective_lr frame per seed)."""
@@ -94,6 +127,7 @@ def over_training(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: s
         title=title, height=height)
 
 
+@memo
 def effective_sentences(eff: pd.DataFrame) -> list[str]:
     """Per run: how much its weights grew and what that did to lr/||W||², measured."""
     out = []
@@ -110,12 +144,14 @@ def effective_sentences(eff: pd.DataFrame) -> list[str]:
     return out
 
 
+@memo
 def signal_frame(sp: pd.DataFrame) -> pd.DataFrame:
     """signal_propagation's frame as (run, layer, sq_mean, mean_var), the median over seeds."""
     g = sp.groupby(["norm", "layer"], sort=False)[["sq_mean", "mean_var"]].median().reset_index()
     return g.rename(columns={"norm": "run"})
 
 
+@memo
 def signal_sentences(sig: pd.DataFrame) -> list[str]:
     """Per normalization: the squared mean and the variance at the first and the deepest layer."""
     out = []
@@ -136,12 +172,14 @@ def drift(sig: pd.DataFrame, run: str) -> float:
     return float(v.max() / v.min()) if len(v) else float("nan")
 
 
+@memo
 def ics_frame(ics: pd.DataFrame) -> pd.DataFrame:
     """Santurkar's shift per run and step: the median over layers and seeds of ||G - G'|| and cos(G, G')."""
     g = ics.groupby(["norm", "step"], sort=False)[["l2", "cos"]].median().reset_index()
     return g.rename(columns={"norm": "run"})
 
 
+@memo
 def ioffe_frame(runs: dict) -> pd.DataFrame:
     """Ioffe's notion, from the runs' own telemetry: how far each layer's input distribution (the values
     entering the norm, or where it would be) moves between recorded steps; per run and step, the median
@@ -164,6 +202,7 @@ def ioffe_frame(runs: dict) -> pd.DataFrame:
     return per_layer.groupby(["run", "step"], sort=False)[["mean_shift", "std_shift"]].median().reset_index()
 
 
+@memo
 def landscape_frame(land: pd.DataFrame) -> pd.DataFrame:
     """Per run and step (median over seeds): the loss's range over the step sizes, the largest gradient
     change, and the effective β-smoothness (the largest gradient change per unit of distance moved)."""
@@ -175,6 +214,7 @@ def landscape_frame(land: pd.DataFrame) -> pd.DataFrame:
     return finite(g.rename(columns={"norm": "run"}))
 
 
+@memo
 def compare_sentence(df: pd.DataFrame, value: str, what: str, smaller: str) -> str | None:
     """'<what>: median <a> without normalization against <b> with <norm>: <which is smaller>', measured
     over every recorded step of the runs in ``df`` (run, step, <value>)."""
@@ -189,3 +229,80 @@ def compare_sentence(df: pd.DataFrame, value: str, what: str, smaller: str) -> s
         verdict = smaller if ratio < 1 else "not " + smaller
         parts.append(f"{RUN_LABELS[run]} {v:.3g} ({ratio:.2g}× no normalization's {med['none']:.3g}: {verdict})")
     return f"{what}, median over the probed steps: " + "; ".join(parts) + "."
+
+
+# ---------------------------------------------------------------- the noisy arm (Santurkar et al. 2018, 2.1)
+
+#: the runs of the noisy arm: no normalization, batch norm, and batch norm with noise after it
+NOISY_ARM = ("none", "batch", "noisy_batch")
+#: noisy batch norm trains "about as well as" batch norm when its median final validation loss is at
+#: most this many times batch norm's (and it learned on every seed)
+AS_WELL = 1.5
+
+
+@memo
+def val_loss_frame(runs: dict) -> pd.DataFrame:
+    """Per run and recorded step, the validation loss, the median over seeds: (run, step, loss)."""
+    parts = []
+    for run, hs in as_seeds(runs).items():
+        m = pd.concat([h.metrics[h.metrics["split"] == "val"][["step", "loss"]] for h in hs])
+        parts.append(m.groupby("step")["loss"].median().reset_index().assign(run=run))
+    if not parts:
+        return pd.DataFrame(columns=["run", "step", "loss"])
+    return finite(pd.concat(parts, ignore_index=True))
+
+
+@memo
+def noisy_facts(runs: dict) -> dict | None:
+    """What the noisy arm measured over its seeds (runs: NOISY_ARM -> Histories): per run, the seeds
+    that learned (``observe.outcome``), the median final validation loss and the median input drift
+    (Ioffe's |Δ mean| / std over every layer and snapshot); None without the three runs."""
+    from dashboard import observe as ob
+
+    seeded = as_seeds(runs)
+    if not set(NOISY_ARM) <= seeded.keys():
+        return None
+    shift = ioffe_frame({n: seeded[n] for n in NOISY_ARM}).groupby("run")["mean_shift"].median()
+    facts = {}
+    for n in NOISY_ARM:
+        finals = [h.final("val") for h in seeded[n]]
+        losses = [f["loss"] for f in finals if f and np.isfinite(f["loss"])]
+        facts[n] = {"learned": sum(ob.outcome(h) == "learned" for h in seeded[n]), "seeds": len(seeded[n]),
+                    "loss": float(np.median(losses)) if losses else float("nan"),
+                    "shift": float(shift.get(n, float("nan")))}
+    return facts
+
+
+def noisy_verdict(facts: dict) -> str:
+    """Noisy batch norm's measured standing, in words: it does not train on every seed; it still trains
+    about as well as batch norm (median final validation loss within AS_WELL times batch norm's); or
+    it still trains, less well."""
+    noisy, bn = facts["noisy_batch"], facts["batch"]
+    if noisy["learned"] < noisy["seeds"]:
+        return "does not train on every seed"
+    if noisy["loss"] <= AS_WELL * bn["loss"]:
+        return "still trains about as well as batch norm"
+    return "still trains, but less well than batch norm"
+
+
+@memo
+def noisy_sentence(runs: dict) -> str | None:
+    """The noisy arm's measured verdict over the seeds on screen, in one sentence."""
+    facts = noisy_facts(runs)
+    if facts is None:
+        return None
+    noisy, bn, plain = (facts[n] for n in NOISY_ARM)
+    n = noisy["seeds"]
+
+    def g(x: float) -> str:  # a measured number, or why there is none
+        return f"{x:.3g}" if np.isfinite(x) else "none (diverged)"
+
+    if np.isfinite(noisy["shift"]) and np.isfinite(bn["shift"]) and bn["shift"] > 0:
+        drift = f"moved {noisy['shift'] / bn['shift']:.2g}× as far between snapshots as batch norm's"
+    else:
+        drift = "could not be compared with batch norm's (a run diverged)"
+    return (f"Over {n} seed{'s' if n > 1 else ''}, noisy batch norm's layer inputs {drift} (median "
+            f"|Δ mean| / std {g(noisy['shift'])} against {g(bn['shift'])}; no normalization {g(plain['shift'])}), "
+            f"and it learned on {noisy['learned']} of {n} seeds (batch norm {bn['learned']}, no normalization "
+            f"{plain['learned']}) with a median final validation loss of {g(noisy['loss'])} against batch "
+            f"norm's {g(bn['loss'])} and no normalization's {g(plain['loss'])}: it {noisy_verdict(facts)}.")

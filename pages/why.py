@@ -1,14 +1,14 @@
-"""Why it works: two of the explanations offered for normalization, measured on this network."""
+"""Why it works: four of the explanations offered for normalization (and Santurkar's noisy batch norm arm), measured on this network."""
 
 import streamlit as st
 
 from core import explain
-from dashboard import cached, netcharts, netconfig, whycharts
+from dashboard import cached, netcharts, netconfig, teach, whycharts
 from dashboard.charts import RUN_LABELS
 from dashboard.drawing import draw, export_view
-from dashboard.runs import seeded_variants
-from dashboard.seeds import as_seeds
+from dashboard.runs import get_seeded, seeded_variants
 from dashboard.style import chart_columns, intro
+from dashboard.whyrun import bundle
 
 st.title("Why it works")
 intro(
@@ -17,11 +17,21 @@ intro(
 )
 
 state, config, view = netconfig.sidebar("why")
-runs = netconfig.page_runs(config, view)
+seeds = netconfig.seeds_of(config, view)
+# every run of the page: the view's, and the noisy arm's (no normalization, batch norm, noisy batch norm)
+seeded = seeded_variants(config, tuple(dict.fromkeys((*view.norms, *whycharts.NOISY_ARM))), seeds)
+runs = None
+if "group" in view.norms and config.width % config.groups:
+    netconfig.page_runs(config, view)  # says why group norm cannot run
+elif netconfig.check_budget(config, sum(map(len, seeded.values()))):
+    # One training for the whole page: the probed runs are the runs (the probe restores everything) and
+    # go to the run store, where page_runs and get_seeded find them.
+    with st.spinner("Training and measuring the gradients along training…"):
+        ics, land = cached.gradient_probe(tuple(c for n in view.norms for c in seeded[n]))
+    runs = netconfig.page_runs(config, view)
 if runs is not None:
-    seeded = seeded_variants(config, view.norms, netconfig.seeds_of(config, view))
-    with st.spinner("Measuring the gradients along training…"):
-        ics, land = cached.gradient_probe(tuple(c for cs in seeded.values() for c in cs))
+    noisy = get_seeded(config, whycharts.NOISY_ARM, seeds)  # trains what the probe did not (noisy batch norm)
+    teach.measured(bundle({**runs, **noisy}, ics, land))  # the Why lessons judge the runs and their probes
     st.subheader("Internal covariate shift")
     st.markdown(
         "*The claims*: Ioffe and Szegedy (2015) named *internal covariate shift* — a layer's input "
@@ -70,6 +80,25 @@ if runs is not None:
                "probe, so the runs train exactly as on the other views. A small network need not agree with "
                "the paper's VGG: the verdicts above are this network's.")
 
+    st.markdown(
+        "*Noisy batch norm* (Santurkar et al. 2018, §2.1): if batch norm worked by keeping each layer's input "
+        "distribution steady, unsteadying it on purpose should undo the benefit. After every batch norm, each "
+        "unit's values are scaled by s ~ U(0.5, 1.5) and shifted by m ~ U(−1, 1), drawn afresh at every "
+        "training step (none in evaluation mode). The paper found it trains about as well as batch norm."
+    )
+    cols = chart_columns(2)
+    draw(cols[0], whycharts.over_training(whycharts.val_loss_frame(noisy), value="loss", runs=whycharts.NOISY_ARM,
+                                         title="Validation loss: does the noisy network still train?",
+                                         y_title="validation loss (log)"))
+    draw(cols[1], whycharts.over_training(whycharts.ioffe_frame(noisy), value="mean_shift",
+                                         runs=whycharts.NOISY_ARM,
+                                         title="How far a layer's input mean moves between snapshots",
+                                         y_title="|Δ mean| / std (log)"))
+    if (line := whycharts.noisy_sentence(noisy)) is not None:
+        st.markdown(f"- {line}")
+    st.caption("Median over the seeds on screen. The input drift is Ioffe's notion of the first section, on the "
+               "values entering each layer's normalization (the noise of the layer below has acted on them).")
+
     st.subheader("Scale invariance")
     st.markdown(
         "*The claim* (Ioffe and Szegedy 2015, §3.3): with batch norm after a layer, the output does not "
@@ -95,7 +124,7 @@ if runs is not None:
                      "ε (10⁻⁵) is no longer negligible beside it.")
     st.markdown("\n".join(f"- {line}" for line in lines))
 
-    eff = whycharts.effective_frame({n: [explain.effective_lr(h) for h in hs] for n, hs in as_seeds(runs).items()})
+    eff = whycharts.effective_of(runs)
     if not eff.empty:
         cols = chart_columns(2)
         draw(cols[0], whycharts.over_training(eff, value="effective_lr", runs=view.norms,

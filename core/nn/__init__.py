@@ -15,6 +15,7 @@ from core.nn.layers import (
     Identity,
     Layer,
     LayerNorm,
+    NoisyBatchNorm1d,
     ReLU,
     RMSNorm,
     Sigmoid,
@@ -29,7 +30,7 @@ from core.nn.optimizers import OPTIMIZERS, SGD, Adam, Momentum, Optimizer, StepR
 __all__ = [
     "ACTIVATIONS", "INITS", "NORMS", "NORM_LAYERS", "NORM_POSITIONS", "OPTIMIZERS",
     "MLP", "Block", "Layer", "Dense", "ReLU", "Tanh", "Sigmoid", "Identity",
-    "BatchNorm1d", "LayerNorm", "GroupNorm", "RMSNorm",
+    "BatchNorm1d", "NoisyBatchNorm1d", "LayerNorm", "GroupNorm", "RMSNorm",
     "SGD", "Momentum", "Adam", "Optimizer", "StepRecord",
     "accuracy", "mse", "softmax_cross_entropy",
     "init_std", "init_weight", "make_activation", "make_norm", "make_optimizer",

@@ -36,6 +36,7 @@ __all__ = [
     "Layer",
     "LayerNorm",
     "NORM_LAYERS",
+    "NoisyBatchNorm1d",
     "RMSNorm",
     "ReLU",
     "Sigmoid",
@@ -395,6 +396,62 @@ class BatchNorm1d(_Norm):
         return f"BatchNorm1d({self.num_features}, momentum={self.momentum}, eps={self.eps})"
 
 
+
+class NoisyBatchNorm1d(BatchNorm1d):
+    """"Noisy" batch norm (Santurkar et al. 2018, section 2.1): batch norm, then a distribution shift
+    made on purpose, drawn afresh at every training step.
+
+    Training mode, per unit j: ``out_j = s_j * BN(x)_j + m_j``, where ``BN(x) = gamma * xhat + beta``
+    is :class:`BatchNorm1d`'s output and the noise ``s_j ~ U(1 - scale, 1 + scale)``,
+    ``m_j ~ U(-shift, shift)`` is drawn by :meth:`resample` (the training loop calls it once per
+    step, before the step's forward pass). Within a step the noise is a fixed affine map, the same
+    for every sample of the batch, so every unit's whole distribution moves from one step to the
+    next: its mean by m_j, its spread by s_j (the paper perturbs each sample with i.i.d. noise whose
+    mean and variance change every step; here the shift is the same for a unit's samples, the
+    plainest form of an unstable input distribution). Eval mode adds no noise: batch norm with the
+    running statistics. Before the first :meth:`resample` there is no noise (s = 1, m = 0).
+
+    ``rng``: one generator, or with ``runs=R`` a sequence of R, run r's noise drawn from the r-th,
+    so a run's noise is the same alone and in a stack. ``noise_scale`` (s) and ``noise_shift``
+    (m) hold the current step's noise: (d,), or (R, 1, d).
+    """
+
+    def __init__(self, num_features: int, momentum: float | None = 0.1, eps: float = 1e-5, dtype=np.float32,
+                 *, rng, scale: float = 0.5, shift: float = 1.0, runs: int | None = None) -> None:
+        super().__init__(num_features, momentum, eps, dtype, runs=runs)
+        self.scale = check_float("scale", scale, 0.0, 1.0)
+        self.shift = check_float("shift", shift, 0.0)
+        self.rngs = [rng] if runs is None else list(rng)
+        if len(self.rngs) != (runs or 1):
+            raise ValueError(f"NoisyBatchNorm1d with runs={runs} needs {runs} generators, got {len(self.rngs)}.")
+        self.noise_scale = np.ones_like(self.running_var)
+        self.noise_shift = np.zeros_like(self.running_mean)
+
+    def resample(self) -> None:
+        """Draw this step's noise: per run and unit, s ~ U(1 - scale, 1 + scale), m ~ U(-shift, shift)."""
+        d = self.num_features
+        for r, rng in enumerate(self.rngs):
+            s, m = rng.uniform(1 - self.scale, 1 + self.scale, d), rng.uniform(-self.shift, self.shift, d)
+            self.noise_scale[r if self.runs else ...] = s
+            self.noise_shift[r if self.runs else ...] = m
+
+    def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
+        """x: (n, d) or (R, n, d) -> out: the same shape; ``s * BN(x) + m`` in training mode."""
+        out = super().forward(x, training)
+        return out * self.noise_scale + self.noise_shift if training else out
+
+    def backward(self, grad_out: np.ndarray) -> np.ndarray:
+        """grad_out: like x -> grad_in: like x; fills ``grad_gamma``, ``grad_beta``.
+
+        Training mode: the gradient at batch norm's output is ``s * grad_out`` (m is a constant),
+        then batch norm's backward."""
+        return super().backward(grad_out * self.noise_scale if self.cache[2] else grad_out)
+
+    def __repr__(self) -> str:
+        return (f"NoisyBatchNorm1d({self.num_features}, momentum={self.momentum}, eps={self.eps}, "
+                f"scale={self.scale}, shift={self.shift})")
+
+
 class LayerNorm(_Norm):
     """Layer normalization: each sample standardized over its own d units, then scaled and shifted.
 
@@ -526,15 +583,17 @@ class RMSNorm(_Norm):
 #: The normalization layer of each ``norm`` choice (``"none"``: no layer).
 NORM_LAYERS: dict[str, type[_Norm]] = {
     "batch": BatchNorm1d, "layer": LayerNorm, "group": GroupNorm, "rms": RMSNorm,
+    "noisy_batch": NoisyBatchNorm1d,
 }
 
 
 def make_norm(norm: str, width: int, *, momentum: float | None = 0.1, eps: float | None = None,
-              groups: int = 4, runs: int | None = None, dtype=np.float32) -> _Norm | None:
+              groups: int = 4, runs: int | None = None, dtype=np.float32, rng=None) -> _Norm | None:
     """The normalization layer of ``norm`` over ``width`` units, or None for ``"none"``.
 
     ``eps`` defaults to each layer's own (PyTorch's: 1e-5, RMSNorm 1e-6);
-    ``momentum`` is batch norm's, ``groups`` group norm's.
+    ``momentum`` is batch norm's, ``groups`` group norm's, ``rng`` the noise generator(s) of
+    noisy batch norm (one, or one per run).
     """
     check_choice("norm", norm, ("none", *NORM_LAYERS))
     kw = {"dtype": dtype, "runs": runs} | ({} if eps is None else {"eps": eps})
@@ -542,6 +601,10 @@ def make_norm(norm: str, width: int, *, momentum: float | None = 0.1, eps: float
         return None
     if norm == "batch":
         return BatchNorm1d(width, momentum=momentum, **kw)
+    if norm == "noisy_batch":
+        if rng is None:
+            raise ValueError("Noisy batch norm needs its noise generator(s): pass rng.")
+        return NoisyBatchNorm1d(width, momentum=momentum, rng=rng, **kw)
     if norm == "group":
         return GroupNorm(width, groups, **kw)
     return NORM_LAYERS[norm](width, **kw)

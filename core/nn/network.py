@@ -6,8 +6,9 @@
 - ``norm_position="after"`` (as the article words it): Dense -> activation -> norm
 
 with ``norm`` one of :data:`NORMS`: ``"none"``, ``"batch"`` (``BatchNorm1d``),
-``"layer"`` (``LayerNorm``), ``"group"`` (``GroupNorm`` with ``groups`` groups)
-or ``"rms"`` (``RMSNorm``). The Dense layers keep their bias even when a norm
+``"layer"`` (``LayerNorm``), ``"group"`` (``GroupNorm`` with ``groups`` groups),
+``"rms"`` (``RMSNorm``) or ``"noisy_batch"`` (``NoisyBatchNorm1d``: batch norm, then noise
+drawn afresh each step by :meth:`MLP.resample_noise`, from ``noise_rng``). The Dense layers keep their bias even when a norm
 follows them (redundant but harmless), so the network has exactly the
 parameters of the PyTorch twin ``nn.Sequential(Linear, BatchNorm1d, Tanh, ...,
 Linear)`` (tests/torch_twin.py).
@@ -39,7 +40,15 @@ from __future__ import annotations
 import numpy as np
 
 from core.nn.checks import check_choice, check_int
-from core.nn.layers import NORM_LAYERS, BatchNorm1d, Dense, Layer, make_activation, make_norm
+from core.nn.layers import (
+    NORM_LAYERS,
+    BatchNorm1d,
+    Dense,
+    Layer,
+    NoisyBatchNorm1d,
+    make_activation,
+    make_norm,
+)
 
 __all__ = ["NORMS", "NORM_POSITIONS", "Block", "MLP"]
 
@@ -133,7 +142,7 @@ class MLP:
                  activation: str = "relu", norm: str = "none", norm_position: str = "before",
                  init: str = "he", init_scale: float = 1.0, rng, dtype=np.float32,
                  momentum: float | None = 0.1, eps: float | None = None, groups: int = 4,
-                 runs: int | None = None) -> None:
+                 runs: int | None = None, noise_rng=None) -> None:
         self.in_features = check_int("in_features", in_features, 1)
         self.out_features = check_int("out_features", out_features, 1)
         self.depth = check_int("depth", depth, 0)
@@ -148,12 +157,15 @@ class MLP:
             raise ValueError(f"The 'dtype' parameter must be float32 or float64. Got {self.dtype} instead.")
         rng = _generators(rng, self.runs)
         dense = dict(rng=rng, init=init, init_scale=init_scale, runs=self.runs, dtype=self.dtype)
+        if norm == "noisy_batch" and noise_rng is None:
+            raise ValueError("norm='noisy_batch' needs noise_rng: the generator(s) of its noise.")
+        noise = None if noise_rng is None else _generators(noise_rng, self.runs)
 
         self.blocks: list[Block] = []
         fan_in = self.in_features
         for i in range(self.depth):
             norm_layer = make_norm(norm, self.width, momentum=momentum, eps=eps, groups=groups,
-                                   runs=self.runs, dtype=self.dtype)
+                                   runs=self.runs, dtype=self.dtype, rng=noise)
             self.blocks.append(Block(i, Dense(fan_in, self.width, **dense), norm_layer,
                                      make_activation(activation), norm_position))
             fan_in = self.width
@@ -191,6 +203,12 @@ class MLP:
     def n_params(self) -> int:
         """Number of trainable parameters (weights, biases, gammas and betas), all runs together."""
         return sum(p.size for _, p, _ in self.params())
+
+    def resample_noise(self) -> None:
+        """Noisy batch norm: every layer draws this step's noise (nothing for the other norms)."""
+        for block in self.blocks:
+            if isinstance(block.norm, NoisyBatchNorm1d):
+                block.norm.resample()
 
     def forward(self, x: np.ndarray, training: bool = True) -> np.ndarray:
         """x: (n, in_features) or (R, n, in_features) -> out: (n or R, n, out_features).

@@ -103,14 +103,22 @@ def run_generators(config: TrainConfig) -> list[np.random.Generator]:
     return [np.random.default_rng(s) for s in np.random.SeedSequence(config.seed).spawn(3)]
 
 
+def noise_generator(config: TrainConfig) -> np.random.Generator:
+    """A run's fourth generator, noisy batch norm's noise: a stream of its own, so the split, the
+    initial weights and the batches are those of the same run with any other norm."""
+    return np.random.default_rng(np.random.SeedSequence(config.seed).spawn(4)[3])
+
+
 def network(configs: list[TrainConfig], in_features: int, out_features: int, rngs_init: list) -> MLP:
-    """The stacked network of ``configs`` (one stack key), each run's weights drawn from its generator."""
+    """The stacked network of ``configs`` (one stack key), each run's weights drawn from its generator
+    (and with noisy batch norm, its noise from its :func:`noise_generator`)."""
     c = configs[0]
     return MLP(
         in_features, out_features, depth=c.depth, width=c.width, activation=c.activation,
         norm=c.norm, norm_position=c.norm_position, init=[x.init for x in configs],
         init_scale=[x.init_scale for x in configs], rng=rngs_init, dtype=np.float32,
         momentum=c.bn_momentum, groups=c.groups, runs=len(configs),
+        noise_rng=[noise_generator(x) for x in configs] if c.norm == "noisy_batch" else None,
     )
 
 
@@ -280,6 +288,7 @@ def _loop(run: _Stack, rngs_batches: list, epochs: int, progress) -> tuple[int, 
             xb, yb = Xe[:, start:start + size], Ye[:, start:start + size]
             start += size
             last = (xb, yb)
+            net.resample_noise()  # noisy batch norm: this step's noise (no other norm has any)
             out = net.forward(xb, training=True)
             loss, grad = task.loss(out, yb)
             for r in np.flatnonzero(run.alive & ~np.isfinite(loss)):

@@ -16,7 +16,7 @@ SMALL = dict(depth=3, width=8, epochs=2, n_samples=120, records=4, activation="t
 
 
 def test_probing_leaves_every_run_exactly_as_without_it():
-    configs = [TrainConfig(norm=n, seed=s, **SMALL) for n in ("none", "batch") for s in (0, 1)]
+    configs = [TrainConfig(norm=n, seed=s, **SMALL) for n in ("none", "batch", "noisy_batch") for s in (0, 1)]
     probed, ics, land = explain.probe_runs(configs)
     for a, b in zip(probed, train_many(configs), strict=True):
         for name in a.FRAMES:

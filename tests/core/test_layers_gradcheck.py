@@ -12,6 +12,7 @@ from core.nn import (
     Dense,
     GroupNorm,
     LayerNorm,
+    NoisyBatchNorm1d,
     RMSNorm,
     make_activation,
     mse,
@@ -133,6 +134,10 @@ def _layer(kind: str, rng, runs):
         layer = BatchNorm1d(4, dtype=np.float64, runs=runs)
         layer.running_mean[...] = rng.standard_normal(layer.running_mean.shape)
         layer.running_var[...] = rng.uniform(0.5, 2.0, layer.running_var.shape)
+    elif kind == "noisy_batch":  # the step's noise drawn once: within a step it is a fixed affine map
+        layer = NoisyBatchNorm1d(4, dtype=np.float64, runs=runs, rng=rng if runs is None else [rng] * runs)
+        layer.resample()
+        assert not np.allclose(layer.noise_scale, 1) and not np.allclose(layer.noise_shift, 0)
     elif kind == "group":
         layer = GroupNorm(4, 2, dtype=np.float64, runs=runs)
     else:
@@ -142,7 +147,7 @@ def _layer(kind: str, rng, runs):
     return layer
 
 
-@pytest.mark.parametrize("kind", ["dense", "batch", "layer", "group", "rms"])
+@pytest.mark.parametrize("kind", ["dense", "batch", "noisy_batch", "layer", "group", "rms"])
 @pytest.mark.parametrize("training", [True, False], ids=["train", "eval"])
 @pytest.mark.parametrize("stacked", [False, True], ids=["n-by-d", "runs-n-d"])
 def test_every_layer_gradient_matches_finite_differences_on_one_batch_and_on_a_stack(rng, kind, training, stacked):
@@ -194,13 +199,14 @@ def test_mse_gradient_matches_finite_differences_for_flat_and_column_predictions
     np.testing.assert_allclose(grad, num, rtol=RTOL, atol=ATOL)
 
 
-@pytest.mark.parametrize("norm", ["none", "batch", "layer", "group", "rms"])
+@pytest.mark.parametrize("norm", ["none", "batch", "noisy_batch", "layer", "group", "rms"])
 @pytest.mark.parametrize("position", ["before", "after"])
 def test_whole_mlp_parameter_and_input_gradients_match_finite_differences(rng, norm, position):
     net = MLP(
         3, 2, depth=2, width=4, activation="tanh", norm=norm, norm_position=position, groups=2, rng=7,
-        dtype=np.float64,
+        dtype=np.float64, noise_rng=11 if norm == "noisy_batch" else None,
     )
+    net.resample_noise()  # noisy batch norm: one step's noise, fixed while the gradients are checked
     for name, p, _ in net.params():  # move gammas and biases off their initial values
         if not name.endswith(".W"):
             p[...] += rng.uniform(-0.5, 0.5, p.shape)

@@ -93,6 +93,26 @@ def test_train_eval_lesson_holds_on_its_seed_and_4_of_5_others():
     _assert_robust("train_eval")
 
 
+def test_covariate_shift_lesson_holds_on_its_seed_and_4_of_5_others():
+    _assert_robust("covariate_shift")
+
+
+def test_smoother_landscape_lesson_holds_on_its_seed_and_4_of_5_others():
+    _assert_robust("smoother_landscape")
+
+
+def test_noisy_batch_lesson_holds_on_its_seed_and_4_of_5_others():
+    _assert_robust("noisy_batch")
+
+
+def test_scale_invariance_lesson_holds_on_its_seed_and_4_of_5_others():
+    _assert_robust("scale_invariance")
+
+
+def test_signal_propagation_lesson_holds_on_its_seed_and_4_of_5_others():
+    _assert_robust("signal_propagation")
+
+
 def test_every_lesson_has_a_robustness_test_named_after_it():
     """A sweep lesson's verdict is itself measured over three seeds (a grid per seed set): its robustness
     test, over disjoint seed sets, is tests/dashboard/test_sweep_lessons.py."""
@@ -177,3 +197,20 @@ def test_every_check_gives_a_verdict_on_runs_unlike_its_lessons(odd):
         assert isinstance(v.holds, bool) and len(v.text) > 20 and "nan" not in v.text.lower()
     if odd == "diverging":
         assert runs["none"].diverged and not lesson("deep_sigmoid").check(runs).holds
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_smoother_landscape_is_not_seen_on_the_default_sigmoid_plateau(seed):
+    """Where this network disagrees with Santurkar et al.: 10 sigmoid layers without normalization sit on
+    a plateau, so the plain network's gradient changes less along the gradient than batch norm's."""
+    item = lesson("smoother_landscape")
+    plateau = dataclasses.replace(item, settings={"compare": "batch"})  # the defaults: 10 sigmoid layers
+    v = item.check(measure(plateau, seed))
+    assert not v.holds and v.text.startswith("Not seen with these settings:"), v.text
+
+
+def test_a_why_lesson_check_given_another_views_runs_answers_in_words():
+    item = lesson("scale_invariance")
+    runs = {n: train(train_config(item).replace(norm=n, epochs=1)) for n in ("none", "batch")}
+    v = item.check(runs)
+    assert not v.holds and "Why it works" in v.text

@@ -28,7 +28,8 @@ MIN_DELTA_E = 20.0
 DEFICIENCIES = (None, "deuteranopia", "protanopia")
 
 #: runs that one chart draws together: the landscape's pair, and every Compare choice's runs
-SHOWN_TOGETHER = [("raw", "standardized")] + [CompareView(compare=c).norms for c in ("batch", "layer", "both")]
+SHOWN_TOGETHER = [("raw", "standardized")] + [CompareView(compare=c).norms for c in ("batch", "layer", "both")] + [
+    ("none", "batch", "noisy_batch")]  # the Why view's noisy arm
 
 
 def _text_colours(config: dict) -> list[tuple[str, str]]:

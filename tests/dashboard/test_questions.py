@@ -11,7 +11,8 @@ from dashboard.questions import QUESTIONS
 
 #: the answer each lesson's claim makes (the index into its question's answers)
 CLAIMED = {"valley": 2, "deep_sigmoid": 0, "high_lr": 0, "tiny_batches": 0, "bad_init": 2, "train_eval": 1,
-           "lr_sweep": 0, "depth_sweep": 1, "batch_sweep": 0}
+           "lr_sweep": 0, "depth_sweep": 1, "batch_sweep": 0, "covariate_shift": 0, "smoother_landscape": 0,
+           "noisy_batch": 0, "scale_invariance": 0, "signal_propagation": 2}
 SEEDS = (0, 1, 2)
 #: a sweep lesson measures a whole grid over seeds already (tests/dashboard/test_sweep_lessons.py runs
 #: its verdict on two seed sets): its question is checked on its own seeds

@@ -19,7 +19,7 @@ def _prompt(at) -> list[str]:
     return [m.value for m in at.markdown if m.value.startswith("**Predict first:**")]
 
 
-@pytest.mark.parametrize("key", ["valley", "high_lr"])
+@pytest.mark.parametrize("key", ["valley", "high_lr", "noisy_batch"])
 def test_a_lesson_asks_first_and_reveals_its_charts_with_a_measured_verdict_on_the_answer(key):
     item = lesson(key)
     right = QUESTIONS[key].pick(measure(item))

@@ -30,7 +30,7 @@ def _title(at: AppTest) -> str:
 
 
 VIEW_TITLES = {"landscape": "Loss landscape", "training": "Training", "activations": "Activations",
-               "gamma-beta": "γ and β", "sweeps": "Sweeps"}
+               "gamma-beta": "γ and β", "sweeps": "Sweeps", "why": "Why it works"}
 
 
 @pytest.mark.parametrize("item", LESSONS, ids=lambda x: x.key)

@@ -21,7 +21,7 @@ def test_the_view_draws_its_measurements(query):
     at = open_view(WHY, query=query)
     assert_clean(at, str(query))
     charts = charts_of(at)
-    assert len(charts) == 10
+    assert len(charts) == 12  # 10 of the four explanations, 2 of the noisy arm
     for el in charts:
         for frame in chart_frames(el):
             numeric = frame.select_dtypes("number").to_numpy(float)
@@ -29,6 +29,29 @@ def test_the_view_draws_its_measurements(query):
     text = " ".join(m.value for m in at.markdown)
     assert "Weights × 10: the output" in text and "squared mean" in text
     assert "Santurkar" in text and "Loss range along the gradient" in text
+    assert "noisy batch norm's layer inputs moved" in text
+
+
+@pytest.mark.parametrize("kw", [{}, {"depth": 8, "activation": "relu", "init": "he"}], ids=["sigmoid", "relu"])
+def test_noisy_batch_norm_really_moves_the_layer_inputs_more_than_batch_norm_on_every_seed(kw):
+    """What the noisy arm's sentence reports is a measurement: per seed, the noisy runs' inputs drift
+    more than batch norm's (the noise acts), and the sentence's verdict follows from its numbers."""
+    from core.training import train_many
+
+    base = TrainConfig(epochs=8, **kw)
+    configs = [base.replace(norm=n, seed=s) for n in whycharts.NOISY_ARM for s in (0, 1, 2)]
+    hists = dict(zip(configs, train_many(configs), strict=True))
+    for s in (0, 1, 2):
+        one = {n: (hists[base.replace(norm=n, seed=s)],) for n in whycharts.NOISY_ARM}
+        facts = whycharts.noisy_facts(one)
+        assert facts["noisy_batch"]["shift"] > 2 * facts["batch"]["shift"], (s, facts)
+    runs = {n: tuple(hists[base.replace(norm=n, seed=s)] for s in (0, 1, 2)) for n in whycharts.NOISY_ARM}
+    facts, line = whycharts.noisy_facts(runs), whycharts.noisy_sentence(runs)
+    assert f"{facts['noisy_batch']['loss']:.3g}" in line and f"{facts['batch']['shift']:.3g}" in line
+    learned_all = facts["noisy_batch"]["learned"] == 3
+    assert ("does not train on every seed" in line) == (not learned_all)
+    as_well = learned_all and facts["noisy_batch"]["loss"] <= whycharts.AS_WELL * facts["batch"]["loss"]
+    assert ("about as well as batch norm" in line) == as_well
 
 
 @pytest.mark.parametrize("seed", range(4))
