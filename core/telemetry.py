@@ -237,13 +237,7 @@ class Recorder:
         Returns (part, saturated) with saturated: (depth,) the fraction of each
         layer's activation outputs that are saturated (:func:`saturated_fraction`).
         """
-        first = blocks[0]
-        n = first.pre_norm.shape[0]
-        rows = max(1, min(n, -(-MAX_VALUES // self.width)))
-        # Stages holding the same array are summarised once.
-        groups: dict[int, list[str]] = {}
-        for stage in STAGES:
-            groups.setdefault(id(getattr(first, stage)), []).append(stage)
+        rows, groups = self._rows(blocks), self._stage_groups(blocks)
         stats = np.empty((len(STAGES), len(_STAT_NAMES), self.depth))
         hists = {}
         saturated = None
@@ -265,6 +259,29 @@ class Recorder:
                 saturated = _saturated_sorted(v, self.activation)
         return ("layers", (step, stats, hists)), saturated
 
+    def check_layers(self, step: int, blocks) -> None:
+        """What :meth:`layers_part` and :meth:`norm_part` check, without summarising: NonFinite when a
+        value they read is not finite (so a run recorded less diverges where a fully recorded one does)."""
+        rows = self._rows(blocks)
+        for names in self._stage_groups(blocks).values():
+            for b in blocks:
+                if not np.isfinite(getattr(b, names[0])[:rows]).all():
+                    raise NonFinite(f"{names[0]} values at step {step}")
+        if self.norm != "none":
+            self._norm_values(step, blocks)
+
+    def _rows(self, blocks) -> int:
+        """How many rows of the batch the layer statistics read (at most MAX_VALUES values a layer)."""
+        return max(1, min(blocks[0].pre_norm.shape[0], -(-MAX_VALUES // self.width)))
+
+    @staticmethod
+    def _stage_groups(blocks) -> dict[int, list[str]]:
+        """The stages by the array that holds them: stages holding the same array are read once."""
+        groups: dict[int, list[str]] = {}
+        for stage in STAGES:
+            groups.setdefault(id(getattr(blocks[0], stage)), []).append(stage)
+        return groups
+
     def health_part(self, step: int, saturated, grad_norm, weight_norm, update_ratio) -> tuple:
         """Per-layer arrays of length depth."""
         values = np.array([saturated, grad_norm, weight_norm, update_ratio], dtype=np.float64)
@@ -276,6 +293,17 @@ class Recorder:
         """γ and β (tracked units, and bands over all units) and batch norm's statistics."""
         if self.norm == "none":
             return None
+        units, depth = self.units, len(blocks)
+        params, running = self._norm_values(step, blocks)
+        q = quantiles(np.sort(params, axis=1), _BAND_QUANTILES)  # (5, 2 * depth)
+        # (2, 6, depth): per param, the mean then the quantiles
+        bands = np.vstack([params.mean(axis=1)[None], q]).reshape(6, 2, depth).transpose(1, 0, 2)
+        gamma, beta = params[:depth, units], params[depth:, units]
+        return "norm", (step, gamma, beta, bands, running)
+
+    def _norm_values(self, step: int, blocks) -> tuple[np.ndarray, np.ndarray | None]:
+        """γ and β of every layer (2 * depth, width) and batch norm's statistics of the tracked units
+        (4, depth, k) or None, checked: NonFinite when one is not finite."""
         units, depth = self.units, len(blocks)
         # γ and β of every layer as rows of one (2 * depth, width) array: one sort for both bands
         # RMSNorm has no β (no shift): its β rows are the constant 0 it amounts to
@@ -290,11 +318,7 @@ class Recorder:
             running = stats.reshape(depth, 4, -1)[:, :, units].transpose(1, 0, 2)  # (4, depth, k)
         if not np.isfinite(params).all() or (running is not None and not np.isfinite(running).all()):
             raise NonFinite(f"normalization parameters at step {step}")
-        q = quantiles(np.sort(params, axis=1), _BAND_QUANTILES)  # (5, 2 * depth)
-        # (2, 6, depth): per param, the mean then the quantiles
-        bands = np.vstack([params.mean(axis=1)[None], q]).reshape(6, 2, depth).transpose(1, 0, 2)
-        gamma, beta = params[:depth, units], params[depth:, units]
-        return "norm", (step, gamma, beta, bands, running)
+        return params, running
 
     def commit(self, *parts) -> None:
         """Keep one snapshot's parts (None parts are skipped)."""

@@ -42,10 +42,10 @@ may vary), ``prepare`` (data, task, schedule), ``loop`` (the stacked loop,
 
 from core.training.config import STACKED_FIELDS, TrainConfig, stack_key
 from core.training.history import MAX_POINTS, History
-from core.training.loop import MAX_STACK, train, train_many
+from core.training.loop import MAX_STACK, stacks, train, train_many
 from core.training.prepare import BOUNDARY_FRAMES, BOUNDARY_RESOLUTION, VAL_PROBE
 
 __all__ = [
     "BOUNDARY_FRAMES", "BOUNDARY_RESOLUTION", "History", "MAX_POINTS", "MAX_STACK", "STACKED_FIELDS",
-    "TrainConfig", "VAL_PROBE", "stack_key", "train", "train_many",
+    "TrainConfig", "VAL_PROBE", "stack_key", "stacks", "train", "train_many",
 ]
