@@ -45,7 +45,8 @@ from core.params import param, specs
 from core.params import validate as validate_fields
 from core.training import TrainConfig, stacks, train_many
 
-__all__ = ["SweepConfig", "LR_VALUES", "BATCH_VALUES", "DEPTH_VALUES", "estimate_seconds", "describe_cell",
+__all__ = ["SweepConfig", "LR_VALUES", "BATCH_VALUES", "DEPTH_VALUES", "estimate_seconds", "work_terms",
+           "describe_cell", "describe_part", "parts",
            "AXES", "STATUSES", "LEARNED_MARGIN", "SweepGrid", "run_sweep", "results_table", "run_row",
            "learned_threshold", "summary", "headline", "headline_sentence", "grid_cost", "main"]
 
@@ -180,31 +181,36 @@ def describe_cell(grid: SweepGrid, cell: tuple) -> str:
     return f"{AXES[grid.axis]} {value:g}, {_label(norm)}, seed {seed}"
 
 
-#: the stacked engine's cost on the 2-core demo machine, fitted to measured sweeps (metrics only) by
-#: ``benchmarks/sweep_speed.py --calibrate``: seconds per stack step and layer (numpy calls that every
-#: run of a stack shares), per multiply-add, per value computed (elementwise work: a unit of a sample
-#: of a layer) and per run (its data, setup, snapshots and row)
-STEP_LAYER_SECONDS, MAC_SECONDS, VALUE_SECONDS, RUN_SECONDS = 1.2e-4, 5e-10, 0.0, 0.05
+#: the stacked engine's cost on the 2-core demo machine (one process, one BLAS thread), fitted to the CPU
+#: time of six measured sweeps (metrics only: learning rate, 10 seeds, batch 2-256, depth 2-20, width 128)
+#: by ``benchmarks/sweep_speed.py --calibrate``: seconds per stack step and layer (numpy calls that every
+#: run of a stack shares), per multiply-add, per value computed (elementwise work: a unit of a sample of
+#: a layer) and per run (its data, setup, snapshots and row). The fit is within 15 % on five of the six
+#: grids and 40 % over on batches of 2 and 4; a loaded machine takes longer (wall ~2x CPU at load 6).
+STEP_LAYER_SECONDS, MAC_SECONDS, VALUE_SECONDS, RUN_SECONDS = 9.0e-5, 1.9e-10, 3.7e-9, 0.014
 
 
 def estimate_seconds(grid: SweepGrid, configs: Sequence[TrainConfig] | None = None) -> float:
     """Roughly how long the grid's runs (or ``configs`` of them) take to train here, in one process,
     stacked as ``train_many`` stacks them."""
-    total = 0.0
+    steps_layers, macs, values, runs = work_terms(grid, configs)
+    return steps_layers * STEP_LAYER_SECONDS + macs * MAC_SECONDS + values * VALUE_SECONDS + runs * RUN_SECONDS
+
+
+def work_terms(grid: SweepGrid, configs: Sequence[TrainConfig] | None = None) -> tuple[float, float, float, int]:
+    """What :func:`estimate_seconds` weighs, summed over the stacks: (steps x layers of each stack,
+    multiply-adds and values computed of every run, forward and backward, runs)."""
+    steps_layers = macs = values = 0.0
+    runs = 0
     for stack in stacks(grid.configs() if configs is None else configs):
-        steps_layers, macs, values = _work(stack[0])
-        total += steps_layers * STEP_LAYER_SECONDS + len(stack) * (
-            RUN_SECONDS + macs * MAC_SECONDS + values * VALUE_SECONDS)
-    return total
-
-
-def _work(c: TrainConfig) -> tuple[float, float, float]:
-    """One run's (steps x layers, multiply-adds, values computed), forward and backward."""
-    n_train = c.n_samples * (1 - c.val_fraction)
-    steps = math.ceil(n_train / min(c.batch_size, n_train)) * c.epochs
-    macs = 3.0 * n_train * c.epochs * (c.depth * c.width * c.width + 2 * c.width)
-    values = 3.0 * n_train * c.epochs * (c.depth + 1) * c.width
-    return steps * (c.depth + 2), macs, values
+        c = stack[0]
+        n_train = c.n_samples * (1 - c.val_fraction)
+        steps = math.ceil(n_train / min(c.batch_size, n_train)) * c.epochs
+        steps_layers += steps * (c.depth + 2)
+        macs += len(stack) * 3.0 * n_train * c.epochs * (c.depth * c.width * c.width + 2 * c.width)
+        values += len(stack) * 3.0 * n_train * c.epochs * (c.depth + 1) * c.width
+        runs += len(stack)
+    return steps_layers, macs, values, runs
 
 
 def grid_cost(grid: SweepGrid) -> float:

@@ -15,6 +15,7 @@ from core.sweep import (
     SweepConfig,
     SweepGrid,
     describe_part,
+    estimate_seconds,
     headline,
     main,
     parts,
@@ -232,3 +233,16 @@ def test_the_progress_names_the_runs_being_trained_and_rises_from_zero_to_one():
     one = SweepGrid(base=TINY, axis="depth", values=(2,), norms=("layer",), seeds=(3,))
     assert describe_part(one, one.cells()) == "Training run 1 of 1: hidden layers 2, layer norm, seed 3"
     assert list(res["norm"]) == [c[1] for c in grid.cells()]  # rows in the grid's order, not the stacks'
+
+
+def test_the_live_budget_counts_stacks_more_seeds_cost_less_than_in_proportion_small_batches_more():
+    """The estimate follows the engine's structure: the seeds of a rate sweep share their stack's steps
+    (four seeds, 32 runs a stack, cost less than 4/3 of three), and a batch of 2 takes far more steps
+    than one of 256."""
+    three, four = SweepConfig().grid(), SweepConfig(seeds=4).grid()
+    assert estimate_seconds(three) < estimate_seconds(four) < 4 / 3 * estimate_seconds(three)
+    small = SweepConfig(sweep="batch_size", batch_min=2, batch_max=2).grid()
+    large = SweepConfig(sweep="batch_size", batch_min=256, batch_max=256).grid()
+    assert estimate_seconds(small) > 10 * estimate_seconds(large)
+    part = three.configs()[:5]
+    assert 0 < estimate_seconds(three, part) < estimate_seconds(three)
