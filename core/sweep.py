@@ -2,8 +2,10 @@
 
 A :class:`SweepGrid` is a base :class:`~core.training.TrainConfig`, the axis it
 varies, the values, the normalizations and the seeds. :func:`run_sweep` trains
-every cell through ``core.training.train_many`` (in chunks, for progress, or in
-parallel with joblib) and returns a tidy results table, one row per run:
+every cell through ``core.training.train_many``, in as few stacks as it allows
+(:func:`parts`: a learning-rate sweep is one stack per normalization), recording
+only the metrics (in parallel with joblib, a part a task), and returns a tidy
+results table, one row per run:
 
     axis, value, norm, seed, lr, batch_size, depth, steps, diverged_at,
     final_loss, final_accuracy, status, steps_to_target

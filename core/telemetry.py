@@ -53,6 +53,9 @@ __all__ = [
     "MAX_TRACKED_UNITS",
     "MAX_VALUES",
     "NonFinite",
+    "finite_runs",
+    "layer_rows",
+    "stage_groups",
     "Recorder",
     "bin_edges",
     "saturated_fraction",
@@ -202,6 +205,40 @@ def _histogram(sorted_rows: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.diff(pos, axis=1) / m
 
 
+def layer_rows(n: int, width: int) -> int:
+    """How many of a batch's n rows a snapshot reads: at most MAX_VALUES values a layer and stage."""
+    return max(1, min(n, -(-MAX_VALUES // width)))
+
+
+def stage_groups(block) -> dict[int, list[str]]:
+    """A block's stages by the array that holds them: stages holding the same array are read once."""
+    groups: dict[int, list[str]] = {}
+    for stage in STAGES:
+        groups.setdefault(id(getattr(block, stage)), []).append(stage)
+    return groups
+
+
+def finite_runs(blocks, norm: str) -> np.ndarray:
+    """(R,) whether each run's snapshot values are finite, for a stack at once: what a snapshot checks
+    (:meth:`Recorder.layers_part`: the first rows of every stage; :meth:`Recorder.norm_part`: every γ
+    and β, batch norm's statistics of the tracked units), without summarising anything. blocks: the
+    stacked hidden blocks, stages (R, n, width), the norm's arrays (R, 1, width)."""
+    R, n, width = blocks[0].pre_norm.shape
+    rows, units = layer_rows(n, width), tracked_units(width)
+    ok = np.ones(R, bool)
+    for names in stage_groups(blocks[0]).values():
+        for b in blocks:
+            ok &= np.isfinite(getattr(b, names[0])[:, :rows]).all(axis=(1, 2))
+    for b in blocks if norm != "none" else ():
+        arrays = [getattr(b.norm, a) for a in ("gamma", "beta") if hasattr(b.norm, a)]
+        if norm == "batch" and b.norm.batch_mean is not None:
+            arrays += [getattr(b.norm, a)[..., units] for a in ("batch_mean", "batch_var", "running_mean",
+                                                                 "running_var")]
+        for a in arrays:
+            ok &= np.isfinite(a).reshape(R, -1).all(axis=1)
+    return ok
+
+
 class Recorder:
     """Collects snapshots of an MLP's hidden blocks; :meth:`frames` gives the tidy tables.
 
@@ -237,7 +274,7 @@ class Recorder:
         Returns (part, saturated) with saturated: (depth,) the fraction of each
         layer's activation outputs that are saturated (:func:`saturated_fraction`).
         """
-        rows, groups = self._rows(blocks), self._stage_groups(blocks)
+        rows, groups = layer_rows(blocks[0].pre_norm.shape[0], self.width), stage_groups(blocks[0])
         stats = np.empty((len(STAGES), len(_STAT_NAMES), self.depth))
         hists = {}
         saturated = None
@@ -258,29 +295,6 @@ class Recorder:
             if "post_activation" in names:
                 saturated = _saturated_sorted(v, self.activation)
         return ("layers", (step, stats, hists)), saturated
-
-    def check_layers(self, step: int, blocks) -> None:
-        """What :meth:`layers_part` and :meth:`norm_part` check, without summarising: NonFinite when a
-        value they read is not finite (so a run recorded less diverges where a fully recorded one does)."""
-        rows = self._rows(blocks)
-        for names in self._stage_groups(blocks).values():
-            for b in blocks:
-                if not np.isfinite(getattr(b, names[0])[:rows]).all():
-                    raise NonFinite(f"{names[0]} values at step {step}")
-        if self.norm != "none":
-            self._norm_values(step, blocks)
-
-    def _rows(self, blocks) -> int:
-        """How many rows of the batch the layer statistics read (at most MAX_VALUES values a layer)."""
-        return max(1, min(blocks[0].pre_norm.shape[0], -(-MAX_VALUES // self.width)))
-
-    @staticmethod
-    def _stage_groups(blocks) -> dict[int, list[str]]:
-        """The stages by the array that holds them: stages holding the same array are read once."""
-        groups: dict[int, list[str]] = {}
-        for stage in STAGES:
-            groups.setdefault(id(getattr(blocks[0], stage)), []).append(stage)
-        return groups
 
     def health_part(self, step: int, saturated, grad_norm, weight_norm, update_ratio) -> tuple:
         """Per-layer arrays of length depth."""
@@ -330,14 +344,17 @@ class Recorder:
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """The tidy tables, with compact dtypes; empty tables keep their columns."""
-        m = [r for rows in self._parts["metrics"] for r in rows]
-        out = {"metrics": typed_frame({c: [r[i] for r in m] for i, c in enumerate(SCHEMAS["metrics"])},
-                                      SCHEMAS["metrics"])}
+        out = {"metrics": self.metrics_frame()}
         out["layer_stats"] = self._layer_stats()
         out["histograms"] = self._histograms()
         out["layer_health"] = self._health()
         out.update(self._norm_frames())
         return out
+
+    def metrics_frame(self) -> pd.DataFrame:
+        """metrics: step, epoch, split, loss, accuracy."""
+        m = [r for rows in self._parts["metrics"] for r in rows]
+        return typed_frame({c: [r[i] for r in m] for i, c in enumerate(SCHEMAS["metrics"])}, SCHEMAS["metrics"])
 
     def _layer_stats(self) -> pd.DataFrame:
         """layer_stats: rows ordered by step, stage, layer."""

@@ -26,7 +26,7 @@ import numpy as np
 
 from core.data import minibatches
 from core.nn import MLP, BatchNorm1d, make_optimizer
-from core.telemetry import STAGES, NonFinite, Recorder, tracked_units
+from core.telemetry import STAGES, NonFinite, Recorder, finite_runs, tracked_units
 from core.training.config import TrainConfig, stack_key
 from core.training.history import MODE_SCHEMA, POINTS_SCHEMA, History, empty, points
 from core.training.modes import bn_buffers, compare_modes, restore_bn
@@ -144,7 +144,8 @@ def _train_stack(configs: list[TrainConfig], progress, probe=None, metrics_only:
                                                                  sched.batch_size, alive)
     if progress is not None:
         progress(1.0)
-    return [_history(log, sched, modes.get(r), metrics_only) for r, log in enumerate(run.logs)]
+    blank = _blank_frames(run.logs[0].rec) if metrics_only else None
+    return [_history(log, sched, modes.get(r), blank) for r, log in enumerate(run.logs)]
 
 
 class _Log:
@@ -210,19 +211,23 @@ class _Stack:
             except NonFinite:
                 break
 
-    def _layer_parts(self, k: int, r: int) -> tuple | None:
-        """Run r's (layer part, norm part, saturated (depth,)) of step k's forward pass; None: a value is
-        not finite, and run r diverged. Metrics only: checked alike, nothing summarised (parts None)."""
-        run_blocks, rec = _run_blocks(self.net.blocks, r), self.logs[r].rec
-        try:
-            if self.metrics_only:
-                rec.check_layers(k, run_blocks)
-                return None, None, np.zeros(len(run_blocks))
-            layer_part, saturated = rec.layers_part(k, run_blocks)
-            return layer_part, rec.norm_part(k, run_blocks), saturated
-        except NonFinite:
-            self.diverge(r, k)
-            return None
+    def _layer_parts(self, k: int) -> dict[int, tuple]:
+        """Per run alive: (layer part, norm part, saturated (depth,)) of step k's forward pass; a run
+        with a value that is not finite diverges (and has none). Metrics only: the same values checked
+        for the whole stack at once, nothing summarised (parts None)."""
+        if self.metrics_only:
+            for r in np.flatnonzero(self.alive & ~finite_runs(self.net.blocks, self.logs[0].config.norm)):
+                self.diverge(r, k)
+            return {r: (None, None, np.zeros(self.net.depth)) for r in np.flatnonzero(self.alive)}
+        parts = {}
+        for r in np.flatnonzero(self.alive):
+            run_blocks, rec = _run_blocks(self.net.blocks, r), self.logs[r].rec
+            try:
+                layer_part, saturated = rec.layers_part(k, run_blocks)
+                parts[r] = (layer_part, rec.norm_part(k, run_blocks), saturated)
+            except NonFinite:
+                self.diverge(r, k)
+        return parts
 
     def step(self) -> None:
         self.opt.step(self.params)
@@ -249,8 +254,7 @@ class _Stack:
         """
         task, blocks = self.data.task, self.net.blocks
         with_grid = k in self.sched.boundary_at and not self.metrics_only
-        parts = {r: self._layer_parts(k, r) for r in np.flatnonzero(self.alive)}
-        parts = {r: p for r, p in parts.items() if p is not None}
+        parts = self._layer_parts(k)
         self.net.backward(grad)
         if self.probe is not None:
             self.probe([log.config for log in self.logs], k, self.net, batch)
@@ -349,11 +353,17 @@ def _last_snapshot(run: _Stack, k: int, last: tuple) -> None:
         run.snapshot(k, grad, last, update=False)
 
 
-def _history(log: _Log, sched: Schedule, modes: tuple | None, metrics_only: bool = False) -> History:
+def _history(log: _Log, sched: Schedule, modes: tuple | None, blank: dict | None = None) -> History:
+    """A run's History. blank (metrics only): its frames but the metrics, empty, built once a stack
+    (each History gets its own copies)."""
     c, data = log.config, log.data
     task, two_d = data.task, data.two_d
-    if modes is None:
-        modes = (empty(MODE_SCHEMA["mode_metrics"]), empty(MODE_SCHEMA["mode_layers"]))
+    if blank is not None:
+        frames = {**{name: f.copy() for name, f in blank.items()}, "metrics": log.rec.metrics_frame()}
+    else:
+        modes = modes or (empty(MODE_SCHEMA["mode_metrics"]), empty(MODE_SCHEMA["mode_layers"]))
+        frames = {**log.rec.frames(), "mode_metrics": modes[0], "mode_layers": modes[1],
+                  "points": points(data.ds, data.X_raw, data.tr, data.va) if two_d else empty(POINTS_SCHEMA)}
     boundary = np.stack(log.boundaries) if log.boundaries else (
         np.zeros((0, BOUNDARY_RESOLUTION, BOUNDARY_RESOLUTION), np.float32) if two_d else None)
     return History(
@@ -361,13 +371,18 @@ def _history(log: _Log, sched: Schedule, modes: tuple | None, metrics_only: bool
         n_train=len(data.tr), n_val=len(data.va), steps=sched.total, steps_per_epoch=sched.steps_per_epoch,
         steps_done=log.steps_done, record_steps=np.asarray(sched.record_steps, np.int32),
         diverged=log.diverged_at is not None, diverged_at=log.diverged_at, wall_time=0.0,
-        **log.rec.frames(), mode_metrics=modes[0], mode_layers=modes[1],
-        points=points(data.ds, data.X_raw, data.tr, data.va) if two_d and not metrics_only else empty(POINTS_SCHEMA),
-        tracked_units=tracked_units(c.width), boundary=boundary,
+        **frames, tracked_units=tracked_units(c.width), boundary=boundary,
         boundary_steps=np.asarray(log.boundary_steps, np.int32),
         boundary_x1=np.asarray(data.gx1, np.float32), boundary_x2=np.asarray(data.gx2, np.float32),
         boundary_value=task.boundary_value if two_d else "",
     )
+
+
+def _blank_frames(rec: Recorder) -> dict:
+    """A metrics-only run's frames but the metrics: empty (its recorder kept nothing else)."""
+    frames = {name: f for name, f in rec.frames().items() if name != "metrics"}
+    return {**frames, "mode_metrics": empty(MODE_SCHEMA["mode_metrics"]),
+            "mode_layers": empty(MODE_SCHEMA["mode_layers"]), "points": empty(POINTS_SCHEMA)}
 
 
 # ---------------------------------------------------------------------- helpers
