@@ -130,10 +130,31 @@ def jobs(grid: SweepGrid, repeats: int, pause: float, say) -> dict:
     one, warm = t["--jobs 1"], t["--jobs 2"]
     say(f"  --jobs 1: {one[0]:6.2f} s   --jobs 2: {warm[0]:6.2f} s (workers reused; best of {repeats}), "
         f"{cold[0]:6.2f} s cold (the workers start inside the timing)")
+    used = cores_used(grid)
+    say(f"  cores the 2 workers got: {used:.2f} (their CPU seconds summed / the wall time of the same parts; "
+        "2.00 = both cores theirs, lower: other processes ran on them)")
     say(f"  --jobs 2 / --jobs 1: {one[0] / warm[0]:.2f}x warm, {one[0] / cold[0]:.2f}x cold "
         f"(target >= {TARGET_JOBS:g}x: {'meets' if one[0] / warm[0] >= TARGET_JOBS else 'MISSES'} warm, "
         f"{'meets' if one[0] / cold[0] >= TARGET_JOBS else 'MISSES'} cold); after: {load()}")
-    return dict(one=one, cold=cold, warm=warm)
+    return dict(one=one, cold=cold, warm=warm, cores=used)
+
+
+def _part_cpu(grid: SweepGrid, part: list[tuple]) -> float:
+    """A worker's CPU seconds for one part (what run_sweep's workers do, timed inside the worker)."""
+    t = time.process_time()
+    sweep._train_part(grid, part)
+    return time.process_time() - t
+
+
+def cores_used(grid: SweepGrid) -> float:
+    """How many cores two joblib workers (as ``run_sweep(jobs=2)`` starts them) got for the grid's parts."""
+    import joblib
+
+    with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
+        w = time.perf_counter()
+        cpu = joblib.Parallel(n_jobs=2)(joblib.delayed(_part_cpu)(grid, p) for p in sweep.parts(grid, 2))
+        wall = time.perf_counter() - w
+    return sum(cpu) / wall
 
 
 # ---------------------------------------------------------------- 3. the live budget's constants
