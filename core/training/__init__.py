@@ -36,7 +36,9 @@ the initial weights and the batches each have their own seeded generator).
 
 The package, one job per module: ``config`` (TrainConfig, which fields a stack
 may vary), ``prepare`` (data, task, schedule), ``loop`` (the stacked loop,
-``train``, ``train_many``), ``modes`` (training against evaluation mode),
+``train``, ``train_many``, and ``stacks``: which runs it stacks; a sweep trains
+with ``metrics_only=True``, the same runs recording the metrics alone), ``modes``
+(training against evaluation mode),
 ``history`` (History and its frames' schemas); the telemetry is ``core.telemetry``.
 """
 
