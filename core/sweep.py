@@ -107,7 +107,7 @@ class SweepGrid:
         return dataclasses.replace(self.base, **changes)
 
     def cells(self) -> list[tuple]:
-        """(value, norm, seed) of every run, value-major (a chunk of one value holds every norm and seed)."""
+        """(value, norm, seed) of every run, value-major: the results table's order."""
         return [(v, n, s) for v in self.values for n in self.norms for s in self.seeds]
 
     def configs(self) -> list[TrainConfig]:
