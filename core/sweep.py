@@ -187,8 +187,9 @@ def describe_cell(grid: SweepGrid, cell: tuple) -> str:
 #: time of six measured sweeps (metrics only: learning rate, 10 seeds, batch 2-256, depth 2-20, width 128)
 #: by ``benchmarks/sweep_speed.py --calibrate``: seconds per stack step and layer (numpy calls that every
 #: run of a stack shares), per multiply-add, per value computed (elementwise work: a unit of a sample of
-#: a layer) and per run (its data, setup, snapshots and row). The fit is within 15 % on five of the six
-#: grids and 40 % over on batches of 2 and 4; a loaded machine takes longer (wall ~2x CPU at load 6).
+#: a layer) and per run (its data, setup, snapshots and row). Re-measured after the last speed-up it is
+#: within 5-19 % on five of the six grids and 39 % over on batches of 2 and 4; a loaded machine takes
+#: longer (wall up to 2.2x CPU at load 6).
 STEP_LAYER_SECONDS, MAC_SECONDS, VALUE_SECONDS, RUN_SECONDS = 9.0e-5, 1.9e-10, 3.7e-9, 0.014
 
 
