@@ -2,8 +2,10 @@
 
 A :class:`SweepGrid` is a base :class:`~core.training.TrainConfig`, the axis it
 varies, the values, the normalizations and the seeds. :func:`run_sweep` trains
-every cell through ``core.training.train_many`` (in chunks, for progress, or in
-parallel with joblib) and returns a tidy results table, one row per run:
+every cell through ``core.training.train_many``, in as few stacks as it allows
+(:func:`parts`: a learning-rate sweep is one stack per normalization), recording
+only the metrics (in parallel with joblib, a part a task), and returns a tidy
+results table, one row per run:
 
     axis, value, norm, seed, lr, batch_size, depth, steps, diverged_at,
     final_loss, final_accuracy, status, steps_to_target
@@ -43,9 +45,10 @@ from core.data import DATASETS
 from core.nn import ACTIVATIONS, INITS, NORMS, OPTIMIZERS
 from core.params import param, specs
 from core.params import validate as validate_fields
-from core.training import TrainConfig, train_many
+from core.training import TrainConfig, stacks, train_many
 
-__all__ = ["SweepConfig", "LR_VALUES", "BATCH_VALUES", "DEPTH_VALUES", "estimate_seconds", "describe_cell",
+__all__ = ["SweepConfig", "LR_VALUES", "BATCH_VALUES", "DEPTH_VALUES", "estimate_seconds", "work_terms",
+           "describe_cell", "describe_part", "parts",
            "AXES", "STATUSES", "LEARNED_MARGIN", "SweepGrid", "run_sweep", "results_table", "run_row",
            "learned_threshold", "summary", "headline", "headline_sentence", "grid_cost", "main"]
 
@@ -104,7 +107,7 @@ class SweepGrid:
         return dataclasses.replace(self.base, **changes)
 
     def cells(self) -> list[tuple]:
-        """(value, norm, seed) of every run, value-major (a chunk of one value holds every norm and seed)."""
+        """(value, norm, seed) of every run, value-major: the results table's order."""
         return [(v, n, s) for v in self.values for n in self.norms for s in self.seeds]
 
     def configs(self) -> list[TrainConfig]:
@@ -180,20 +183,37 @@ def describe_cell(grid: SweepGrid, cell: tuple) -> str:
     return f"{AXES[grid.axis]} {value:g}, {_label(norm)}, seed {seed}"
 
 
-#: the sequential engine's cost on the 2-core demo machine: seconds per (step x layer), per
-#: multiply-add, and per run (setup and snapshots); measured on 8 ReLU layers of 32 at batches 2-128
-STEP_LAYER_SECONDS, MAC_SECONDS, RUN_SECONDS = 1.2e-4, 5e-10, 0.05
+#: the stacked engine's cost on the 2-core demo machine (one process, one BLAS thread), fitted to the CPU
+#: time of six measured sweeps (metrics only: learning rate, 10 seeds, batch 2-256, depth 2-20, width 128)
+#: by ``benchmarks/sweep_speed.py --calibrate``: seconds per stack step and layer (numpy calls that every
+#: run of a stack shares), per multiply-add, per value computed (elementwise work: a unit of a sample of
+#: a layer) and per run (its data, setup, snapshots and row). Re-measured after the last speed-up it is
+#: within 5-19 % on five of the six grids and 39 % over on batches of 2 and 4; a loaded machine takes
+#: longer (wall up to 2.2x CPU at load 6).
+STEP_LAYER_SECONDS, MAC_SECONDS, VALUE_SECONDS, RUN_SECONDS = 9.0e-5, 1.9e-10, 3.7e-9, 0.014
 
 
-def estimate_seconds(grid: SweepGrid) -> float:
-    """Roughly how long the grid takes to train here, one process."""
-    total = 0.0
-    for c in grid.configs():
+def estimate_seconds(grid: SweepGrid, configs: Sequence[TrainConfig] | None = None) -> float:
+    """Roughly how long the grid's runs (or ``configs`` of them) take to train here, in one process,
+    stacked as ``train_many`` stacks them."""
+    steps_layers, macs, values, runs = work_terms(grid, configs)
+    return steps_layers * STEP_LAYER_SECONDS + macs * MAC_SECONDS + values * VALUE_SECONDS + runs * RUN_SECONDS
+
+
+def work_terms(grid: SweepGrid, configs: Sequence[TrainConfig] | None = None) -> tuple[float, float, float, int]:
+    """What :func:`estimate_seconds` weighs, summed over the stacks: (steps x layers of each stack,
+    multiply-adds and values computed of every run, forward and backward, runs)."""
+    steps_layers = macs = values = 0.0
+    runs = 0
+    for stack in stacks(grid.configs() if configs is None else configs):
+        c = stack[0]
         n_train = c.n_samples * (1 - c.val_fraction)
         steps = math.ceil(n_train / min(c.batch_size, n_train)) * c.epochs
-        macs = 3.0 * n_train * c.epochs * (c.depth * c.width * c.width + 2 * c.width)
-        total += RUN_SECONDS + steps * (c.depth + 2) * STEP_LAYER_SECONDS + macs * MAC_SECONDS
-    return total
+        steps_layers += steps * (c.depth + 2)
+        macs += len(stack) * 3.0 * n_train * c.epochs * (c.depth * c.width * c.width + 2 * c.width)
+        values += len(stack) * 3.0 * n_train * c.epochs * (c.depth + 1) * c.width
+        runs += len(stack)
+    return steps_layers, macs, values, runs
 
 
 def grid_cost(grid: SweepGrid) -> float:
@@ -251,64 +271,99 @@ def results_table(rows: Sequence[dict]) -> pd.DataFrame:
     return frame
 
 
-def _train_chunk(grid: SweepGrid, cells: list[tuple], progress=None) -> list[dict]:
-    """Train a chunk of cells with one ``train_many`` call; their rows (small: what crosses processes)."""
-    hists = train_many([grid.cell(*c) for c in cells], progress)
+def _train_part(grid: SweepGrid, cells: list[tuple], progress=None) -> list[dict]:
+    """Train a part of the grid with one ``train_many`` call (metrics only: what a row reads); its rows
+    (small: what crosses processes)."""
+    hists = train_many([grid.cell(*c) for c in cells], progress, metrics_only=True)
     return [run_row(grid, *c, h) for c, h in zip(cells, hists, strict=True)]
 
 
-def chunks(grid: SweepGrid, size: int | None = None) -> list[list[tuple]]:
-    """The grid's cells in chunks: by default one per value (every norm and seed of it)."""
-    cells = grid.cells()
-    size = size or len(grid.norms) * len(grid.seeds)
-    return [cells[i:i + size] for i in range(0, len(cells), size)]
+def parts(grid: SweepGrid, jobs: int = 1) -> list[list[tuple]]:
+    """The grid's cells as ``train_many`` stacks them, one part a stack (runs that differ only in rate,
+    seed, ...: a learning-rate sweep is one stack per normalization); halved, the largest first, until
+    there are at least ``jobs`` parts (every process gets work)."""
+    configs = grid.configs()
+    cells_of: dict[TrainConfig, list[tuple]] = {}
+    for c, cell in zip(configs, grid.cells(), strict=True):
+        cells_of.setdefault(c, []).append(cell)
+    out = [[cell for c in stack for cell in cells_of[c]] for stack in stacks(configs)]
+    while len(out) < jobs and max(map(len, out)) > 1:
+        i = max(range(len(out)), key=lambda j: len(out[j]))
+        half = (len(out[i]) + 1) // 2
+        out[i:i + 1] = [out[i][:half], out[i][half:]]
+    return out
 
 
 def run_sweep(grid: SweepGrid, *, jobs: int = 1, dask: str | None = None,
               progress: Callable[[float, str], None] | None = None) -> pd.DataFrame:
     """Train every run of ``grid``; the results table (one row per run, in ``grid.cells()`` order).
 
-    jobs > 1: chunks in parallel in joblib processes; dask: a scheduler address, the same chunks on a
-    Dask cluster through joblib's Dask backend (needs ``dask.distributed``). ``progress(fraction,
-    label)`` is called in-process only (jobs=1, no dask), with the run being trained named.
+    The runs train in as few stacks as ``train_many`` allows (:func:`parts`). jobs > 1: the parts in
+    parallel in joblib processes; dask: a scheduler address, the same parts on a Dask cluster through
+    joblib's Dask backend (needs ``dask.distributed``). ``progress(fraction, label)`` is called
+    in-process only (jobs=1, no dask), the label naming the runs being trained.
     """
     grid.validate()
-    parts = chunks(grid)
+    todo = parts(grid, jobs if dask is None else 1)
     if jobs == 1 and dask is None:
         rows: list[dict] = []
-        for i, part in enumerate(parts):
-            report = None if progress is None else _chunk_progress(grid, part, (i, len(parts), len(rows)),
-                                                                    progress)
-            rows += _train_chunk(grid, part, report)
-        return results_table(rows)
-    return results_table(_parallel(grid, parts, jobs, dask))
+        work = np.cumsum([0.0] + [_part_seconds(grid, p) for p in todo])
+        for i, part in enumerate(todo):
+            report = None if progress is None else _part_progress(
+                grid, part, (len(rows), work[i] / work[-1], work[i + 1] / work[-1]), progress)
+            rows += _train_part(grid, part, report)
+    else:
+        rows = _parallel(grid, todo, jobs, dask)
+    by_cell = {(r["value"], r["norm"], r["seed"]): r for r in rows}
+    return results_table([by_cell[c] for c in grid.cells()])
 
 
-def _chunk_progress(grid: SweepGrid, part: list[tuple], where: tuple[int, int, int], progress):
-    """train_many's fraction of one chunk -> the grid's fraction and the run being trained, named."""
-    i, n_parts, before = where
+def _part_seconds(grid: SweepGrid, part: list[tuple]) -> float:
+    return estimate_seconds(grid, [grid.cell(*c) for c in part])
+
+
+def _part_progress(grid: SweepGrid, part: list[tuple], where: tuple[int, float, float], progress):
+    """train_many's fraction of one part -> the grid's fraction, and the runs being trained, named."""
+    before, lo, hi = where
+    label = describe_part(grid, part, before)
 
     def report(fraction: float) -> None:
-        fraction = min(max(fraction, 0.0), 1.0)
-        k = min(int(fraction * len(part)), len(part) - 1)
-        progress((i + fraction) / n_parts, f"Training run {before + k + 1} of {grid.size}: "
-                                           + describe_cell(grid, part[k]))
+        progress(float(lo + (hi - lo) * min(max(fraction, 0.0), 1.0)), label)
     return report
 
 
-def _parallel(grid: SweepGrid, parts: list[list[tuple]], jobs: int, dask: str | None) -> list[dict]:
+def describe_part(grid: SweepGrid, part: list[tuple], before: int = 0) -> str:
+    """'Training run 5 of 48: learning rate 0.1, batch norm, seed 2' for one run; for a stack
+    'Training runs 25–48 of 48 together: batch norm, learning rates 0.003 to 10, seeds 0 to 2'."""
+    if len(part) == 1:
+        return f"Training run {before + 1} of {grid.size}: " + describe_cell(grid, part[0])
+    values, norms, seeds = (list(dict.fromkeys(c[i] for c in part)) for i in range(3))
+    what = [_span(AXES[grid.axis], values), ", ".join(map(_label, norms)), _span("seed", seeds)]
+    if len(values) > 1:  # the axis varies within the stack: say the norm first
+        what[0], what[1] = what[1], what[0]
+    return (f"Training runs {before + 1}–{before + len(part)} of {grid.size} together: " + ", ".join(what))
+
+
+def _span(name: str, values: list) -> str:
+    """'seed 2', 'seeds 0 to 2', 'learning rates 0.003 to 10' (the smallest to the largest)."""
+    if len(values) == 1:
+        return f"{name} {values[0]:g}"
+    return f"{name if name.endswith('s') else name + 's'} {min(values):g} to {max(values):g}"
+
+
+def _parallel(grid: SweepGrid, todo: list[list[tuple]], jobs: int, dask: str | None) -> list[dict]:
     import joblib  # comes with scikit-learn
 
     if dask is None:  # one BLAS thread a process: N processes on N cores, not N x N threads
         with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
-            out = joblib.Parallel(n_jobs=jobs)(joblib.delayed(_train_chunk)(grid, p) for p in parts)
+            out = joblib.Parallel(n_jobs=jobs)(joblib.delayed(_train_part)(grid, p) for p in todo)
         return [row for part in out for row in part]
     try:
         from distributed import Client
     except ImportError as err:  # an optional extra
         raise RuntimeError("--dask needs dask.distributed: pip install 'dask[distributed]'") from err
     with Client(dask), joblib.parallel_backend("dask"):
-        out = joblib.Parallel(n_jobs=-1)(joblib.delayed(_train_chunk)(grid, p) for p in parts)
+        out = joblib.Parallel(n_jobs=-1)(joblib.delayed(_train_part)(grid, p) for p in todo)
     return [row for part in out for row in part]
 
 
@@ -397,7 +452,7 @@ def main(argv: list[str] | None = None) -> int:
 
     last = [""]
 
-    def progress(fraction: float, label: str) -> None:  # one line a run
+    def progress(fraction: float, label: str) -> None:  # one line a stack of runs
         if label != last[0]:
             last[0] = label
             print(f"{100 * fraction:5.1f} %  {label}", file=sys.stderr, flush=True)

@@ -53,6 +53,9 @@ __all__ = [
     "MAX_TRACKED_UNITS",
     "MAX_VALUES",
     "NonFinite",
+    "finite_runs",
+    "layer_rows",
+    "stage_groups",
     "Recorder",
     "bin_edges",
     "saturated_fraction",
@@ -202,6 +205,40 @@ def _histogram(sorted_rows: np.ndarray, edges: np.ndarray) -> np.ndarray:
     return np.diff(pos, axis=1) / m
 
 
+def layer_rows(n: int, width: int) -> int:
+    """How many of a batch's n rows a snapshot reads: at most MAX_VALUES values a layer and stage."""
+    return max(1, min(n, -(-MAX_VALUES // width)))
+
+
+def stage_groups(block) -> dict[int, list[str]]:
+    """A block's stages by the array that holds them: stages holding the same array are read once."""
+    groups: dict[int, list[str]] = {}
+    for stage in STAGES:
+        groups.setdefault(id(getattr(block, stage)), []).append(stage)
+    return groups
+
+
+def finite_runs(blocks, norm: str) -> np.ndarray:
+    """(R,) whether each run's snapshot values are finite, for a stack at once: what a snapshot checks
+    (:meth:`Recorder.layers_part`: the first rows of every stage; :meth:`Recorder.norm_part`: every γ
+    and β, batch norm's statistics of the tracked units), without summarising anything. blocks: the
+    stacked hidden blocks, stages (R, n, width), the norm's arrays (R, 1, width)."""
+    R, n, width = blocks[0].pre_norm.shape
+    rows, units = layer_rows(n, width), tracked_units(width)
+    ok = np.ones(R, bool)
+    for names in stage_groups(blocks[0]).values():
+        for b in blocks:
+            ok &= np.isfinite(getattr(b, names[0])[:, :rows]).all(axis=(1, 2))
+    for b in blocks if norm != "none" else ():
+        arrays = [getattr(b.norm, a) for a in ("gamma", "beta") if hasattr(b.norm, a)]
+        if norm == "batch" and b.norm.batch_mean is not None:
+            arrays += [getattr(b.norm, a)[..., units] for a in ("batch_mean", "batch_var", "running_mean",
+                                                                 "running_var")]
+        for a in arrays:
+            ok &= np.isfinite(a).reshape(R, -1).all(axis=1)
+    return ok
+
+
 class Recorder:
     """Collects snapshots of an MLP's hidden blocks; :meth:`frames` gives the tidy tables.
 
@@ -237,13 +274,7 @@ class Recorder:
         Returns (part, saturated) with saturated: (depth,) the fraction of each
         layer's activation outputs that are saturated (:func:`saturated_fraction`).
         """
-        first = blocks[0]
-        n = first.pre_norm.shape[0]
-        rows = max(1, min(n, -(-MAX_VALUES // self.width)))
-        # Stages holding the same array are summarised once.
-        groups: dict[int, list[str]] = {}
-        for stage in STAGES:
-            groups.setdefault(id(getattr(first, stage)), []).append(stage)
+        rows, groups = layer_rows(blocks[0].pre_norm.shape[0], self.width), stage_groups(blocks[0])
         stats = np.empty((len(STAGES), len(_STAT_NAMES), self.depth))
         hists = {}
         saturated = None
@@ -277,6 +308,17 @@ class Recorder:
         if self.norm == "none":
             return None
         units, depth = self.units, len(blocks)
+        params, running = self._norm_values(step, blocks)
+        q = quantiles(np.sort(params, axis=1), _BAND_QUANTILES)  # (5, 2 * depth)
+        # (2, 6, depth): per param, the mean then the quantiles
+        bands = np.vstack([params.mean(axis=1)[None], q]).reshape(6, 2, depth).transpose(1, 0, 2)
+        gamma, beta = params[:depth, units], params[depth:, units]
+        return "norm", (step, gamma, beta, bands, running)
+
+    def _norm_values(self, step: int, blocks) -> tuple[np.ndarray, np.ndarray | None]:
+        """γ and β of every layer (2 * depth, width) and batch norm's statistics of the tracked units
+        (4, depth, k) or None, checked: NonFinite when one is not finite."""
+        units, depth = self.units, len(blocks)
         # γ and β of every layer as rows of one (2 * depth, width) array: one sort for both bands
         # RMSNorm has no β (no shift): its β rows are the constant 0 it amounts to
         betas = [getattr(b.norm, "beta", np.zeros_like(b.norm.gamma)) for b in blocks]
@@ -290,11 +332,7 @@ class Recorder:
             running = stats.reshape(depth, 4, -1)[:, :, units].transpose(1, 0, 2)  # (4, depth, k)
         if not np.isfinite(params).all() or (running is not None and not np.isfinite(running).all()):
             raise NonFinite(f"normalization parameters at step {step}")
-        q = quantiles(np.sort(params, axis=1), _BAND_QUANTILES)  # (5, 2 * depth)
-        # (2, 6, depth): per param, the mean then the quantiles
-        bands = np.vstack([params.mean(axis=1)[None], q]).reshape(6, 2, depth).transpose(1, 0, 2)
-        gamma, beta = params[:depth, units], params[depth:, units]
-        return "norm", (step, gamma, beta, bands, running)
+        return params, running
 
     def commit(self, *parts) -> None:
         """Keep one snapshot's parts (None parts are skipped)."""
@@ -306,14 +344,17 @@ class Recorder:
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """The tidy tables, with compact dtypes; empty tables keep their columns."""
-        m = [r for rows in self._parts["metrics"] for r in rows]
-        out = {"metrics": typed_frame({c: [r[i] for r in m] for i, c in enumerate(SCHEMAS["metrics"])},
-                                      SCHEMAS["metrics"])}
+        out = {"metrics": self.metrics_frame()}
         out["layer_stats"] = self._layer_stats()
         out["histograms"] = self._histograms()
         out["layer_health"] = self._health()
         out.update(self._norm_frames())
         return out
+
+    def metrics_frame(self) -> pd.DataFrame:
+        """metrics: step, epoch, split, loss, accuracy."""
+        m = [r for rows in self._parts["metrics"] for r in rows]
+        return typed_frame({c: [r[i] for r in m] for i, c in enumerate(SCHEMAS["metrics"])}, SCHEMAS["metrics"])
 
     def _layer_stats(self) -> pd.DataFrame:
         """layer_stats: rows ordered by step, stage, layer."""

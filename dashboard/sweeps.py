@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from core.sweep import AXES, SweepGrid, describe_cell, estimate_seconds, headline, results_table, run_sweep
+from core.sweep import AXES, SweepGrid, estimate_seconds, headline, results_table, run_sweep
 from dashboard import observe as ob
 from dashboard.charts import RUN_LABELS
 
@@ -75,34 +75,26 @@ def too_big(grid: SweepGrid) -> str | None:
 
 
 def results(grid: SweepGrid) -> pd.DataFrame:
-    """The grid's results, each point trained once (a progress bar names the run being trained)."""
+    """The grid's results, each point trained once: the points not kept yet train together, in one
+    ``run_sweep`` (as few stacks as it allows), under a progress bar that names the runs being trained."""
     from dashboard.runs import store as run_store  # one training slot for the whole server
 
     s = store()
-    parts: list[pd.DataFrame] = []
-    todo = [v for v in grid.values if s.get(point(grid, v)) is None]
-    bar = st.progress(0.0, text="Training…") if todo else None
-    for value in grid.values:
-        key = point(grid, value)
-        rows = s.get(key)
-        if rows is None:
-            k = todo.index(value)
-
-            def progress(fraction: float, label: str, k=k, key=key) -> None:
-                cell = key.cells()[min(int(fraction * key.size), key.size - 1)]
-                bar.progress(min(1.0, (k + fraction) / len(todo)),
-                             text=f"Training point {k + 1} of {len(todo)}: {describe_cell(grid, cell)}")
-
-            slots = run_store().slots
-            with slots:
-                rows = s.get(key)
-                if rows is None:
-                    rows = run_sweep(key, progress=progress)
-                    s.put(key, rows)
-        parts.append(rows)
-    if bar is not None:
+    got = {v: s.get(point(grid, v)) for v in grid.values}
+    if any(rows is None for rows in got.values()):
+        bar = st.progress(0.0, text="Training…")
+        with run_store().slots:
+            # another session may have trained some of them while this one waited for the slot
+            got = {v: s.get(point(grid, v)) if rows is None else rows for v, rows in got.items()}
+            todo = tuple(v for v, rows in got.items() if rows is None)
+            if todo:
+                rows = run_sweep(dataclasses.replace(grid, values=todo),
+                                 progress=lambda fraction, text: bar.progress(min(fraction, 1.0), text=text))
+                for v in todo:
+                    got[v] = rows[rows["value"] == float(v)].reset_index(drop=True)
+                    s.put(point(grid, v), got[v])
         bar.empty()
-    return results_table(pd.concat(parts, ignore_index=True).to_dict("records"))
+    return results_table(pd.concat([got[v] for v in grid.values], ignore_index=True).to_dict("records"))
 
 
 # ---------------------------------------------------------------- frames for the charts

@@ -36,16 +36,18 @@ the initial weights and the batches each have their own seeded generator).
 
 The package, one job per module: ``config`` (TrainConfig, which fields a stack
 may vary), ``prepare`` (data, task, schedule), ``loop`` (the stacked loop,
-``train``, ``train_many``), ``modes`` (training against evaluation mode),
+``train``, ``train_many``, and ``stacks``: which runs it stacks; a sweep trains
+with ``metrics_only=True``, the same runs recording the metrics alone), ``modes``
+(training against evaluation mode),
 ``history`` (History and its frames' schemas); the telemetry is ``core.telemetry``.
 """
 
 from core.training.config import STACKED_FIELDS, TrainConfig, stack_key
 from core.training.history import MAX_POINTS, History
-from core.training.loop import MAX_STACK, train, train_many
+from core.training.loop import MAX_STACK, stacks, train, train_many
 from core.training.prepare import BOUNDARY_FRAMES, BOUNDARY_RESOLUTION, VAL_PROBE
 
 __all__ = [
     "BOUNDARY_FRAMES", "BOUNDARY_RESOLUTION", "History", "MAX_POINTS", "MAX_STACK", "STACKED_FIELDS",
-    "TrainConfig", "VAL_PROBE", "stack_key", "train", "train_many",
+    "TrainConfig", "VAL_PROBE", "stack_key", "stacks", "train", "train_many",
 ]

@@ -26,13 +26,13 @@ import numpy as np
 
 from core.data import minibatches
 from core.nn import MLP, BatchNorm1d, make_optimizer
-from core.telemetry import STAGES, NonFinite, Recorder, tracked_units
+from core.telemetry import STAGES, NonFinite, Recorder, finite_runs, tracked_units
 from core.training.config import TrainConfig, stack_key
 from core.training.history import MODE_SCHEMA, POINTS_SCHEMA, History, empty, points
 from core.training.modes import bn_buffers, compare_modes, restore_bn
 from core.training.prepare import BOUNDARY_RESOLUTION, Data, Schedule, Stacked, prepare, schedule, stack
 
-__all__ = ["MAX_STACK", "network", "run_generators", "train", "train_many"]
+__all__ = ["MAX_STACK", "network", "run_generators", "stacks", "train", "train_many"]
 
 #: At most this many runs share one stack (more go to further stacks): the stacked
 #: arrays grow with it, the per-call overhead it shares is already small at 30.
@@ -55,7 +55,8 @@ def train(config: TrainConfig, progress: Callable[[float], None] | None = None) 
     return train_many([config], progress)[0]
 
 
-def train_many(configs, progress: Callable[[float], None] | None = None, *, probe=None) -> list[History]:
+def train_many(configs, progress: Callable[[float], None] | None = None, *, probe=None,
+               metrics_only: bool = False) -> list[History]:
     """Train every config; the Histories in the order of ``configs``, each what ``train`` gives.
 
     Configs with equal ``stack_key`` train as one stack (at most ``MAX_STACK``
@@ -68,29 +69,40 @@ def train_many(configs, progress: Callable[[float], None] | None = None, *, prob
     gradients are in the network) and before anything is evaluated or updated:
     ``configs`` are the stack's runs, ``batch`` the step's (xb, yb). A probe
     must leave the network as it found it (``core.explain`` measures with it).
+
+    ``metrics_only``: the same runs, recorded less (what a sweep reads): the ``metrics`` frame, the
+    steps and the divergence, the same values checked at every snapshot; the layer statistics, the
+    normalization parameters, the decision boundary (its grid is not evaluated) and the train-vs-eval
+    modes stay empty. A snapshot's only check it drops is the boundary's.
     """
     configs = list(configs)
     for c in configs:
         c.validate()
-    groups: dict[TrainConfig, list[TrainConfig]] = {}
-    for c in dict.fromkeys(configs):  # unique, in order
-        groups.setdefault(stack_key(c), []).append(c)
-    stacks = [g[i:i + MAX_STACK] for g in groups.values() for i in range(0, len(g), MAX_STACK)]
-    work = np.cumsum([0] + [len(s) * _cost(s[0]) for s in stacks]) / sum(len(s) * _cost(s[0]) for s in stacks)
+    parts = stacks(configs)
+    work = np.cumsum([0] + [len(s) * _cost(s[0]) for s in parts]) / sum(len(s) * _cost(s[0]) for s in parts)
     results: dict[TrainConfig, History] = {}
     # A diverging run overflows on purpose; it is detected and reported, not warned about.
     # (BLAS threads are left as the process set them: changing them here would change
     # them for every thread of the process, e.g. every other session of a dashboard.)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-        for i, runs in enumerate(stacks):
+        for i, runs in enumerate(parts):
             part = None if progress is None else (
                 lambda f, a=work[i], b=work[i + 1]: progress(float(a + (b - a) * f)))
             t0 = time.perf_counter()
-            histories = _train_stack(runs, part, probe)
+            histories = _train_stack(runs, part, probe, metrics_only)
             for c, h in zip(runs, histories, strict=True):
                 h.wall_time = (time.perf_counter() - t0) / len(runs)
                 results[c] = h
     return [results[c] for c in configs]
+
+
+def stacks(configs) -> list[list[TrainConfig]]:
+    """The stacks ``train_many`` trains ``configs`` in, in order: the unique configs grouped by
+    ``stack_key`` (first seen first), at most ``MAX_STACK`` runs a stack."""
+    groups: dict[TrainConfig, list[TrainConfig]] = {}
+    for c in dict.fromkeys(configs):  # unique, in order
+        groups.setdefault(stack_key(c), []).append(c)
+    return [g[i:i + MAX_STACK] for g in groups.values() for i in range(0, len(g), MAX_STACK)]
 
 
 def _cost(c: TrainConfig) -> float:
@@ -122,13 +134,13 @@ def network(configs: list[TrainConfig], in_features: int, out_features: int, rng
     )
 
 
-def _train_stack(configs: list[TrainConfig], progress, probe=None) -> list[History]:
+def _train_stack(configs: list[TrainConfig], progress, probe=None, metrics_only: bool = False) -> list[History]:
     """Train configs that share a stack key; their Histories in order."""
     seeds = [run_generators(c) for c in configs]
     datas = [prepare(c, split) for c, (split, _, _) in zip(configs, seeds, strict=True)]
     data = stack(datas)
     sched = schedule(configs[0], datas[0])
-    run = _Stack(configs, data, sched, [init for _, init, _ in seeds], probe)
+    run = _Stack(configs, data, sched, [init for _, init, _ in seeds], probe, metrics_only)
     if progress is not None:
         progress(0.0)
     k, last = _loop(run, [batches for _, _, batches in seeds], configs[0].epochs, progress)
@@ -136,10 +148,12 @@ def _train_stack(configs: list[TrainConfig], progress, probe=None) -> list[Histo
         log.steps_done = k
     _last_snapshot(run, k, last)
     alive = [r for r, log in enumerate(run.logs) if log.diverged_at is None]
-    modes = compare_modes(run.net, data.task, data.probe, data.probe_y, sched.batch_size, alive) if alive else {}
+    modes = {} if metrics_only or not alive else compare_modes(run.net, data.task, data.probe, data.probe_y,
+                                                                 sched.batch_size, alive)
     if progress is not None:
         progress(1.0)
-    return [_history(log, sched, modes.get(r)) for r, log in enumerate(run.logs)]
+    blank = _blank_frames(run.logs[0].rec) if metrics_only else None
+    return [_history(log, sched, modes.get(r), blank) for r, log in enumerate(run.logs)]
 
 
 class _Log:
@@ -158,7 +172,8 @@ class _Log:
 class _Stack:
     """A stacked network in training and what each of its runs records (the loop is :func:`_loop`)."""
 
-    def __init__(self, configs: list[TrainConfig], data: Stacked, sched: Schedule, rngs_init: list, probe=None):
+    def __init__(self, configs: list[TrainConfig], data: Stacked, sched: Schedule, rngs_init: list, probe=None,
+                 metrics_only: bool = False):
         c, R = configs[0], len(configs)
         self.data, self.sched = data, sched
         self.net = network(configs, data.X_tr.shape[2], data.task.out_features, rngs_init)
@@ -174,6 +189,7 @@ class _Stack:
         self.since: list[tuple[int, np.ndarray, np.ndarray]] = []  # and each one's (step, losses, scores)
         self.snapshots = 0  # taken so far
         self.probe = probe  # called at each snapshot (see train_many)
+        self.metrics_only = metrics_only  # checked as in full, recorded: the metrics only
 
     def alive_logs(self) -> list[_Log]:
         return [log for log, ok in zip(self.logs, self.alive, strict=True) if ok]
@@ -203,6 +219,24 @@ class _Stack:
             except NonFinite:
                 break
 
+    def _layer_parts(self, k: int) -> dict[int, tuple]:
+        """Per run alive: (layer part, norm part, saturated (depth,)) of step k's forward pass; a run
+        with a value that is not finite diverges (and has none). Metrics only: the same values checked
+        for the whole stack at once, nothing summarised (parts None)."""
+        if self.metrics_only:
+            for r in np.flatnonzero(self.alive & ~finite_runs(self.net.blocks, self.logs[0].config.norm)):
+                self.diverge(r, k)
+            return {r: (None, None, np.zeros(self.net.depth)) for r in np.flatnonzero(self.alive)}
+        parts = {}
+        for r in np.flatnonzero(self.alive):
+            run_blocks, rec = _run_blocks(self.net.blocks, r), self.logs[r].rec
+            try:
+                layer_part, saturated = rec.layers_part(k, run_blocks)
+                parts[r] = (layer_part, rec.norm_part(k, run_blocks), saturated)
+            except NonFinite:
+                self.diverge(r, k)
+        return parts
+
     def step(self) -> None:
         self.opt.step(self.params)
 
@@ -226,15 +260,9 @@ class _Stack:
         backward, metrics on the weights before the update. A run whose
         snapshot holds a value that is not finite diverges (nothing of it is kept).
         """
-        task, blocks, with_grid = self.data.task, self.net.blocks, k in self.sched.boundary_at
-        parts = {}
-        for r in np.flatnonzero(self.alive):
-            run_blocks, rec = _run_blocks(blocks, r), self.logs[r].rec
-            try:
-                layer_part, saturated = rec.layers_part(k, run_blocks)
-                parts[r] = (layer_part, rec.norm_part(k, run_blocks), saturated)
-            except NonFinite:
-                self.diverge(r, k)
+        task, blocks = self.data.task, self.net.blocks
+        with_grid = k in self.sched.boundary_at and not self.metrics_only
+        parts = self._layer_parts(k)
         self.net.backward(grad)
         if self.probe is not None:
             self.probe([log.config for log in self.logs], k, self.net, batch)
@@ -259,7 +287,7 @@ class _Stack:
             except NonFinite:
                 self.diverge(r, k)
                 continue
-            log.rec.commit(layer_part, norm_part, health, metric_part)
+            log.rec.commit(*(() if self.metrics_only else (layer_part, norm_part, health)), metric_part)
             if b is not None:
                 log.boundaries.append(b.astype(np.float32).reshape(BOUNDARY_RESOLUTION, BOUNDARY_RESOLUTION))
                 log.boundary_steps.append(k)
@@ -334,11 +362,17 @@ def _last_snapshot(run: _Stack, k: int, last: tuple) -> None:
         run.snapshot(k, grad, last, update=False)
 
 
-def _history(log: _Log, sched: Schedule, modes: tuple | None) -> History:
+def _history(log: _Log, sched: Schedule, modes: tuple | None, blank: dict | None = None) -> History:
+    """A run's History. blank (metrics only): its frames but the metrics, empty, built once a stack
+    (each History gets its own copies)."""
     c, data = log.config, log.data
     task, two_d = data.task, data.two_d
-    if modes is None:
-        modes = (empty(MODE_SCHEMA["mode_metrics"]), empty(MODE_SCHEMA["mode_layers"]))
+    if blank is not None:
+        frames = {**{name: f.copy() for name, f in blank.items()}, "metrics": log.rec.metrics_frame()}
+    else:
+        modes = modes or (empty(MODE_SCHEMA["mode_metrics"]), empty(MODE_SCHEMA["mode_layers"]))
+        frames = {**log.rec.frames(), "mode_metrics": modes[0], "mode_layers": modes[1],
+                  "points": points(data.ds, data.X_raw, data.tr, data.va) if two_d else empty(POINTS_SCHEMA)}
     boundary = np.stack(log.boundaries) if log.boundaries else (
         np.zeros((0, BOUNDARY_RESOLUTION, BOUNDARY_RESOLUTION), np.float32) if two_d else None)
     return History(
@@ -346,13 +380,18 @@ def _history(log: _Log, sched: Schedule, modes: tuple | None) -> History:
         n_train=len(data.tr), n_val=len(data.va), steps=sched.total, steps_per_epoch=sched.steps_per_epoch,
         steps_done=log.steps_done, record_steps=np.asarray(sched.record_steps, np.int32),
         diverged=log.diverged_at is not None, diverged_at=log.diverged_at, wall_time=0.0,
-        **log.rec.frames(), mode_metrics=modes[0], mode_layers=modes[1],
-        points=points(data.ds, data.X_raw, data.tr, data.va) if two_d else empty(POINTS_SCHEMA),
-        tracked_units=tracked_units(c.width), boundary=boundary,
+        **frames, tracked_units=tracked_units(c.width), boundary=boundary,
         boundary_steps=np.asarray(log.boundary_steps, np.int32),
         boundary_x1=np.asarray(data.gx1, np.float32), boundary_x2=np.asarray(data.gx2, np.float32),
         boundary_value=task.boundary_value if two_d else "",
     )
+
+
+def _blank_frames(rec: Recorder) -> dict:
+    """A metrics-only run's frames but the metrics: empty (its recorder kept nothing else)."""
+    frames = {name: f for name, f in rec.frames().items() if name != "metrics"}
+    return {**frames, "mode_metrics": empty(MODE_SCHEMA["mode_metrics"]),
+            "mode_layers": empty(MODE_SCHEMA["mode_layers"]), "points": empty(POINTS_SCHEMA)}
 
 
 # ---------------------------------------------------------------------- helpers

@@ -11,7 +11,18 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.sweep import SweepConfig, SweepGrid, headline, main, run_row, run_sweep, summary
+from core.sweep import (
+    SweepConfig,
+    SweepGrid,
+    describe_part,
+    estimate_seconds,
+    headline,
+    main,
+    parts,
+    run_row,
+    run_sweep,
+    summary,
+)
 from core.sweep_files import (
     SweepFileError,
     bundle_json,
@@ -196,3 +207,42 @@ def test_the_command_line_refuses_a_bad_grid_file_with_a_message_and_no_tracebac
     assert main([str(tmp_path / "bad.toml"), "--out", str(tmp_path / "out")]) == 2
     err = capsys.readouterr().err
     assert "error:" in err and "values" in err and "Traceback" not in err
+
+
+def test_a_learning_rate_sweep_trains_one_stack_per_normalization_and_a_depth_sweep_one_per_depth():
+    lr = tiny_grid(values=(0.01, 0.1, 10.0), seeds=(0, 1, 2))
+    assert [sorted({c[1] for c in p}) for p in parts(lr)] == [["none"], ["batch"]]
+    assert [len(p) for p in parts(lr)] == [9, 9]
+    assert sorted(c for p in parts(lr, jobs=4) for c in p) == sorted(lr.cells())
+    assert len(parts(lr, jobs=4)) == 4 and max(map(len, parts(lr, jobs=4))) == 5
+    depth = tiny_grid(axis="depth", values=(1, 2))
+    assert sorted((p[0][0], p[0][1], len(p)) for p in parts(depth)) == [
+        (1, "batch", 2), (1, "none", 2), (2, "batch", 2), (2, "none", 2)]
+
+
+def test_the_progress_names_the_runs_being_trained_and_rises_from_zero_to_one():
+    grid = tiny_grid()
+    seen: list[tuple[float, str]] = []
+    res = run_sweep(grid, progress=lambda f, text: seen.append((f, text)))
+    fractions = [f for f, _ in seen]
+    assert fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert all(b >= a for a, b in zip(fractions, fractions[1:], strict=False))
+    labels = list(dict.fromkeys(text for _, text in seen))
+    assert labels == ["Training runs 1–4 of 8 together: no normalization, learning rates 0.01 to 10, seeds 0 to 1",
+                      "Training runs 5–8 of 8 together: batch norm, learning rates 0.01 to 10, seeds 0 to 1"]
+    one = SweepGrid(base=TINY, axis="depth", values=(2,), norms=("layer",), seeds=(3,))
+    assert describe_part(one, one.cells()) == "Training run 1 of 1: hidden layers 2, layer norm, seed 3"
+    assert list(res["norm"]) == [c[1] for c in grid.cells()]  # rows in the grid's order, not the stacks'
+
+
+def test_the_live_budget_counts_stacks_more_seeds_cost_less_than_in_proportion_small_batches_more():
+    """The estimate follows the engine's structure: the seeds of a rate sweep share their stack's steps
+    (four seeds, 32 runs a stack, cost less than 4/3 of three), and a batch of 2 takes far more steps
+    than one of 256."""
+    three, four = SweepConfig().grid(), SweepConfig(seeds=4).grid()
+    assert estimate_seconds(three) < estimate_seconds(four) < 4 / 3 * estimate_seconds(three)
+    small = SweepConfig(sweep="batch_size", batch_min=2, batch_max=2).grid()
+    large = SweepConfig(sweep="batch_size", batch_min=256, batch_max=256).grid()
+    assert estimate_seconds(small) > 10 * estimate_seconds(large)
+    part = three.configs()[:5]
+    assert 0 < estimate_seconds(three, part) < estimate_seconds(three)

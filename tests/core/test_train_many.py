@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.training import MAX_STACK, STACKED_FIELDS, TrainConfig, stack_key, train, train_many
+from core.training import MAX_STACK, STACKED_FIELDS, TrainConfig, stack_key, stacks, train, train_many
 
 BASE = TrainConfig(depth=3, width=16, epochs=3, n_samples=200, records=6, activation="relu", init="he")
 
@@ -147,3 +147,34 @@ def test_an_invalid_config_is_refused_before_anything_trains():
 def test_train_is_a_stack_of_one():
     h = train(BASE)
     _assert_frames_close(h, train_many([BASE])[0], rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("norm", ["batch", "layer", "none"])
+def test_metrics_only_runs_record_the_same_metrics_steps_and_divergence_and_nothing_else(norm):
+    """The same runs, recorded less: over seeds and rates from learning to diverging (the ReLU stack
+    without normalization diverges at 5), every run's metrics, steps and divergence are those of the
+    fully recorded run; the other frames are empty and the boundary grid is not evaluated."""
+    configs = [TrainConfig(norm=norm, activation="relu", init="he", depth=6, width=16, epochs=3, n_samples=200,
+                           records=8, lr=lr, seed=s) for s in (0, 1, 2) for lr in (0.03, 0.5, 5.0)]
+    full, lean = train_many(configs), train_many(configs, metrics_only=True)
+    if norm == "none":
+        assert any(h.diverged for h in full) and not all(h.diverged for h in full)
+    for a, b in zip(full, lean, strict=True):
+        assert b.config == a.config
+        assert (b.diverged, b.diverged_at, b.steps_done, b.steps) == (a.diverged, a.diverged_at, a.steps_done, a.steps)
+        pd.testing.assert_frame_equal(a.metrics, b.metrics, rtol=1e-6)
+        assert a.final("val") == pytest.approx(b.final("val"), rel=1e-6)
+        for name in ("layer_stats", "histograms", "layer_health", "norm_params", "running_stats", "mode_metrics",
+                     "mode_layers", "points"):
+            assert getattr(b, name).empty and list(getattr(b, name).columns) == list(getattr(a, name).columns), name
+        assert len(b.boundary_steps) == 0 and (b.boundary is None or len(b.boundary) == 0)
+    assert any(len(a.boundary_steps) for a in full) and any(not a.layer_stats.empty for a in full)
+
+
+def test_stacks_are_the_unique_configs_grouped_by_stack_key_in_order_at_most_max_stack():
+    other = BASE.replace(depth=2)
+    configs = [BASE.replace(seed=s) for s in range(MAX_STACK + 3)] + [other, BASE.replace(seed=0)]
+    got = stacks(configs)
+    assert [len(s) for s in got] == [MAX_STACK, 3, 1]
+    assert got[2] == [other] and [c.seed for c in got[1]] == [MAX_STACK, MAX_STACK + 1, MAX_STACK + 2]
+    assert all(len({stack_key(c) for c in s}) == 1 for s in got)
