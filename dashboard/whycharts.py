@@ -291,7 +291,7 @@ def noisy_sentence(runs: dict) -> str | None:
     facts = noisy_facts(runs)
     if facts is None:
         return None
-    noisy, bn, plain = (facts[n] for n in NOISY_ARM)
+    noisy, bn, plain = facts["noisy_batch"], facts["batch"], facts["none"]
     n = noisy["seeds"]
 
     def g(x: float) -> str:  # a measured number, or why there is none

@@ -47,7 +47,14 @@ def test_noisy_batch_norm_really_moves_the_layer_inputs_more_than_batch_norm_on_
         assert facts["noisy_batch"]["shift"] > 2 * facts["batch"]["shift"], (s, facts)
     runs = {n: tuple(hists[base.replace(norm=n, seed=s)] for s in (0, 1, 2)) for n in whycharts.NOISY_ARM}
     facts, line = whycharts.noisy_facts(runs), whycharts.noisy_sentence(runs)
-    assert f"{facts['noisy_batch']['loss']:.3g}" in line and f"{facts['batch']['shift']:.3g}" in line
+    noisy, bn, plain = facts["noisy_batch"], facts["batch"], facts["none"]
+    # each number in its place: noisy batch norm's first, then batch norm's, then the plain network's
+    assert (f"|Δ mean| / std {noisy['shift']:.3g} against {bn['shift']:.3g}; no normalization "
+            f"{plain['shift']:.3g})") in line, line
+    assert (f"learned on {noisy['learned']} of 3 seeds (batch norm {bn['learned']}, no normalization "
+            f"{plain['learned']})") in line, line
+    assert (f"loss of {noisy['loss']:.3g} against batch norm's {bn['loss']:.3g} and no normalization's "
+            f"{plain['loss']:.3g}") in line, line
     learned_all = facts["noisy_batch"]["learned"] == 3
     assert ("does not train on every seed" in line) == (not learned_all)
     as_well = learned_all and facts["noisy_batch"]["loss"] <= whycharts.AS_WELL * facts["batch"]["loss"]
