@@ -7,6 +7,8 @@ real data sets are the small ones that ship inside scikit-learn.
 from __future__ import annotations
 
 import hashlib
+import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -25,6 +27,8 @@ __all__ = [
     "train_val_split",
     "minibatches",
     "register_table",
+    "registered_table",
+    "is_registered",
     "UPLOAD_PREFIX",
 ]
 
@@ -145,35 +149,56 @@ DATASETS: tuple[str, ...] = tuple(DATASET_INFO)
 
 
 UPLOAD_PREFIX = "upload:"
-MAX_REGISTERED = 8  # tables kept (the newest); a name registered longer ago must be registered again
-#: name -> Dataset. Content-addressed (the name is the data's hash), so whoever can name a table
-#: already holds its data; bounded, so it never grows with the number of uploads.
-_REGISTERED: OrderedDict[str, Dataset] = OrderedDict()
+MAX_REGISTERED = 8  # tables kept by the registry itself (the newest); sessions keep theirs (below)
+_LOCK = threading.Lock()
+#: name -> Dataset, content-addressed (the name is the data's hash), so whoever can name a table
+#: already holds its data. ``_HELD`` only refers to tables: a table stays registered while someone
+#: (the session that uploaded it, through ``registered_table``) keeps it, and goes with the last
+#: holder, so it never outlives its sessions; ``_RECENT`` keeps the newest few besides.
+_HELD: weakref.WeakValueDictionary[str, Dataset] = weakref.WeakValueDictionary()
+_RECENT: OrderedDict[str, Dataset] = OrderedDict()
 
 
 def register_table(data: Dataset) -> str:
     """Make a data set that is not built in (an uploaded file's chosen columns) loadable by name.
 
     Returns ``"upload:<first 16 hex digits of its sha256>"`` (of X, y, names and task), which
-    :func:`load_dataset` then accepts like a built-in name; the same data gives the same name.
+    :func:`load_dataset` then accepts like a built-in name; the same data gives the same name, so
+    runs on it are keyed by its content. It stays loadable while a holder of
+    :func:`registered_table` (``name``) keeps that object (or while it is among the newest few).
     """
     h = hashlib.sha256()
     for part in (np.ascontiguousarray(data.X, np.float64), np.ascontiguousarray(data.y)):
         h.update(str(part.shape).encode() + part.dtype.str.encode() + part.tobytes())
     h.update("\x00".join((*data.feature_names, data.task)).encode())
     name = UPLOAD_PREFIX + h.hexdigest()[:16]
-    _REGISTERED[name] = replace(data, name=name)
-    _REGISTERED.move_to_end(name)
-    while len(_REGISTERED) > MAX_REGISTERED:
-        _REGISTERED.popitem(last=False)
+    with _LOCK:
+        table = _HELD.get(name)
+        if table is None:  # the same content registered before keeps its object (holders share it)
+            table = _HELD[name] = replace(data, name=name)
+        _RECENT[name] = table
+        _RECENT.move_to_end(name)
+        while len(_RECENT) > MAX_REGISTERED:
+            _RECENT.popitem(last=False)
     return name
 
 
+def registered_table(name: str) -> Dataset | None:
+    """The registered table ``name`` (keep it to keep the name loadable), or None."""
+    with _LOCK:
+        return _HELD.get(name) if isinstance(name, str) else None
+
+
+def is_registered(name) -> bool:
+    """Whether ``name`` is a registered table's name (TrainConfig's ``dataset`` admits it)."""
+    return isinstance(name, str) and name.startswith(UPLOAD_PREFIX) and registered_table(name) is not None
+
+
 def _registered(name: str, n_samples: int, seed: int) -> Dataset:
-    if name not in _REGISTERED:
+    data = registered_table(name)
+    if data is None:
         raise ValueError(f"The 'dataset' parameter {name!r} names uploaded data that is not registered in "
                          "this process (it lives in the session that uploaded it); upload the file again.")
-    data = _REGISTERED[name]
     if n_samples >= len(data.X):
         return data
     idx = np.sort(np.random.default_rng(seed).choice(len(data.X), n_samples, replace=False))

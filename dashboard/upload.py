@@ -6,8 +6,14 @@ link cannot carry it, so the "Link to this view" panel offers the chosen data as
 from the file (names, cells, its file name) is shown only literally (``dashboard.safe``).
 
 A view calls :func:`data_section` in its sidebar's data section with what it needs (the
-landscape: two features and a target) and gets back the chosen :class:`Chosen` data, or None for
-the built-in data; :func:`show_notice` then says in the main area what was done to the file.
+landscape: two features and a target; the network views: features, a target and the task) and gets
+back the chosen :class:`Chosen` data, or None for the built-in data; :func:`show_notice` then says
+in the main area what was done to the file.
+
+The network views train on the chosen data by name: it is registered with
+``core.data.register_table`` (a content hash, so runs on it are keyed by what it is, and two
+sessions with the same file share them), and the session keeps the registered table, which keeps
+the name loadable while the session lives (a module registry only refers to it).
 """
 
 from __future__ import annotations
@@ -17,13 +23,15 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from core.data import Dataset, seed_regression
+from core.data import Dataset, register_table, registered_table, seed_regression
 from core.tabular import (
     FromFile,
     Message,
     Table,
     UploadError,
+    default_features,
     default_target,
+    default_task,
     read_table,
     to_csv,
 )
@@ -39,6 +47,8 @@ IN_USE = "_upload::in_use"  # url path -> the Chosen data that view drew this ru
 MEMO = "_upload::memo::"  # + name: a few results computed from the session's data (session only)
 MEMO_SIZE = 4
 SAMPLE_NAME = "article-data.csv"
+NETWORK = "network"  # the network views share one choice of columns, as they share one configuration
+TASKS = ("regression", "classification")
 
 
 @dataclass(frozen=True, eq=False)
@@ -162,9 +172,55 @@ def _two_and_target(view: str, t: Table) -> tuple[list[str], str | None]:
     return [a, b], target
 
 
-def data_section(view: str, *, two_features: bool = False) -> Chosen | None:
+def _target_and_task(store: dict, t: Table) -> tuple[str, str]:
+    columns = list(t.columns)
+    _keep(store, "upload_target", columns, default_target(t))
+    st.selectbox("Target (y)", columns, key="upload_target",
+                 help="The column the network predicts (numbers, or text classes).")
+    target = store["upload_target"] = st.session_state["upload_target"]
+    tasks = store.setdefault("tasks", {})  # the task chosen for each target, the file's guess until then
+    _keep(store, "upload_task", TASKS, tasks.get(target, default_task(t, target)))
+    st.segmented_control("Task", TASKS, key="upload_task", required=True,
+                         help="Classification when the target has a few whole-number or text values (2 to 10), "
+                              "else regression; choose the other one to override.")
+    task = tasks[target] = st.session_state["upload_task"]
+    return target, task
+
+
+def _network_columns(view: str, t: Table) -> tuple[list[str], str | None, str]:
+    store = st.session_state.setdefault(CHOICE + view, {})
+    target, task = _target_and_task(store, t)
+    options = [c for c in t.numeric if c != target]
+    _keep(store, "upload_features", options, default_features(t, target))
+    st.multiselect("Feature columns", options, key="upload_features",
+                   help="The numeric columns the network reads (the decision boundary is drawn for two).")
+    store["upload_features"] = list(st.session_state["upload_features"])
+    return store["upload_features"], target, task
+
+
+def _task_note(ds: Dataset, target: str) -> Message:
+    if ds.task == "regression":
+        return ("Regression of ", FromFile(target), ".")
+    boundary = "" if ds.n_features == 2 else " Decision boundaries are drawn for exactly two features."
+    return ("Classification of ", FromFile(target), f" ({ds.n_classes} classes).{boundary}")
+
+
+def _registered(t: Table, features: list[str], target: str, task: str) -> tuple[Dataset, tuple[Message, ...]]:
+    """The chosen columns registered by content (``core.data.register_table``): the session keeps the
+    table it gets back, so its name stays loadable for the runs; memoized, so a rerun hashes nothing."""
+    def compute():
+        dataset, notes = select_columns(t, features, target, task)
+        return registered_table(register_table(dataset)), (*notes, _task_note(dataset, target))
+
+    return memo(NETWORK, (t.digest, tuple(features), target, task), compute)
+
+
+def data_section(view: str, *, two_features: bool = False, network: bool = False) -> Chosen | None:
     """The uploader, the sample file and (with a file) its columns; draws where it is called (the
-    sidebar's data section). Returns the chosen data, or None: the view shows its built-in data."""
+    sidebar's data section). Returns the chosen data, or None: the view shows its built-in data.
+
+    ``network``: features, a target and the task, for the network views (their choice shared), the
+    data registered by content (its ``dataset.name`` is what TrainConfig's ``dataset`` takes)."""
     st.session_state.setdefault(IN_USE, {}).pop(view, None)
     _uploader()
     t = table()
@@ -172,10 +228,17 @@ def data_section(view: str, *, two_features: bool = False) -> Chosen | None:
         return None
     st.caption(f"In use: {literal(t.name)} — {t.n_rows:,} rows, {len(t.columns)} usable columns.")
     try:
-        features, target = (_two_and_target if two_features else _features_only)(view, t)
+        if network:
+            features, target, task = _network_columns(NETWORK, t)
+        else:
+            features, target = (_two_and_target if two_features else _features_only)(view, t)
+            task = "regression"
         if not features:
             raise UploadError("Choose at least one feature column.")
-        dataset, notes = select_columns(t, features, target, "regression")
+        if network:
+            dataset, notes = _registered(t, features, target, task)
+        else:
+            dataset, notes = select_columns(t, features, target, task)
     except UploadError as err:
         st.error(message_markdown(err.parts) + " " + plain("The built-in data is shown."),
                  icon=":material/error:")
