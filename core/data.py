@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import weakref
-from collections import OrderedDict
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -149,23 +148,21 @@ DATASETS: tuple[str, ...] = tuple(DATASET_INFO)
 
 
 UPLOAD_PREFIX = "upload:"
-MAX_REGISTERED = 8  # tables kept by the registry itself (the newest); sessions keep theirs (below)
 _LOCK = threading.Lock()
-#: name -> Dataset, content-addressed (the name is the data's hash), so whoever can name a table
-#: already holds its data. ``_HELD`` only refers to tables: a table stays registered while someone
-#: (the session that uploaded it, through ``registered_table``) keeps it, and goes with the last
-#: holder, so it never outlives its sessions; ``_RECENT`` keeps the newest few besides.
-_HELD: weakref.WeakValueDictionary[str, Dataset] = weakref.WeakValueDictionary()
-_RECENT: OrderedDict[str, Dataset] = OrderedDict()
+#: name -> weak references to the Datasets registered under it (content-addressed: the name is the
+#: data's hash, so whoever can name a table already holds its data). The registry owns no data: a
+#: name is loadable while one of its registrants keeps the object it registered (a session, its
+#: upload), and goes with the last of them, so uploaded data never outlives its sessions.
+_HOLDERS: dict[str, list[weakref.ref]] = {}
 
 
 def register_table(data: Dataset) -> str:
     """Make a data set that is not built in (an uploaded file's chosen columns) loadable by name.
 
     Returns ``"upload:<first 16 hex digits of its sha256>"`` (of X, y, names and task), which
-    :func:`load_dataset` then accepts like a built-in name; the same data gives the same name, so
-    runs on it are keyed by its content. It stays loadable while a holder of
-    :func:`registered_table` (``name``) keeps that object (or while it is among the newest few).
+    :func:`load_dataset` then accepts like a built-in name while ``data`` (this very object, or
+    another registrant's of the same content) is kept alive by its caller; the same data gives the
+    same name, so runs on it are keyed by its content.
     """
     h = hashlib.sha256()
     for part in (np.ascontiguousarray(data.X, np.float64), np.ascontiguousarray(data.y)):
@@ -173,20 +170,19 @@ def register_table(data: Dataset) -> str:
     h.update("\x00".join((*data.feature_names, data.task)).encode())
     name = UPLOAD_PREFIX + h.hexdigest()[:16]
     with _LOCK:
-        table = _HELD.get(name)
-        if table is None:  # the same content registered before keeps its object (holders share it)
-            table = _HELD[name] = replace(data, name=name)
-        _RECENT[name] = table
-        _RECENT.move_to_end(name)
-        while len(_RECENT) > MAX_REGISTERED:
-            _RECENT.popitem(last=False)
+        for key in [k for k, refs in _HOLDERS.items() if all(r() is None for r in refs)]:
+            del _HOLDERS[key]  # every registrant gone
+        refs = [r for r in _HOLDERS.get(name, []) if r() is not None and r() is not data]
+        _HOLDERS[name] = [*refs, weakref.ref(data)]
     return name
 
 
 def registered_table(name: str) -> Dataset | None:
-    """The registered table ``name`` (keep it to keep the name loadable), or None."""
+    """The table registered as ``name`` (named so), or None when no registrant keeps it."""
     with _LOCK:
-        return _HELD.get(name) if isinstance(name, str) else None
+        held = (r() for r in _HOLDERS.get(name, ()) if isinstance(name, str))
+        data = next((d for d in held if d is not None), None)
+    return None if data is None else replace(data, name=name)
 
 
 def is_registered(name) -> bool:

@@ -46,6 +46,8 @@ CHOICE = "_upload::choice::"  # + view: that view's chosen columns, kept across 
 IN_USE = "_upload::in_use"  # url path -> the Chosen data that view drew this run
 MEMO = "_upload::memo::"  # + name: a few results computed from the session's data (session only)
 MEMO_SIZE = 4
+ON_VIEW = "_upload::on_view"  # the view whose data section ran last (another one: its choice is restored)
+ENTERING = "_upload::entering"  # this run entered the view: its columns come from its stored choice
 SAMPLE_NAME = "article-data.csv"
 NETWORK = "network"  # the network views share one choice of columns, as they share one configuration
 TASKS = ("regression", "classification")
@@ -91,6 +93,7 @@ def _on_upload() -> None:
         ss[TABLE] = read_table(file.getvalue(), file.name)
         for key in [k for k in ss if str(k).startswith((CHOICE, MEMO))]:
             del ss[key]  # another file: choose its columns afresh
+        ss[ON_VIEW] = None  # ... from the file's defaults, not from the last file's widgets
     except UploadError as err:  # the previous data (the file before, or the built-in) stays
         ss[ERROR] = (file.name, err.parts)
 
@@ -131,13 +134,16 @@ def _uploader() -> None:
 # ---------------------------------------------------------------- the columns
 
 def _keep(store: dict, key: str, options: Sequence[str], default) -> None:
-    """Put the view's stored choice (or ``default``) under the widget's key before it is drawn."""
-    value = store.get(key, default)
+    """Put the column widget's value under its key before it is drawn: on entering a view, the view's
+    stored choice (or ``default``); on a rerun of the same view, what the user just chose. A value the
+    options no longer hold (another target, another file) falls back to ``default``."""
+    ss = st.session_state
+    value = store.get(key, default) if ss.get(ENTERING, True) or key not in ss else ss[key]
     if isinstance(value, list):
         value = [v for v in value if v in options] or default
     elif value not in options:
         value = default
-    st.session_state[key] = value
+    ss[key] = value
 
 
 def _features_only(view: str, t: Table) -> tuple[list[str], str | None]:
@@ -174,12 +180,16 @@ def _two_and_target(view: str, t: Table) -> tuple[list[str], str | None]:
 
 def _target_and_task(store: dict, t: Table) -> tuple[str, str]:
     columns = list(t.columns)
+    before = store.get("upload_target")
     _keep(store, "upload_target", columns, default_target(t))
     st.selectbox("Target (y)", columns, key="upload_target",
                  help="The column the network predicts (numbers, or text classes).")
     target = store["upload_target"] = st.session_state["upload_target"]
     tasks = store.setdefault("tasks", {})  # the task chosen for each target, the file's guess until then
-    _keep(store, "upload_task", TASKS, tasks.get(target, default_task(t, target)))
+    guess = tasks.get(target, default_task(t, target))
+    if target != before:  # another target: its own task, not the one chosen for the last
+        st.session_state["upload_task"] = guess
+    _keep(store, "upload_task", TASKS, guess)
     st.segmented_control("Task", TASKS, key="upload_task", required=True,
                          help="Classification when the target has a few whole-number or text values (2 to 10), "
                               "else regression; choose the other one to override.")
@@ -206,13 +216,15 @@ def _task_note(ds: Dataset, target: str) -> Message:
 
 
 def _registered(t: Table, features: list[str], target: str, task: str) -> tuple[Dataset, tuple[Message, ...]]:
-    """The chosen columns registered by content (``core.data.register_table``): the session keeps the
-    table it gets back, so its name stays loadable for the runs; memoized, so a rerun hashes nothing."""
+    """The chosen columns registered by content (``core.data.register_table``), under their name. The
+    session's memo keeps the registered object, which keeps the name loadable for the runs while the
+    session lives; a rerun hashes nothing."""
     def compute():
         dataset, notes = select_columns(t, features, target, task)
-        return registered_table(register_table(dataset)), (*notes, _task_note(dataset, target))
+        return dataset, registered_table(register_table(dataset)), (*notes, _task_note(dataset, target))
 
-    return memo(NETWORK, (t.digest, tuple(features), target, task), compute)
+    _, named, notes = memo(NETWORK, (t.digest, tuple(features), target, task), compute)
+    return named, notes
 
 
 def data_section(view: str, *, two_features: bool = False, network: bool = False) -> Chosen | None:
@@ -221,7 +233,9 @@ def data_section(view: str, *, two_features: bool = False, network: bool = False
 
     ``network``: features, a target and the task, for the network views (their choice shared), the
     data registered by content (its ``dataset.name`` is what TrainConfig's ``dataset`` takes)."""
-    st.session_state.setdefault(IN_USE, {}).pop(view, None)
+    ss = st.session_state
+    ss.setdefault(IN_USE, {}).pop(view, None)
+    ss[ENTERING], ss[ON_VIEW] = ss.get(ON_VIEW) != view, view
     _uploader()
     t = table()
     if t is None:
