@@ -136,7 +136,7 @@ def sidebar(owner: str) -> tuple[PageState, TrainConfig, CompareView]:
                 _widget(name)
     if chosen is not None:  # the file's registered name (the URL keeps the built-in choice)
         config = config.replace(dataset=chosen.dataset.name)
-        upload.show_notice(chosen)
+        upload.show_notice(chosen, samples=config.n_samples)
     return state, config, view
 
 

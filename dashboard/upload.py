@@ -18,6 +18,7 @@ the name loadable while the session lives (a module registry only refers to it).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -126,7 +127,7 @@ def _uploader() -> None:
         still = "your previous file" if table() is not None else "the built-in data"
         st.error(f"**{literal(name)} cannot be used.** " + message_markdown(parts)
                  + f" {plain('Still showing ' + still + '.')}", icon=":material/error:")
-    st.download_button("Sample file: the article's data", sample_csv(), file_name=SAMPLE_NAME,
+    st.download_button("Sample file: the article's data", sample_csv, file_name=SAMPLE_NAME,
                        mime="text/csv", on_click="ignore", icon=":material/download:", key="upload_sample",
                        type="tertiary")
 
@@ -266,12 +267,15 @@ def data_section(view: str, *, two_features: bool = False, network: bool = False
     return chosen
 
 
-def show_notice(chosen: Chosen | None, container=st) -> None:
-    """One short notice in the main area: whose data this is and what was done to it."""
+def show_notice(chosen: Chosen | None, container=st, *, samples: int | None = None) -> None:
+    """One short notice in the main area: whose data this is and what was done to it (``samples``: how
+    many rows a view draws at random from it, when fewer than all)."""
     if chosen is None:
         return
     ds = chosen.dataset
-    used = f"{len(ds.X):,} samples and {ds.n_features} feature(s) used."
+    rows = f"{len(ds.X):,} samples" if samples is None or samples >= len(ds.X) else \
+        f"{samples:,} of the {len(ds.X):,} samples (at random; Samples in the sidebar)"
+    used = f"{rows} and {ds.n_features} feature(s) used."
     parts = " · ".join([*(message_markdown(n, 32) for n in chosen.notes), plain(used)])
     container.info(f"**Your file {literal(chosen.file_name)}.** {parts}", icon=":material/upload_file:")
 
@@ -289,7 +293,9 @@ def link_note(view: str) -> None:
     ds = chosen.dataset
     st.caption("This view shows your uploaded file. A link cannot carry a file: whoever opens it sees the "
                "built-in data. Send the data beside the link:")
-    st.download_button("The data shown (CSV)", to_csv(ds.X, ds.y, ds.feature_names, chosen.target or "y"),
+    # written when clicked (a callable): 100,000 rows take seconds, which no rerun should wait for
+    st.download_button("The data shown (CSV)", functools.partial(to_csv, ds.X, ds.y, ds.feature_names,
+                                                                 chosen.target or "y"),
                        file_name="uploaded-data.csv", mime="text/csv", on_click="ignore",
                        icon=":material/download:", key="upload_link_data")
 

@@ -177,3 +177,13 @@ def test_back_to_the_built_in_data_trains_on_the_sidebars_data_set_again():
     assert_clean(at, "back to built-in")
     assert "Your file" not in infos(at) and "activations" not in at.session_state[upload.IN_USE]
     assert not at.selectbox(key="dataset").disabled
+
+
+def test_a_file_larger_than_the_samples_setting_is_subsampled_and_the_notice_says_so():
+    at = open_view(VIEW["training"], query={**FAST, "n_samples": "100"})
+    put(at, "mine.csv", table(2, n=150))
+    assert_clean(at, "subsampled")
+    assert "100 of the 150 samples" in infos(at)
+    at.select_slider(key="n_samples").set_value(200).run()
+    assert "150 samples and 2 feature" in infos(at)  # all of them: the setting asks for more
+    assert_chart_data_ok(at, "all samples")
