@@ -18,6 +18,7 @@ from core.tabular import to_csv
 from dashboard import runs as runs_module
 from dashboard import upload
 from dashboard.registry import VIEWS
+from tests.core.test_tabular import grid
 from tests.pages.test_pages_apptest import (
     assert_chart_data_ok,
     assert_clean,
@@ -187,3 +188,16 @@ def test_a_file_larger_than_the_samples_setting_is_subsampled_and_the_notice_say
     at.select_slider(key="n_samples").set_value(200).run()
     assert "150 samples and 2 feature" in infos(at)  # all of them: the setting asks for more
     assert_chart_data_ok(at, "all samples")
+
+
+def test_a_text_target_is_classified_and_refused_as_a_regression_with_one_message():
+    at = open_view(VIEW["training"], query=FAST)
+    put(at, "kinds.csv", grid("a,b,kind", "{i},{j}.5,{k}x", n=30))
+    assert_clean(at, "text target")
+    assert "Classification of `kind` \\(3 classes\\)" in infos(at) and has_boundary(at)
+    at.segmented_control(key="upload_task").set_value("regression").run()
+    assert_clean(at, "text target as a regression")
+    errors = sidebar_errors(at)
+    assert len(errors) == 1 and "cannot be a regression target" in errors[0], errors
+    assert "Your file" not in infos(at) and "training" not in at.session_state[upload.IN_USE]  # the built-in data
+    assert_chart_data_ok(at, "text target as a regression")
