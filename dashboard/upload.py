@@ -12,8 +12,8 @@ in the main area what was done to the file.
 
 The network views train on the chosen data by name: it is registered with
 ``core.data.register_table`` (a content hash, so runs on it are keyed by what it is, and two
-sessions with the same file share them), and the session keeps the registered table, which keeps
-the name loadable while the session lives (a module registry only refers to it).
+sessions with the same file share them), and the session keeps the object it registered, which
+keeps the name loadable while the session holds the file (the registry only refers to it).
 """
 
 from __future__ import annotations
@@ -101,8 +101,8 @@ def _on_upload() -> None:
 
 def _forget() -> None:
     ss = st.session_state
-    for key in (TABLE, ERROR):
-        ss.pop(key, None)
+    for key in (TABLE, ERROR, *(k for k in ss if str(k).startswith(MEMO))):
+        ss.pop(key, None)  # the file and what was computed from it (its registered columns too)
     ss[GENERATION] = ss.get(GENERATION, 0) + 1  # a fresh, empty uploader (its file cannot be unset)
 
 
@@ -218,8 +218,8 @@ def _task_note(ds: Dataset, target: str) -> Message:
 
 def _registered(t: Table, features: list[str], target: str, task: str) -> tuple[Dataset, tuple[Message, ...]]:
     """The chosen columns registered by content (``core.data.register_table``), under their name. The
-    session's memo keeps the registered object, which keeps the name loadable for the runs while the
-    session lives; a rerun hashes nothing."""
+    session's memo keeps the object it registered (the registry only refers to it), which keeps the
+    name loadable for the runs while the session holds the file; a rerun hashes nothing."""
     def compute():
         dataset, notes = select_columns(t, features, target, task)
         return dataset, registered_table(register_table(dataset)), (*notes, _task_note(dataset, target))

@@ -10,10 +10,12 @@ their runs, two files never do. Small networks (``FAST``) keep each run quick.
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 
-from core.data import UPLOAD_PREFIX, load_dataset
+from core.data import UPLOAD_PREFIX, is_registered, load_dataset
 from core.tabular import to_csv
 from dashboard import runs as runs_module
 from dashboard import upload
@@ -173,11 +175,14 @@ def test_back_to_the_built_in_data_trains_on_the_sidebars_data_set_again():
     put(at, "mine.csv", table(3))
     at.switch_page("../pages/activations.py").run()  # the file and its columns follow to the other views
     assert_clean(at, "activations after an upload")
-    assert dataset_in_use(at, "activations") == dataset_in_use(at, "training")
+    name = dataset_in_use(at, "activations")
+    assert name == dataset_in_use(at, "training")
     at.button(key="upload_forget").click().run()
     assert_clean(at, "back to built-in")
     assert "Your file" not in infos(at) and "activations" not in at.session_state[upload.IN_USE]
     assert not at.selectbox(key="dataset").disabled
+    gc.collect()
+    assert not is_registered(name)  # the session let the file go: no registry keeps its data
 
 
 def test_a_file_larger_than_the_samples_setting_is_subsampled_and_the_notice_says_so():
