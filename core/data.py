@@ -7,7 +7,8 @@ real data sets are the small ones that ship inside scikit-learn.
 from __future__ import annotations
 
 import hashlib
-from collections import OrderedDict
+import threading
+import weakref
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -25,6 +26,8 @@ __all__ = [
     "train_val_split",
     "minibatches",
     "register_table",
+    "registered_table",
+    "is_registered",
     "UPLOAD_PREFIX",
 ]
 
@@ -145,35 +148,53 @@ DATASETS: tuple[str, ...] = tuple(DATASET_INFO)
 
 
 UPLOAD_PREFIX = "upload:"
-MAX_REGISTERED = 8  # tables kept (the newest); a name registered longer ago must be registered again
-#: name -> Dataset. Content-addressed (the name is the data's hash), so whoever can name a table
-#: already holds its data; bounded, so it never grows with the number of uploads.
-_REGISTERED: OrderedDict[str, Dataset] = OrderedDict()
+_LOCK = threading.Lock()
+#: name -> weak references to the Datasets registered under it (content-addressed: the name is the
+#: data's hash, so whoever can name a table already holds its data). The registry owns no data: a
+#: name is loadable while one of its registrants keeps the object it registered (a session, its
+#: upload), and goes with the last of them, so uploaded data never outlives its sessions.
+_HOLDERS: dict[str, list[weakref.ref]] = {}
 
 
 def register_table(data: Dataset) -> str:
     """Make a data set that is not built in (an uploaded file's chosen columns) loadable by name.
 
     Returns ``"upload:<first 16 hex digits of its sha256>"`` (of X, y, names and task), which
-    :func:`load_dataset` then accepts like a built-in name; the same data gives the same name.
+    :func:`load_dataset` then accepts like a built-in name while ``data`` (this very object, or
+    another registrant's of the same content) is kept alive by its caller; the same data gives the
+    same name, so runs on it are keyed by its content.
     """
     h = hashlib.sha256()
     for part in (np.ascontiguousarray(data.X, np.float64), np.ascontiguousarray(data.y)):
         h.update(str(part.shape).encode() + part.dtype.str.encode() + part.tobytes())
     h.update("\x00".join((*data.feature_names, data.task)).encode())
     name = UPLOAD_PREFIX + h.hexdigest()[:16]
-    _REGISTERED[name] = replace(data, name=name)
-    _REGISTERED.move_to_end(name)
-    while len(_REGISTERED) > MAX_REGISTERED:
-        _REGISTERED.popitem(last=False)
+    with _LOCK:
+        for key in [k for k, refs in _HOLDERS.items() if all(r() is None for r in refs)]:
+            del _HOLDERS[key]  # every registrant gone
+        refs = [r for r in _HOLDERS.get(name, []) if r() is not None and r() is not data]
+        _HOLDERS[name] = [*refs, weakref.ref(data)]
     return name
 
 
+def registered_table(name: str) -> Dataset | None:
+    """The table registered as ``name`` (named so), or None when no registrant keeps it."""
+    with _LOCK:
+        held = (r() for r in _HOLDERS.get(name, ()) if isinstance(name, str))
+        data = next((d for d in held if d is not None), None)
+    return None if data is None else replace(data, name=name)
+
+
+def is_registered(name) -> bool:
+    """Whether ``name`` is a registered table's name (TrainConfig's ``dataset`` admits it)."""
+    return isinstance(name, str) and name.startswith(UPLOAD_PREFIX) and registered_table(name) is not None
+
+
 def _registered(name: str, n_samples: int, seed: int) -> Dataset:
-    if name not in _REGISTERED:
+    data = registered_table(name)
+    if data is None:
         raise ValueError(f"The 'dataset' parameter {name!r} names uploaded data that is not registered in "
                          "this process (it lives in the session that uploaded it); upload the file again.")
-    data = _REGISTERED[name]
     if n_samples >= len(data.X):
         return data
     idx = np.sort(np.random.default_rng(seed).choice(len(data.X), n_samples, replace=False))

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +33,10 @@ class Spec:
     kind: "float", "int", "choice" or "bool".
     low, high: the numeric range; ``low_open``/``high_open`` exclude the ends.
     choices: the allowed values of a "choice" field.
+    unlisted: for a "choice" field, a test for values allowed besides ``choices`` that a link can
+    never carry (an uploaded table's name: valid while this process holds that table);
+    ``unlisted_text`` says what they are. Validation admits them; :func:`from_query` never reads
+    one and :func:`to_query` never writes one.
     """
 
     kind: str
@@ -41,10 +45,13 @@ class Spec:
     low_open: bool = False
     high_open: bool = False
     choices: tuple = ()
+    unlisted: Callable[[Any], bool] | None = None
+    unlisted_text: str = ""
 
     def describe(self) -> str:
         if self.kind == "choice":
-            return "one of " + ", ".join(repr(c) for c in self.choices)
+            listed = "one of " + ", ".join(repr(c) for c in self.choices)
+            return listed + (f", or {self.unlisted_text} (while it is registered)" if self.unlisted else "")
         if self.kind == "bool":
             return "a boolean"
         noun = "an int" if self.kind == "int" else "a float"
@@ -56,7 +63,7 @@ class Spec:
 
     def admits(self, value: Any) -> bool:
         if self.kind == "choice":
-            return value in self.choices
+            return value in self.choices or (self.unlisted is not None and bool(self.unlisted(value)))
         if self.kind == "bool":
             return isinstance(value, bool)
         if isinstance(value, bool):
@@ -100,9 +107,9 @@ def _fmt(x: float | None) -> str:
 
 
 def param(default: Any, kind: str, *, low=None, high=None, low_open=False, high_open=False,
-          choices=(), help: str = "") -> Any:
+          choices=(), unlisted=None, unlisted_text: str = "", help: str = "") -> Any:
     """A dataclass field with its :class:`Spec` in the metadata."""
-    spec = Spec(kind, low, high, low_open, high_open, tuple(choices))
+    spec = Spec(kind, low, high, low_open, high_open, tuple(choices), unlisted, unlisted_text)
     if not spec.admits(default):
         raise ValueError(f"default {default!r} is not {spec.describe()}")
     return dataclasses.field(default=default, metadata={"spec": spec, "help": help})
@@ -153,10 +160,13 @@ def _nudge_down(hi: float, lo: float | None) -> float:
 
 
 def to_query(config) -> dict[str, str]:
-    """The config's declared fields as strings, for a URL."""
+    """The config's declared fields as strings, for a URL (a choice outside the listed ones, which a
+    link cannot carry, is left out)."""
     out = {}
     for name, spec in specs(config).items():
         value = getattr(config, name)
+        if spec.kind == "choice" and value not in spec.choices:
+            continue
         if spec.kind == "bool":
             out[name] = "1" if value else "0"
         elif spec.kind == "float":
@@ -187,7 +197,8 @@ def parse_value(spec: Spec, text: str) -> tuple[Any, str | None]:
         for c in spec.choices:  # forgive case
             if text.lower() == str(c).lower():
                 return c, None
-        return None, "not one of " + ", ".join(str(c) for c in spec.choices)
+        listed = "not one of " + ", ".join(str(c) for c in spec.choices)
+        return None, listed + (f" (a link cannot carry {spec.unlisted_text})" if spec.unlisted_text else "")
     if spec.kind == "bool":
         low = text.lower()
         if low in ("1", "true", "yes", "on"):

@@ -1,17 +1,22 @@
 """The network views' shared configuration: one sidebar form, one set of runs.
 
-The Training, Activations and γ/β views all call :func:`sidebar`; its widgets
+The Training, Activations, γ/β and Why views all call :func:`sidebar`; its widgets
 carry the TrainConfig field names as keys, so the settings live in session
 state (kept across page switches) and in every view's URL.
+
+The data section also takes the user's own CSV file (``dashboard.upload``): while one is in use the
+config's ``dataset`` is its registered name (``upload:<content hash>``), which no URL carries: the
+address keeps the built-in choice, and a link opens on that.
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from core.data import DATASET_INFO
+from core.data import DATASET_INFO, UPLOAD_PREFIX
 from core.params import specs
 from core.training import TrainConfig
+from dashboard import upload
 from dashboard.selections import CompareView
 from dashboard.state import PageState, choice, number, select_slider, slider, toggle
 
@@ -61,8 +66,14 @@ def _options(name: str):
     return tuple(opts)
 
 
-def _widget(name: str) -> None:
+#: the settings an uploaded file replaces (it is the data set; noise shapes only the synthetic ones)
+SET_ASIDE = ("dataset", "noise")
+
+
+def _widget(name: str, mine: bool = False) -> None:
     spec = specs(TrainConfig)[name]
+    aside = {"disabled": True, "help": "Set aside while your own file is in use."} \
+        if mine and name in SET_ASIDE else {}
     label = LABELS.get(name, name.replace("_", " ").capitalize())
     if spec.kind == "choice":
         labels = CHOICE_LABELS.get(name)
@@ -70,7 +81,7 @@ def _widget(name: str) -> None:
             from dashboard.drawing import dataset_label
 
             labels = {n: dataset_label(n) for n in spec.choices if n in DATASET_INFO}
-        choice(TrainConfig, name, label, labels=labels, horizontal=name not in ("dataset",))
+        choice(TrainConfig, name, label, labels=labels, horizontal=name not in ("dataset",), **aside)
     elif spec.kind == "bool":
         toggle(TrainConfig, name, label)
     elif name in OPTIONS:
@@ -79,7 +90,7 @@ def _widget(name: str) -> None:
         number(TrainConfig, name, label)
     else:
         slider(TrainConfig, name, label,
-               step=None if spec.kind == "int" else (0.05 if (spec.high or 1) <= 1 else 0.1))
+               step=None if spec.kind == "int" else (0.05 if (spec.high or 1) <= 1 else 0.1), **aside)
 
 
 def sidebar(owner: str) -> tuple[PageState, TrainConfig, CompareView]:
@@ -107,18 +118,25 @@ def sidebar(owner: str) -> tuple[PageState, TrainConfig, CompareView]:
                           "records")),
         )
         placed = set()
+        mine = upload.table() is not None
+        chosen = None
         for title, names in groups:
-            with st.expander(title, expanded=title != "Data" or owner == "training"):
+            with st.expander(title, expanded=title != "Data" or owner == "training" or mine):
                 for name in names:
                     if name == "init_scale" and st.session_state.get("init") != "normal":
                         placed.add(name)  # only the normal initialisation has a std to set
                         continue
                     if name in fields:
-                        _widget(name)
+                        _widget(name, mine)
                         placed.add(name)
+                if title == "Data":  # your own CSV: the one uploader, in the data section
+                    chosen = upload.data_section(owner, network=True)
         for name in fields:
             if name not in placed:
                 _widget(name)
+    if chosen is not None:  # the file's registered name (the URL keeps the built-in choice)
+        config = config.replace(dataset=chosen.dataset.name)
+        upload.show_notice(chosen, samples=config.n_samples)
     return state, config, view
 
 
@@ -166,6 +184,7 @@ def page_runs(config: TrainConfig, view: CompareView) -> dict | None:
     if not check_budget(config, len(view.norms) * len(seeds)):
         return None
     runs = get_seeded(config, view.norms, seeds)
-    measured(runs)
+    if not config.dataset.startswith(UPLOAD_PREFIX):  # a lesson's verdict is measured on its own data only
+        measured(runs)
     diverged_banner(runs)
     return runs

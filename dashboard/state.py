@@ -326,7 +326,7 @@ class PageState:
             except (TypeError, ValueError):
                 cfg = cls()
             q = to_query(cfg)
-            params.update({f: q[f] for f in fields})
+            params.update({f: q[f] for f in fields if f in q})  # an uploaded file: no link carries it
         from dashboard.teach import lesson_params  # the open lesson's key, while its settings hold
 
         params.update(lesson_params(self.owner))

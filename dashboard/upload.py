@@ -6,24 +6,33 @@ link cannot carry it, so the "Link to this view" panel offers the chosen data as
 from the file (names, cells, its file name) is shown only literally (``dashboard.safe``).
 
 A view calls :func:`data_section` in its sidebar's data section with what it needs (the
-landscape: two features and a target) and gets back the chosen :class:`Chosen` data, or None for
-the built-in data; :func:`show_notice` then says in the main area what was done to the file.
+landscape: two features and a target; the network views: features, a target and the task) and gets
+back the chosen :class:`Chosen` data, or None for the built-in data; :func:`show_notice` then says
+in the main area what was done to the file.
+
+The network views train on the chosen data by name: it is registered with
+``core.data.register_table`` (a content hash, so runs on it are keyed by what it is, and two
+sessions with the same file share them), and the session keeps the object it registered, which
+keeps the name loadable while the session holds the file (the registry only refers to it).
 """
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import streamlit as st
 
-from core.data import Dataset, seed_regression
+from core.data import Dataset, register_table, registered_table, seed_regression
 from core.tabular import (
     FromFile,
     Message,
     Table,
     UploadError,
+    default_features,
     default_target,
+    default_task,
     read_table,
     to_csv,
 )
@@ -38,7 +47,11 @@ CHOICE = "_upload::choice::"  # + view: that view's chosen columns, kept across 
 IN_USE = "_upload::in_use"  # url path -> the Chosen data that view drew this run
 MEMO = "_upload::memo::"  # + name: a few results computed from the session's data (session only)
 MEMO_SIZE = 4
+ON_VIEW = "_upload::on_view"  # the view whose data section ran last (another one: its choice is restored)
+ENTERING = "_upload::entering"  # this run entered the view: its columns come from its stored choice
 SAMPLE_NAME = "article-data.csv"
+NETWORK = "network"  # the network views share one choice of columns, as they share one configuration
+TASKS = ("regression", "classification")
 
 
 @dataclass(frozen=True, eq=False)
@@ -81,14 +94,15 @@ def _on_upload() -> None:
         ss[TABLE] = read_table(file.getvalue(), file.name)
         for key in [k for k in ss if str(k).startswith((CHOICE, MEMO))]:
             del ss[key]  # another file: choose its columns afresh
+        ss[ON_VIEW] = None  # ... from the file's defaults, not from the last file's widgets
     except UploadError as err:  # the previous data (the file before, or the built-in) stays
         ss[ERROR] = (file.name, err.parts)
 
 
 def _forget() -> None:
     ss = st.session_state
-    for key in (TABLE, ERROR):
-        ss.pop(key, None)
+    for key in (TABLE, ERROR, *(k for k in ss if str(k).startswith(MEMO))):
+        ss.pop(key, None)  # the file and what was computed from it (its registered columns too)
     ss[GENERATION] = ss.get(GENERATION, 0) + 1  # a fresh, empty uploader (its file cannot be unset)
 
 
@@ -113,7 +127,7 @@ def _uploader() -> None:
         still = "your previous file" if table() is not None else "the built-in data"
         st.error(f"**{literal(name)} cannot be used.** " + message_markdown(parts)
                  + f" {plain('Still showing ' + still + '.')}", icon=":material/error:")
-    st.download_button("Sample file: the article's data", sample_csv(), file_name=SAMPLE_NAME,
+    st.download_button("Sample file: the article's data", sample_csv, file_name=SAMPLE_NAME,
                        mime="text/csv", on_click="ignore", icon=":material/download:", key="upload_sample",
                        type="tertiary")
 
@@ -121,13 +135,16 @@ def _uploader() -> None:
 # ---------------------------------------------------------------- the columns
 
 def _keep(store: dict, key: str, options: Sequence[str], default) -> None:
-    """Put the view's stored choice (or ``default``) under the widget's key before it is drawn."""
-    value = store.get(key, default)
+    """Put the column widget's value under its key before it is drawn: on entering a view, the view's
+    stored choice (or ``default``); on a rerun of the same view, what the user just chose. A value the
+    options no longer hold (another target, another file) falls back to ``default``."""
+    ss = st.session_state
+    value = store.get(key, default) if ss.get(ENTERING, True) or key not in ss else ss[key]
     if isinstance(value, list):
         value = [v for v in value if v in options] or default
     elif value not in options:
         value = default
-    st.session_state[key] = value
+    ss[key] = value
 
 
 def _features_only(view: str, t: Table) -> tuple[list[str], str | None]:
@@ -162,20 +179,81 @@ def _two_and_target(view: str, t: Table) -> tuple[list[str], str | None]:
     return [a, b], target
 
 
-def data_section(view: str, *, two_features: bool = False) -> Chosen | None:
+def _target_and_task(store: dict, t: Table) -> tuple[str, str]:
+    columns = list(t.columns)
+    before = store.get("upload_target")
+    _keep(store, "upload_target", columns, default_target(t))
+    st.selectbox("Target (y)", columns, key="upload_target",
+                 help="The column the network predicts (numbers, or text classes).")
+    target = store["upload_target"] = st.session_state["upload_target"]
+    tasks = store.setdefault("tasks", {})  # the task chosen for each target, the file's guess until then
+    guess = tasks.get(target, default_task(t, target))
+    if target != before:  # another target: its own task, not the one chosen for the last
+        st.session_state["upload_task"] = guess
+    _keep(store, "upload_task", TASKS, guess)
+    st.segmented_control("Task", TASKS, key="upload_task", required=True,
+                         help="Classification when the target has a few whole-number or text values (2 to 10), "
+                              "else regression; choose the other one to override.")
+    task = tasks[target] = st.session_state["upload_task"]
+    return target, task
+
+
+def _network_columns(view: str, t: Table) -> tuple[list[str], str | None, str]:
+    store = st.session_state.setdefault(CHOICE + view, {})
+    target, task = _target_and_task(store, t)
+    options = [c for c in t.numeric if c != target]
+    _keep(store, "upload_features", options, default_features(t, target))
+    st.multiselect("Feature columns", options, key="upload_features",
+                   help="The numeric columns the network reads (the decision boundary is drawn for two).")
+    store["upload_features"] = list(st.session_state["upload_features"])
+    return store["upload_features"], target, task
+
+
+def _task_note(ds: Dataset, target: str) -> Message:
+    if ds.task == "regression":
+        return ("Regression of ", FromFile(target), ".")
+    boundary = "" if ds.n_features == 2 else " Decision boundaries are drawn for exactly two features."
+    return ("Classification of ", FromFile(target), f" ({ds.n_classes} classes).{boundary}")
+
+
+def _registered(t: Table, features: list[str], target: str, task: str) -> tuple[Dataset, tuple[Message, ...]]:
+    """The chosen columns registered by content (``core.data.register_table``), under their name. The
+    session's memo keeps the object it registered (the registry only refers to it), which keeps the
+    name loadable for the runs while the session holds the file; a rerun hashes nothing."""
+    def compute():
+        dataset, notes = select_columns(t, features, target, task)
+        return dataset, registered_table(register_table(dataset)), (*notes, _task_note(dataset, target))
+
+    _, named, notes = memo(NETWORK, (t.digest, tuple(features), target, task), compute)
+    return named, notes
+
+
+def data_section(view: str, *, two_features: bool = False, network: bool = False) -> Chosen | None:
     """The uploader, the sample file and (with a file) its columns; draws where it is called (the
-    sidebar's data section). Returns the chosen data, or None: the view shows its built-in data."""
-    st.session_state.setdefault(IN_USE, {}).pop(view, None)
+    sidebar's data section). Returns the chosen data, or None: the view shows its built-in data.
+
+    ``network``: features, a target and the task, for the network views (their choice shared), the
+    data registered by content (its ``dataset.name`` is what TrainConfig's ``dataset`` takes)."""
+    ss = st.session_state
+    ss.setdefault(IN_USE, {}).pop(view, None)
+    ss[ENTERING], ss[ON_VIEW] = ss.get(ON_VIEW) != view, view
     _uploader()
     t = table()
     if t is None:
         return None
     st.caption(f"In use: {literal(t.name)} — {t.n_rows:,} rows, {len(t.columns)} usable columns.")
     try:
-        features, target = (_two_and_target if two_features else _features_only)(view, t)
+        if network:
+            features, target, task = _network_columns(NETWORK, t)
+        else:
+            features, target = (_two_and_target if two_features else _features_only)(view, t)
+            task = "regression"
         if not features:
             raise UploadError("Choose at least one feature column.")
-        dataset, notes = select_columns(t, features, target, "regression")
+        if network:
+            dataset, notes = _registered(t, features, target, task)
+        else:
+            dataset, notes = select_columns(t, features, target, task)
     except UploadError as err:
         st.error(message_markdown(err.parts) + " " + plain("The built-in data is shown."),
                  icon=":material/error:")
@@ -189,12 +267,15 @@ def data_section(view: str, *, two_features: bool = False) -> Chosen | None:
     return chosen
 
 
-def show_notice(chosen: Chosen | None, container=st) -> None:
-    """One short notice in the main area: whose data this is and what was done to it."""
+def show_notice(chosen: Chosen | None, container=st, *, samples: int | None = None) -> None:
+    """One short notice in the main area: whose data this is and what was done to it (``samples``: how
+    many rows a view draws at random from it, when fewer than all)."""
     if chosen is None:
         return
     ds = chosen.dataset
-    used = f"{len(ds.X):,} samples and {ds.n_features} feature(s) used."
+    rows = f"{len(ds.X):,} samples" if samples is None or samples >= len(ds.X) else \
+        f"{samples:,} of the {len(ds.X):,} samples (at random; Samples in the sidebar)"
+    used = f"{rows} and {ds.n_features} feature(s) used."
     parts = " · ".join([*(message_markdown(n, 32) for n in chosen.notes), plain(used)])
     container.info(f"**Your file {literal(chosen.file_name)}.** {parts}", icon=":material/upload_file:")
 
@@ -212,7 +293,9 @@ def link_note(view: str) -> None:
     ds = chosen.dataset
     st.caption("This view shows your uploaded file. A link cannot carry a file: whoever opens it sees the "
                "built-in data. Send the data beside the link:")
-    st.download_button("The data shown (CSV)", to_csv(ds.X, ds.y, ds.feature_names, chosen.target or "y"),
+    # written when clicked (a callable): 100,000 rows take seconds, which no rerun should wait for
+    st.download_button("The data shown (CSV)", functools.partial(to_csv, ds.X, ds.y, ds.feature_names,
+                                                                 chosen.target or "y"),
                        file_name="uploaded-data.csv", mime="text/csv", on_click="ignore",
                        icon=":material/download:", key="upload_link_data")
 

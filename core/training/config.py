@@ -6,7 +6,7 @@ import dataclasses
 from dataclasses import dataclass
 
 from core import params as _params
-from core.data import DATASETS
+from core.data import DATASETS, is_registered
 from core.nn import ACTIVATIONS, INITS, NORM_POSITIONS, NORMS, OPTIMIZERS
 from core.params import param
 
@@ -27,7 +27,9 @@ class TrainConfig:
     call :meth:`validate` at the edge (nothing is checked on construction).
     """
 
-    dataset: str = param("moons", "choice", choices=DATASETS, help="Data set")
+    dataset: str = param("moons", "choice", choices=DATASETS, unlisted=is_registered,
+                         unlisted_text="an uploaded file's name",
+                         help="Data set")
     n_samples: int = param(500, "int", low=40, high=50_000, help="Samples drawn (real data sets: at most all)")
     noise: float = param(0.2, "float", low=0, high=2, help="Noise of the synthetic data sets")
     val_fraction: float = param(0.2, "float", low=0.05, high=0.5, help="Share held out for validation")

@@ -4,6 +4,8 @@ error and the built-in charts stay."""
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlsplit
+
 import pytest
 
 from tests.browser.test_browser import CHART, assert_page_ok, wait_until_idle
@@ -53,3 +55,22 @@ def test_a_malformed_file_through_the_page_gets_one_error_and_the_charts_stay(pa
     sidebar = page.inner_text('[data-testid="stSidebar"]')
     assert "cannot be used" in sidebar and "no header" in sidebar
     assert page.locator(CHART).count() == charts
+
+
+def test_a_file_uploaded_on_training_trains_the_networks_and_draws_its_decision_boundary(page, server):
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{server}/training?seeds=1&epochs=3&depth=2&width=8", wait_until="domcontentloaded")
+    wait_until_idle(page)
+    address = page.url
+    upload(page, "<i>mine</i>.csv", OWN)  # two numeric features (size, price) and three classes
+    assert_page_ok(page, "training with a file")
+    main = page.inner_text('[data-testid="stMain"]')
+    assert "Your file <i>mine</i>.csv" in main and "Classification of label (3 classes)" in main
+    assert page.locator('[data-testid="stMain"] i', has_text="mine").count() == 0
+    assert page.locator(CHART).count() >= 3  # the loss, the accuracy and the boundaries
+    def settings(url: str) -> dict:  # the address's settings, but the player's step (another data size)
+        return {k: v for k, v in parse_qs(urlsplit(url).query).items() if k != "train_step"}
+
+    assert settings(page.url) == settings(address) and settings(page.url)["dataset"] == ["moons"]
+    assert not errors, errors

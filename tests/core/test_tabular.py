@@ -282,3 +282,53 @@ def test_an_unknown_upload_name_is_refused_with_a_message_saying_to_upload_again
 
     with pytest.raises(ValueError, match="upload the file again"):
         load_dataset("upload:0000000000000000", n_samples=100)
+
+
+def test_the_same_file_registers_under_one_name_and_other_columns_tasks_or_files_under_others():
+    from core.data import register_table
+
+    data = grid("a,b,label", "{i},{j},{k}", n=40)
+    first, _ = T.select(T.read_table(data, "one.csv"), ["a", "b"], "label")
+    again, _ = T.select(T.read_table(data, "another name.csv"), ["a", "b"], "label")
+    names = {register_table(first), register_table(again)}
+    assert len(names) == 1  # content-addressed: two sessions with the same file name the same runs
+    table = T.read_table(data)
+    others = [T.select(table, ["a"], "label")[0], T.select(table, ["a", "b"], "label", "regression")[0],
+              T.select(T.read_table(grid("a,b,label", "{i},{j},{k}", n=41)), ["a", "b"], "label")[0]]
+    assert len(names | {register_table(d) for d in others}) == 4  # never collide
+
+
+def test_a_registered_name_stays_loadable_while_a_registrant_keeps_its_data_and_goes_with_the_last():
+    import gc
+
+    from core.data import is_registered, load_dataset, register_table, registered_table
+    from core.training import TrainConfig
+
+    data = grid("a,b,label", "{i},{j},{k}", n=40)
+    mine, _ = T.select(T.read_table(data), ["a", "b"], "label")
+    theirs, _ = T.select(T.read_table(data), ["a", "b"], "label")  # another session, the same file
+    name = register_table(mine)
+    assert register_table(theirs) == name and registered_table(name).name == name
+    TrainConfig(dataset=name).validate()  # the config's spec admits a registered name
+    del mine
+    gc.collect()
+    assert is_registered(name) and len(load_dataset(name, n_samples=100).X) == 40  # the other one keeps it
+    del theirs
+    gc.collect()
+    assert not is_registered(name) and registered_table(name) is None  # nothing outlives its sessions
+    with pytest.raises(ValueError, match="The 'dataset' parameter must be one of .* an uploaded file's name"):
+        TrainConfig(dataset=name).validate()
+
+
+def test_a_link_never_reads_nor_writes_an_uploaded_files_name_even_a_registered_one():
+    from core.data import register_table
+    from core.params import from_query, to_query
+    from core.training import TrainConfig
+
+    ds, _ = T.select(T.read_table(grid("a,b,label", "{i},{j},{k}", n=40)), ["a", "b"], "label")
+    name = register_table(ds)
+    config, notices = from_query(TrainConfig, {"dataset": name, "lr": "0.3"})
+    assert config.dataset == TrainConfig().dataset and config.lr == 0.3
+    assert len(notices) == 1 and "a link cannot carry an uploaded file" in notices[0]
+    query = to_query(TrainConfig(dataset=name, lr=0.3))
+    assert "dataset" not in query and query["lr"] == "0.3"

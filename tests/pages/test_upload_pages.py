@@ -97,3 +97,16 @@ def test_the_file_follows_the_session_to_the_other_view_and_back_to_built_in_on_
     assert at.file_uploader[0].value is None  # the uploader is emptied too
     put(at, "seed.csv", upload.sample_csv())  # and takes a file again
     assert any("Your file" in str(e.value) for e in at.main.info)
+
+
+def test_a_column_choice_moved_by_the_user_is_kept_on_the_rerun_and_on_coming_back():
+    at = open_view(VIEW["standardization"])
+    put(at, "seed.csv", upload.sample_csv())
+    assert at.multiselect(key="upload_features").value == ["A", "B"]
+    at.multiselect(key="upload_features").set_value(["B"]).run()
+    assert at.multiselect(key="upload_features").value == ["B"]
+    assert r"1 feature\(s\) used" in " ".join(str(e.value) for e in at.main.info)
+    at.switch_page("../pages/landscape.py").run()
+    at.switch_page("../pages/standardization.py").run()
+    assert_clean(at, "back to standardization")
+    assert at.multiselect(key="upload_features").value == ["B"]
