@@ -72,14 +72,20 @@ def test_presenter_mode_at_1280x720_shows_every_player_icon_whole(browser, serve
         context.close()
 
 
-def test_on_a_phone_the_player_takes_two_rows(browser, server):
+def test_on_a_phone_the_player_takes_two_rows_and_the_curve_buttons_one_more(browser, server):
+    """The slider, then the player's buttons on one row; Training's Curves and Pin buttons, which share
+    the bar on a wide screen, wrap to a row of their own on a phone, never between the player's."""
     context, page = _open(browser, server, "training", 390, 844)
     try:
         slider = page.locator('[data-testid="stMain"] [data-testid="stSlider"]').first.bounding_box()
         bar = page.locator(".st-key-train_step_bar").bounding_box()
         button = page.get_by_role("button", name="Play").bounding_box()
-        assert bar["height"] < 1.5 * button["height"], f"the buttons wrap: {bar['height']:.0f} px high"
-        assert bar["y"] + bar["height"] - slider["y"] < 3.5 * button["height"], "the player takes more than two rows"
+        rows = {round(page.get_by_role("button", name=n).bounding_box()["y"]) for n in NAMES}
+        assert max(rows) - min(rows) <= 2, f"the player's buttons wrap: rows at {sorted(rows)}"
+        below = [page.get_by_role("button", name=n).bounding_box()["y"] for n in ("Raw · log", "Pin")]
+        assert all(y > button["y"] + button["height"] - 1 for y in below), "a curve button shares the player's row"
+        assert bar["height"] < 2.6 * button["height"], f"the bar takes more than two rows: {bar['height']:.0f} px"
+        assert button["y"] - slider["y"] < 2.5 * button["height"], "the buttons are not right under the slider"
     finally:
         context.close()
 
