@@ -225,8 +225,8 @@ def last_of() -> list[dict]:
 def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = True,
                 runs: Sequence[str] | None = None, current_step: int | None = None,
                 height: int = 300, cursor: str | None = None, dashed: Sequence[str] = (),
-                optimum: float | None = None) -> alt.LayerChart:
-    """Loss against step, one line per run, log-scale loss; the ``dashed`` runs' lines dashed; with
+                optimum: float | None = None, log_y: bool = True) -> alt.LayerChart:
+    """Loss against step, one line per run, log-scale loss (linear with ``log_y=False``); the ``dashed`` runs' lines dashed; with
     ``optimum`` (a positive loss) a grey rule marks the least-squares optimum's loss.
 
     df: (run, step, loss); only positive finite losses are drawn. A dashed
@@ -240,7 +240,7 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
     top = int(df[x].max()) if len(df) else 1
     log_axis = {"scale": {"type": "symlog"}, "axis": {"values": decade_ticks(top), "format": ","}}
     xq = quant(x, title=x + (" (log scale)" if log_x else ""), **(log_axis if log_x else {}))
-    yq = quant("loss", title="loss (log scale)", scale={"type": "log"})
+    yq = quant("loss", title="loss (log scale)", scale={"type": "log"}) if log_y else quant("loss", title="loss")
     dash = {}
     if dashed:  # a second cue for runs that share a colour: their lines dashed
         labels = [palette.label(r) for r in runs]
@@ -250,12 +250,12 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
         df, mark={"type": "line", "strokeWidth": 2.5}, x=xq, y=yq,
         color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
         tooltip=[nominal("run"), quant(x), quant("loss", format=".4g")], **dash,
-    ), run_markers(marker_rows(df, x, log=log_x), x=quant(x), y=quant("loss"), runs=runs)]
+    ), run_markers(marker_rows(df, x, log=log_x), x=quant(x), y=yq, runs=runs)]
     rule = {"type": "rule", "color": "#ff2d55", "strokeDash": [5, 3], "strokeWidth": 2}
     if optimum is not None and np.isfinite(optimum) and optimum > 0:
         layers.append(view(pd.DataFrame({"loss": [float(optimum)], "what": ["the least-squares optimum"]}),
                            mark={"type": "rule", "color": palette.LABEL, "strokeWidth": 1.5, "strokeDash": [2, 2]},
-                           y=quant("loss"), tooltip=[nominal("what"), quant("loss", format=".4g")]))
+                           y=yq, tooltip=[nominal("what"), quant("loss", format=".4g")]))
     if cursor:
         layers.append(view(pd.DataFrame({"at": [0]}), mark=rule, transform=[{"calculate": cursor, "as": x}],
                            x=quant(x)))

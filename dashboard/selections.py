@@ -53,6 +53,17 @@ class TrainingView:
 
 
 @dataclass(frozen=True)
+class LandscapeView:
+    """How the Loss landscape view draws its loss against step (never recomputed for it)."""
+
+    loss_log: bool = param(True, "bool", help="Draw the loss against step on a log axis (it falls by decades "
+                                               "towards the optimum); off: linear.")
+
+    def validate(self) -> None:
+        validate(self)
+
+
+@dataclass(frozen=True)
 class NormParamsView:
     norm_layer: int = param(1, "int", low=1, high=50, help="Which normalization layer to show.")
 

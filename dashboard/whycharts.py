@@ -152,8 +152,9 @@ def signal_frame(sp: pd.DataFrame) -> pd.DataFrame:
 
 
 @memo
-def signal_sentences(sig: pd.DataFrame) -> list[str]:
-    """Per normalization: the squared mean and the variance at the first and the deepest layer."""
+def signal_sentences(sig: pd.DataFrame) -> tuple[str, ...]:
+    """Per normalization: the squared mean and the variance at the first and the deepest layer (a tuple:
+    the memo shares it between reruns and sessions, so nobody may append to it)."""
     out = []
     for run, f in sig.groupby("run", sort=False):
         f = f.sort_values("layer")
@@ -162,7 +163,7 @@ def signal_sentences(sig: pd.DataFrame) -> list[str]:
             continue
         out.append(f"{_cap(RUN_LABELS[run])}: squared mean {a['sq_mean']:.2g} at layer 1, "
                    f"{b['sq_mean']:.2g} at layer {int(b['layer'])}; variance {a['mean_var']:.2g} → {b['mean_var']:.2g}.")
-    return out
+    return tuple(out)
 
 
 def drift(sig: pd.DataFrame, run: str) -> float:

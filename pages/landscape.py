@@ -13,6 +13,7 @@ from dashboard.drawing import draw, export_view
 from dashboard.momentum_text import momentum_lines
 from dashboard.playback import player
 from dashboard.safe import literal
+from dashboard.selections import LandscapeView
 from dashboard.state import PageState, choice, number, select_slider, slider, toggle
 from dashboard.style import chart_columns, intro, presenter_on
 
@@ -41,6 +42,7 @@ with st.sidebar:
     st.header("Descent")
     cfg = state.config(LandscapeConfig, options={"lr_scale": LR_SCALES, "steps": STEP_CHOICES,
                                                  "beta": BETAS})
+    look = state.config(LandscapeView)
     choice(LandscapeConfig, "optimizer", "Method", labels=METHOD_LABELS,
            help="Plain gradient descent alone, or beside it descent with momentum at the same learning "
                 "rate: heavy ball adds β × the last step to each step; Nesterov takes the gradient where "
@@ -186,12 +188,14 @@ raw_rates = rates[(rates["run"] == "raw") & (rates["lr_scale"] < 1)]["rate"]
 st.caption(f"Each marker on the line at 1 is a run's measured stable limit; the dashed red rule is the learning "
            f"rate on screen, {cfg.lr_scale:g}×. At every stable rate plain descent on raw features keeps at least "
            f"{raw_rates.min():.5f} of its error each step (its line hugs 1).")
+axes = "both axes logarithmic" if look.loss_log else "step logarithmic, loss linear"
+toggle(LandscapeView, "loss_log", "Log scale for the loss")
 draw(st,
-    charts.loss_curves(result.losses(), title="Loss against step (both axes logarithmic); dotted: the "
+    charts.loss_curves(result.losses(), title=f"Loss against step ({axes}); dotted: the "
                                               "least-squares optimum" if cfg.fit_intercept else
-                       "Loss against step (both axes logarithmic)",
+                       f"Loss against step ({axes})",
                        runs=list(result.runs), cursor="at_step", dashed=dashed,
-                       height=240 + LEGEND_ROW * len(result.runs),
+                       height=240 + LEGEND_ROW * len(result.runs), log_y=look.loss_log,
                        optimum=raw.quadratic.loss_star if cfg.fit_intercept else None),
     params={"at_step": at_step}, width="stretch",
 )

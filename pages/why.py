@@ -152,7 +152,7 @@ if runs is not None:
                                      y_title="unit variance, mean (log)", height=320))
     st.caption("At step 0, on the run's first training batch, in training mode (batch norm uses the batch's "
                "statistics). Lines that stay flat: the signal keeps its scale down the depth.")
-    lines = whycharts.signal_sentences(sig)
+    lines = list(whycharts.signal_sentences(sig))
     flat = {n: whycharts.drift(sig, n) for n in shown}
     if "none" in flat and len(flat) > 1:
         best = min((n for n in flat if n != "none"), key=flat.get)

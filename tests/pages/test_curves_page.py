@@ -107,3 +107,16 @@ def test_a_malformed_smoothing_in_the_link_opens_with_auto_and_a_notice():
     assert at.query_params.get("smooth") == "auto"
     notices = " ".join(str(w.value) for w in at.warning)
     assert "smooth" in notices
+
+
+def test_the_landscapes_loss_axis_switches_between_log_and_linear_and_keeps_it_in_the_link():
+    landscape = next(v for v in VIEWS if v.url_path == "landscape")
+    at = open_view(landscape, query={"loss_log": "0"})
+    assert_clean(at, "loss_log=0")
+    spec, _ = _loss_chart(at)
+    assert "log" not in _y_types(spec) and "linear" in json.dumps(spec.get("title", ""))
+    at.toggle(key="loss_log").set_value(True).run()
+    spec, _ = _loss_chart(at)
+    assert _y_types(spec) == {"log"}
+    assert at.query_params.get("loss_log") == "1"
+    assert_chart_data_ok(at, "landscape log")
