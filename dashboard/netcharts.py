@@ -130,7 +130,7 @@ def _chance_rule(chance: float, y: dict) -> alt.Chart:
              tooltip=[nominal("label", title="reference")]),
         # at the right end, under the rule: where a run that learned has left it
         view(ref, mark={"type": "text", "align": "right", "baseline": "top", "dx": -4, "dy": 3,
-                        "color": "#374151", "fontSize": 12, "x": {"expr": "width"}}, y=yq, text={"field": "label"}))
+                        "color": "#374151", "x": {"expr": "width"}}, y=yq, text={"field": "label"}))
 
 
 def _seed_band(df: pd.DataFrame, x: dict, y: dict, runs: Sequence[str], cursor: str | None) -> alt.Chart:
@@ -179,7 +179,7 @@ def _divergence_layers(df, marks, metric, diverged, x, y, runs, cursor) -> list[
     for align, dx in (("left", 9), ("right", -9)):
         part = marks[marks["align"] == align]
         if len(part):
-            out.append(view(part, mark={"type": "text", "align": align, "dx": dx, "dy": -10, "fontSize": 12,
+            out.append(view(part, mark={"type": "text", "align": align, "dx": dx, "dy": -10,
                                         "fontWeight": "bold"},
                             transform=cursor_filter(cursor), x=x, y=y, color=color, text={"field": "label"}))
     return out
