@@ -1,7 +1,7 @@
 """The controls of how the training curves are drawn: smoothing and the loss axis's scale.
 
 They only change the drawing of recorded runs (never retrain) and live in the URL like every
-setting (``smooth=0.9``, ``log_y=false``); a lesson link can hide them (``hide=smooth,log_y``).
+setting (``smooth=0.9``, ``log_y=0``); a lesson link can hide them (``hide=smooth,log_y``).
 """
 
 from __future__ import annotations

@@ -4,8 +4,9 @@ Every session of a Streamlit server is a thread of one Python process. Fifty ses
 once share one interpreter lock: each gets a fiftieth of it, so all of them finish together at the
 end of the burst, and the server's event loop (which sends the messages and answers the health
 check) waits behind them too. Letting ``RENDERS`` views draw at a time and queueing the rest (each
-told so, and how many are waiting) gives the same total work in order: the first sessions are
-served first, and the event loop keeps its share of the lock.
+told so, and how many are waiting) leaves the event loop more of the lock. Measured (README, "A whole
+class at once"): on 50 warmed sessions the health check's worst latency about halved and p95 did not
+change; the first message still mostly arrives with the last, held up by the event loop itself.
 
 One session never waits (AppTest, a teacher alone): the gate is free.
 """

@@ -2,7 +2,7 @@
 
 A pin is a training config (its normalization included), nothing else: up to ``MAX_PINS`` of them,
 shared by the network views of a session, drawn by Training and Activations in their own colours
-and marker shapes (``palette.pinned``). They travel in the link as configs, never as data, and are
+and marker shapes (``palette.PINNED``, keyed by ``palette.pinned_key``). They travel in the link as configs, never as data, and are
 retrained (or found in the run store) when the link is opened:
 
     pin=norm:batch,batch_size:32|norm:none,batch_size:32
@@ -103,14 +103,13 @@ def label(config: TrainConfig, current: TrainConfig) -> str:
     diff = [f for f in specs(TrainConfig) if f != "norm" and getattr(config, f) != getattr(current, f)]
     words = []
     for f in diff:
-        value = getattr(config, f)
+        value, name = getattr(config, f), SHORT.get(f, f.replace("_", " "))
         if f in _BY_VALUE:
             words.append(str(value))
         elif isinstance(value, bool):
-            words.append(("" if value else "no ") + SHORT.get(f, f.replace("_", " ")))
+            words.append(("" if value else "no ") + name)
         else:
-            words.append(f"{SHORT.get(f, f.replace('_', ' '))} {value:g}" if isinstance(value, float)
-                         else f"{SHORT.get(f, f.replace('_', ' '))} {value}")
+            words.append(f"{name} {value:g}" if isinstance(value, float) else f"{name} {value}")
     return f"{norm}, {', '.join(words[:3])}{' …' if len(words) > 3 else ''}" if words else f"{norm}, same settings"
 
 
@@ -169,11 +168,6 @@ def controls(container, current: TrainConfig, norms) -> None:
         note = st.session_state.pop("_pin_note", None)
         if note:
             st.caption(note)
-
-
-def label_of(key: str) -> str:
-    """The label a pinned run key is drawn with."""
-    return palette.label(key)
 
 
 def export_configs(kept: dict) -> dict[str, TrainConfig]:

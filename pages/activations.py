@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from dashboard import frames, netcharts, netconfig, pins, what_you_see
+from dashboard import frames, netcharts, netconfig, palette, pins, what_you_see
 from dashboard import seeds as sd
 from dashboard.charts import MAX_ROWS, RUN_LABELS
 from dashboard.drawing import draw, export_view
@@ -100,6 +100,6 @@ if runs is not None:
                + (f" Curves and per-layer charts are medians over {n_seeds} seeds; the histograms show the first "
                   "seed's network." if n_seeds > 1 else "")
                + (f" Pinned runs, drawn in the band and per-layer charts in their own colours: "
-                  f"{', '.join(pins.label_of(k) for k in kept)}." if kept else ""))
+                  f"{', '.join(palette.label(k) for k in kept)}." if kept else ""))
 state.write_url(pins.query())
 export_view("activations", runs, configs=pins.export_configs(kept))

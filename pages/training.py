@@ -4,7 +4,7 @@ import numpy as np
 import streamlit as st
 
 from core.training import TrainConfig
-from dashboard import netcharts, netconfig, pins, what_you_see
+from dashboard import netcharts, netconfig, palette, pins, what_you_see
 from dashboard import seeds as sd
 from dashboard.charts import RUN_COLORS, RUN_LABELS
 from dashboard.curves import curve_controls
@@ -92,9 +92,9 @@ if runs is not None:
                      + "); the raw curves are the faint lines behind.")
     if kept:
         notes.append(f"Pinned runs (kept with the pin button above, in their own colours and markers): "
-                     f"{', '.join(pins.label_of(k) for k in kept)}; each is named by what differs from the "
+                     f"{', '.join(palette.label(k) for k in kept)}; each is named by what differs from the "
                      "settings now.")
-    notes.append("Hover a chart for every curve's value at a step."
+    notes.append("Hover the loss or accuracy chart for every curve's value at a step."
                  + (" Dotted line: the loss of guessing." if chance is not None else ""))
     # beside the accuracy curves (under the boundaries' caption), else under the curves
     (below[1] if grids else st).caption(" ".join(notes))
