@@ -31,16 +31,26 @@ def smoothed(values: np.ndarray, weight: float) -> np.ndarray:
     return np.where(ok, out, x)
 
 
-def _smoothed_metrics(metrics: pd.DataFrame, metric: str, weight: float) -> pd.DataFrame:
-    """(step, split, <metric> smoothed, raw): each split's curve smoothed along its own records."""
-    out = metrics[["step", "split", metric]].sort_values(["split", "step"], kind="stable")
-    out = out.assign(raw=out[metric].astype(np.float64))
-    codes = out["split"].astype(str).to_numpy()
-    values = out["raw"].to_numpy().copy()
-    for split in np.unique(codes):
-        mine = codes == split
-        values[mine] = smoothed(values[mine], weight)
-    return out.assign(**{metric: values})
+def smoothed_by(df: pd.DataFrame, columns, weight: float, *, by: str | None = None,
+                raw: str | None = None, log: bool = False) -> pd.DataFrame:
+    """df with ``columns`` smoothed (``smoothed``) along step, each ``by`` group on its own records,
+    and a ``raw`` column keeping the unsmoothed values of the column ``raw`` (default: the first).
+
+    log: average the logarithms (for a curve drawn on a log axis: a geometric mean, so a curve that
+    falls by decades is not held up by its first, largest values); values <= 0 are left out."""
+    out = df.sort_values([by, "step"] if by else ["step"], kind="stable")
+    out = out.assign(raw=out[raw or columns[0]].astype(np.float64))
+    groups = out[by].astype(str).to_numpy() if by else np.zeros(len(out), dtype=int)
+    cols = {}
+    for c in columns:
+        values = out[c].to_numpy(dtype=np.float64).copy()
+        if log:
+            values = np.log(np.where(values > 0, values, np.nan))
+        for g in np.unique(groups):
+            mine = groups == g
+            values[mine] = smoothed(values[mine], weight)
+        cols[c] = np.exp(values) if log else values
+    return out.assign(**cols)
 
 
 @memo
@@ -56,7 +66,8 @@ def metric_frame(runs: dict, metric: str, smooth: float = 0.0) -> pd.DataFrame:
     for norm, hists in sd.as_seeds(runs).items():
         if metric not in hists[0].metrics.columns:
             continue
-        per_seed = [_smoothed_metrics(h.metrics, metric, smooth) if smooth > 0 else h.metrics for h in hists]
+        per_seed = [smoothed_by(h.metrics[["step", "split", metric]], (metric,), smooth, by="split")
+                    if smooth > 0 else h.metrics for h in hists]
         if several:
             frames.append(sd.reduce(per_seed, ("step", "split"), values, band=metric)
                           .assign(split=lambda d: d["split"].astype(str), run=norm))
@@ -150,18 +161,31 @@ def _layer_rows(hist, layer: int, stage: str) -> pd.DataFrame:
 
 
 @memo
-def layer_bands(runs: dict, layer: int, stage: str) -> pd.DataFrame:
+def layer_bands(runs: dict, layer: int, stage: str, smooth: float = 0.0) -> pd.DataFrame:
     """(run, step, p15, p50, p85, ...) of one layer's values at one stage, every run (over seeds: the
-    median over seeds of each percentile)."""
+    median over seeds of each percentile).
+
+    smooth: a weight for ``smoothed``: each seed's percentiles are smoothed before the median, and
+    ``raw`` keeps the unsmoothed median (p50; its median over seeds)."""
     frames = []
     several = sd.count(runs) > 1
+    values = ("p15", "p50", "p85", "raw") if smooth > 0 else ("p15", "p50", "p85")
     for norm, hists in sd.as_seeds(runs).items():
+        rows = [_layer_rows(h, layer, stage) for h in hists]
+        if smooth > 0:
+            rows = [smoothed_by(r, ("p15", "p50", "p85"), smooth, raw="p50") for r in rows]
         if several:
-            rows = [_layer_rows(h, layer, stage) for h in hists]
-            frames.append(sd.reduce(rows, ("step",), ("p15", "p50", "p85")).assign(run=norm))
+            frames.append(sd.reduce(rows, ("step",), values).assign(run=norm))
         else:
-            frames.append(_layer_rows(hists[0], layer, stage).assign(run=norm))
+            frames.append(rows[0].assign(run=norm))
     return pd.concat(frames, ignore_index=True)
+
+
+@memo
+def smoothed_runs(df: pd.DataFrame, value: str, weight: float, log: bool = False) -> pd.DataFrame:
+    """(run, step, <value> smoothed, raw) from (run, step, <value>): each run's curve smoothed
+    (``smoothed``; with ``log``, its logarithm) along its own records; as it is for ``weight`` 0."""
+    return smoothed_by(df, (value,), weight, by="run", log=log) if weight > 0 and len(df) else df
 
 
 @memo

@@ -223,7 +223,8 @@ def percentile_bands(df: pd.DataFrame, *, runs: Sequence[str], title: str, y_tit
                      height: int = 260) -> alt.LayerChart:
     """Ioffe and Szegedy's Figure 1: the 15th, 50th and 85th percentiles over training.
 
-    df: (run, step, p15, p50, p85).
+    df: (run, step, p15, p50, p85); a ``raw`` column (smoothed bands, ``frames.smoothed``): the
+    unsmoothed median, drawn faint behind.
     """
     df = _labelled(finite(df))
     color = nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs))
@@ -236,7 +237,9 @@ def percentile_bands(df: pd.DataFrame, *, runs: Sequence[str], title: str, y_tit
                tooltip=[nominal("run"), quant("step"), quant("p15", format=".3f"), quant("p50", format=".3f"),
                         quant("p85", format=".3f")])
     dots = run_markers(marker_rows(df, "step"), x=x, y=quant("p50"), runs=runs)
-    return layer(band, *edges, mid, dots, title=title, height=height)
+    behind = [view(df, mark={"type": "line", "strokeWidth": 1.2, "opacity": 0.3}, x=x, y=quant("raw"),
+                   color=nominal("run", scale=run_color(runs), legend=None))] if "raw" in df.columns else []
+    return layer(band, *behind, *edges, mid, dots, title=title, height=height)
 
 
 @memo

@@ -10,7 +10,14 @@ from core.experiment import LandscapeConfig
 from core.standardize import StandardizeConfig
 from core.sweep import SweepConfig
 from core.training import TrainConfig
-from dashboard.selections import ActivationsView, CompareView, LandscapeView, NormParamsView, TrainingView
+from dashboard.selections import (
+    ActivationsView,
+    CompareView,
+    CurvesView,
+    LandscapeView,
+    NormParamsView,
+    TrainingView,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -65,15 +72,15 @@ ALL_VIEWS: tuple[View, ...] = (HOME, *VIEWS)
 FAMILIES: dict[str, tuple[type, ...]] = {
     "standardization": (StandardizeConfig,),
     "landscape": (LandscapeConfig, LandscapeView),
-    "network": (TrainConfig, CompareView, TrainingView, ActivationsView, NormParamsView),
+    "network": (TrainConfig, CompareView, TrainingView, CurvesView, ActivationsView, NormParamsView),
     "sweeps": (SweepConfig,),
 }
 #: the classes in a family that only choose what to draw (a layer, a step), not what is computed
-VIEW_ONLY = (TrainingView, ActivationsView, NormParamsView, LandscapeView)
+VIEW_ONLY = (TrainingView, CurvesView, ActivationsView, NormParamsView, LandscapeView)
 
 #: every config whose fields can appear in a link
 CONFIG_CLASSES = (LandscapeConfig, StandardizeConfig, TrainConfig, ActivationsView, NormParamsView,
-                  CompareView, TrainingView, SweepConfig, LandscapeView)
+                  CompareView, TrainingView, CurvesView, SweepConfig, LandscapeView)
 assert set(CONFIG_CLASSES) == {cls for classes in FAMILIES.values() for cls in classes}
 
 

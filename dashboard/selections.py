@@ -36,6 +36,15 @@ TINY_BATCH_SMOOTHING = 0.8
 class TrainingView:
     train_step: int = param(LAST, "int", low=0, high=LAST,
                             help="Show training up to this step (curves and decision boundary).")
+
+    def validate(self) -> None:
+        validate(self)
+
+
+@dataclass(frozen=True)
+class CurvesView:
+    """How the network views draw their curves over training (shared by them: one setting)."""
+
     smooth: str = param("auto", "choice", choices=SMOOTHING,
                         help="Smooth the curves with TensorBoard's debiased moving average of this weight (0: "
                              "raw); the raw curves stay faint behind. Auto: 0.8 for batches of 8 or fewer "

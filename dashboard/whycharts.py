@@ -116,15 +116,26 @@ def effective_frame(frames: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
 
 @memo
 def over_training(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: str, y_title: str,
-                  height: int = 240) -> alt.Chart:
-    """One line per run of ``value`` against step, log y. df: (run, step, <value>)."""
+                  height: int = 240, log_y: bool = True) -> alt.LayerChart:
+    """One line per run of ``value`` against step, on a log y axis unless ``log_y`` is False.
+
+    df: (run, step, <value>); a ``raw`` column (smoothed curves, ``frames.smoothed_runs``) is drawn
+    faint behind each line."""
     df = finite(df)
-    df = _labelled(df[df[value] > 0])
-    return view(df, mark={"type": "line", "strokeWidth": 2.2, "point": True},
-                x=quant("step", title="step"), y=quant(value, title=y_title, scale={"type": "log"}),
-                color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
-                tooltip=[nominal("run"), quant("step"), quant(value, format=".3g")]).properties(
-        title=title, height=height)
+    if log_y:
+        df = df[(df[[c for c in (value, "raw") if c in df.columns]] > 0).all(axis=1)]
+    df = _labelled(df)
+    x = quant("step", title="step")
+    y_title += " (log)" if log_y else ""
+    y = quant(value, title=y_title, scale={"type": "log"} if log_y else {"zero": False})
+    color = nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs))
+    layers = [view(df, mark={"type": "line", "strokeWidth": 2.2, "point": True}, x=x, y=y, color=color,
+                   tooltip=[nominal("run"), quant("step"), quant(value, format=".3g")])]
+    if "raw" in df.columns:
+        layers.insert(0, view(df, mark={"type": "line", "strokeWidth": 1.2, "opacity": 0.3}, x=x,
+                              y=quant("raw", title=y_title, scale=y["scale"]),
+                              color=nominal("run", scale=run_color(runs), legend=None)))
+    return layer(*layers, title=title, height=height)
 
 
 @memo

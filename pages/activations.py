@@ -5,9 +5,10 @@ import streamlit as st
 from dashboard import frames, netcharts, netconfig, palette, pins, what_you_see
 from dashboard import seeds as sd
 from dashboard.charts import MAX_ROWS, RUN_LABELS
+from dashboard.curves import curve_controls, smoothing_note
 from dashboard.drawing import draw, export_view
 from dashboard.playback import player
-from dashboard.selections import ActivationsView
+from dashboard.selections import ActivationsView, CurvesView
 from dashboard.state import choice
 from dashboard.style import chart_columns, intro
 
@@ -29,6 +30,7 @@ state, config, view = netconfig.sidebar("activations")
 pins.read_link(state)
 with st.sidebar:
     act = state.config(ActivationsView)
+    curves = state.config(CurvesView, fields=("smooth",))
 
 runs = netconfig.page_runs(config, view)
 kept = {}
@@ -39,15 +41,19 @@ if runs is not None:
     of_seeds = f", median of {n_seeds} seeds" if n_seeds > 1 else ""
     depth = config.depth
     state.limit("layer", depth, f"the network has {depth} hidden layers")
-    c1, c2, c3 = st.columns([2, 3, 1.4], vertical_alignment="bottom")
+    c1, c2, c3 = st.columns([1.8, 3, 2.4], vertical_alignment="bottom")
     c1.slider("Layer", 1, max(depth, 2), key="layer", disabled=depth < 2,
               help="1 is the first hidden layer; the deepest is nearest the output.")
     with c2:
         choice(ActivationsView, "stage", "Values", labels=STAGE_LABELS)
-    pins.controls(c3, config, view.norms)
+    with c3:  # the band's two buttons side by side, wrapping on a narrow screen
+        buttons = st.container(horizontal=True, gap="xsmall", horizontal_alignment="right")
+    curve_controls(buttons, curves, config.batch_size, fields=("smooth",))
+    pins.controls(buttons, config, view.norms)
     layer, stage = st.session_state["layer"], st.session_state["stage"]
 
-    bands = frames.layer_bands(with_pins, layer, stage)
+    smooth = curves.smoothing(config.batch_size)
+    bands = frames.layer_bands(with_pins, layer, stage, smooth)
     draw(st, netcharts.percentile_bands(
         bands, runs=names, y_title=f"layer {layer}, {STAGE_LABELS[stage]}",
         title=f"Layer {layer}: 15th, 50th and 85th percentiles of the {STAGE_LABELS[stage]} over training"
@@ -95,10 +101,13 @@ if runs is not None:
     seen = what_you_see.activations(first, layer=layer, stage=stage, step=at) if n_seeds == 1 else \
         what_you_see.activations_seeds(runs, layer=layer, stage=stage, step=at)
     st.markdown("\n".join(f"- {line}" for line in seen))
+    smoothed = smoothing_note(curves, config.batch_size, "The band's percentiles are",
+                              "the faint line behind each band is its raw median")
     st.caption("The band (top) is the middle 70 % of a layer's values over training; each row down the depth "
                "is one layer's histogram; the gradient norms show how much of the gradient reaches each layer."
                + (f" Curves and per-layer charts are medians over {n_seeds} seeds; the histograms show the first "
                   "seed's network." if n_seeds > 1 else "")
+               + (f" {smoothed}" if smoothed else "")
                + (f" Pinned runs, drawn in the band and per-layer charts in their own colours: "
                   f"{', '.join(palette.label(k) for k in kept)}." if kept else ""))
 state.write_url(pins.query())

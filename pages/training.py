@@ -7,11 +7,11 @@ from core.training import TrainConfig
 from dashboard import netcharts, netconfig, palette, pins, what_you_see
 from dashboard import seeds as sd
 from dashboard.charts import RUN_COLORS, RUN_LABELS
-from dashboard.curves import curve_controls
+from dashboard.curves import curve_controls, smoothing_note
 from dashboard.drawing import boundary_note, boundary_title, draw, export_view
 from dashboard.frames import boundary_frames, boundary_step, metric_frame, recorded_steps
 from dashboard.playback import player
-from dashboard.selections import TrainingView
+from dashboard.selections import CurvesView, TrainingView
 from dashboard.style import chart_columns, intro
 
 st.title("Training")
@@ -25,7 +25,8 @@ intro(
 state, config, view = netconfig.sidebar("training")
 pins.read_link(state)
 with st.sidebar:
-    curves = state.config(TrainingView)
+    state.config(TrainingView)
+    curves = state.config(CurvesView)
 runs = netconfig.page_runs(config, view)
 kept = {}
 if runs is not None:
@@ -87,9 +88,7 @@ if runs is not None:
                      "band around it runs from the lowest seed to the highest at each step (fainter for the "
                      "training batches).")
     if smooth > 0:
-        notes.append(f"Curves smoothed with weight {smooth:g} (TensorBoard's debiased moving average"
-                     + (f", on by default for batches of {config.batch_size}" if curves.smooth == "auto" else "")
-                     + "); the raw curves are the faint lines behind.")
+        notes.append(smoothing_note(curves, config.batch_size, "Curves", "the raw curves are the faint lines behind"))
     if kept:
         notes.append(f"Pinned runs (kept with the pin button above, in their own colours and markers): "
                      f"{', '.join(palette.label(k) for k in kept)}; each is named by what differs from the "

@@ -3,10 +3,12 @@
 import streamlit as st
 
 from core import explain
-from dashboard import cached, netcharts, netconfig, teach, whycharts
+from dashboard import cached, frames, netcharts, netconfig, teach, whycharts
 from dashboard.charts import RUN_LABELS
+from dashboard.curves import curve_controls, smoothing_note
 from dashboard.drawing import draw, export_view
 from dashboard.runs import get_seeded, seeded_variants
+from dashboard.selections import CurvesView
 from dashboard.style import chart_columns, intro
 from dashboard.whyrun import bundle
 
@@ -17,6 +19,18 @@ intro(
 )
 
 state, config, view = netconfig.sidebar("why")
+with st.sidebar:
+    curves = state.config(CurvesView)
+LOSSES = ("loss", "loss_range")  # the curves the log switch sets; the others span decades: always log
+
+
+def curve(col, df, value: str, **kw) -> None:
+    """One of the page's curves over training, smoothed and scaled as the Curves button says."""
+    log = curves.log_y or value not in LOSSES
+    draw(col, whycharts.over_training(frames.smoothed_runs(df, value, curves.smoothing(config.batch_size), log),
+                                      value=value, log_y=log, **kw))
+
+
 seeds = netconfig.seeds_of(config, view)
 # every run of the page: the view's, and the noisy arm's (no normalization, batch norm, noisy batch norm)
 seeded = seeded_variants(config, tuple(dict.fromkeys((*view.norms, *whycharts.NOISY_ARM))), seeds)
@@ -32,6 +46,13 @@ elif netconfig.check_budget(config, sum(map(len, seeded.values()))):
 if runs is not None:
     noisy = get_seeded(config, whycharts.NOISY_ARM, seeds)  # trains what the probe did not (noisy batch norm)
     teach.measured(bundle({**runs, **noisy}, ics, land))  # the Why lessons judge the runs and their probes
+    left, right = st.columns([3.5, 1.8], vertical_alignment="center")
+    curve_controls(right, curves, config.batch_size)
+    if smoothed := smoothing_note(curves, config.batch_size, "Curves over training",
+                                  "faint behind: the raw curves"):
+        # on a log axis an average of the values would hold a curve falling by decades up at its first ones
+        left.caption(f"{smoothed} On a log axis the average is of the logarithms. Every verdict is measured "
+                     "on the raw values.")
     st.subheader("Internal covariate shift")
     st.markdown(
         "*The claims*: Ioffe and Szegedy (2015) named *internal covariate shift* — a layer's input "
@@ -41,13 +62,13 @@ if runs is not None:
     )
     cols = chart_columns(2)
     ioffe = whycharts.ioffe_frame(runs)
-    draw(cols[0], whycharts.over_training(ioffe, value="mean_shift", runs=view.norms,
-                                         title="Ioffe: how far a layer's input mean moves between snapshots",
-                                         y_title="|Δ mean| / std (log)"))
+    curve(cols[0], ioffe, "mean_shift", runs=view.norms,
+          title="Ioffe: how far a layer's input mean moves between snapshots",
+          y_title="|Δ mean| / std")
     shift = whycharts.ics_frame(ics)
-    draw(cols[1], whycharts.over_training(shift, value="l2", runs=view.norms,
-                                         title="Santurkar: ‖G − G′‖ when the layers below update",
-                                         y_title="‖G − G′‖ (log)"))
+    curve(cols[1], shift, "l2", runs=view.norms,
+          title="Santurkar: ‖G − G′‖ when the layers below update",
+          y_title="‖G − G′‖")
     lines = [whycharts.compare_sentence(ioffe, "mean_shift", "Input mean moved (Ioffe's notion)", "smaller"),
              whycharts.compare_sentence(shift, "l2", "Gradient changed, ‖G − G′‖ (Santurkar's notion)",
                                         "smaller"),
@@ -64,12 +85,12 @@ if runs is not None:
     )
     along = whycharts.landscape_frame(land)
     cols = chart_columns(2)
-    draw(cols[0], whycharts.over_training(along, value="loss_range", runs=view.norms,
-                                         title="Range of the loss at w − η·g, η from ¼ to 4 × the rate",
-                                         y_title="loss range (log)"))
-    draw(cols[1], whycharts.over_training(along, value="grad_change", runs=view.norms,
-                                         title="Gradient predictiveness: largest ‖∇L(w − η·g) − ∇L(w)‖",
-                                         y_title="gradient change (log)"))
+    curve(cols[0], along, "loss_range", runs=view.norms,
+          title="Range of the loss at w − η·g, η from ¼ to 4 × the rate",
+          y_title="loss range")
+    curve(cols[1], along, "grad_change", runs=view.norms,
+          title="Gradient predictiveness: largest ‖∇L(w − η·g) − ∇L(w)‖",
+          y_title="gradient change")
     lines = [whycharts.compare_sentence(along, "loss_range", "Loss range along the gradient", "smoother"),
              whycharts.compare_sentence(along, "grad_change", "Gradient change along the gradient",
                                         "more predictive"),
@@ -87,13 +108,13 @@ if runs is not None:
         "training step (none in evaluation mode). The paper found it trains about as well as batch norm."
     )
     cols = chart_columns(2)
-    draw(cols[0], whycharts.over_training(whycharts.val_loss_frame(noisy), value="loss", runs=whycharts.NOISY_ARM,
-                                         title="Validation loss: does the noisy network still train?",
-                                         y_title="validation loss (log)"))
-    draw(cols[1], whycharts.over_training(whycharts.ioffe_frame(noisy), value="mean_shift",
-                                         runs=whycharts.NOISY_ARM,
-                                         title="How far a layer's input mean moves between snapshots",
-                                         y_title="|Δ mean| / std (log)"))
+    curve(cols[0], whycharts.val_loss_frame(noisy), "loss", runs=whycharts.NOISY_ARM,
+          title="Validation loss: does the noisy network still train?",
+          y_title="validation loss")
+    curve(cols[1], whycharts.ioffe_frame(noisy), "mean_shift",
+          runs=whycharts.NOISY_ARM,
+          title="How far a layer's input mean moves between snapshots",
+          y_title="|Δ mean| / std")
     if (line := whycharts.noisy_sentence(noisy)) is not None:
         st.markdown(f"- {line}")
     st.caption("Median over the seeds on screen. The input drift is Ioffe's notion of the first section, on the "
@@ -127,12 +148,12 @@ if runs is not None:
     eff = whycharts.effective_of(runs)
     if not eff.empty:
         cols = chart_columns(2)
-        draw(cols[0], whycharts.over_training(eff, value="effective_lr", runs=view.norms,
-                                             title="lr / ‖W‖² over training (median layer)",
-                                             y_title="lr / ‖W‖² (log)"))
-        draw(cols[1], whycharts.over_training(eff, value="update_ratio", runs=view.norms,
-                                             title="Measured update ‖ΔW‖ / ‖W‖ (median layer)",
-                                             y_title="‖ΔW‖ / ‖W‖ (log)"))
+        curve(cols[0], eff, "effective_lr", runs=view.norms,
+              title="lr / ‖W‖² over training (median layer)",
+              y_title="lr / ‖W‖²")
+        curve(cols[1], eff, "update_ratio", runs=view.norms,
+              title="Measured update ‖ΔW‖ / ‖W‖ (median layer)",
+              y_title="‖ΔW‖ / ‖W‖")
         st.markdown("\n".join(f"- {line}" for line in whycharts.effective_sentences(eff)))
 
     st.subheader("Signal propagation at initialisation")
@@ -146,10 +167,10 @@ if runs is not None:
     cols = chart_columns(2)
     draw(cols[0], netcharts.by_layer(sig, value="sq_mean", runs=shown, log_y=True,
                                      title="Squared mean of the units' pre-activations",
-                                     y_title="(unit mean)², mean over units (log)", height=320))
+                                     y_title="(unit mean)², mean over units", height=320))
     draw(cols[1], netcharts.by_layer(sig, value="mean_var", runs=shown, log_y=True,
                                      title="Variance of the units' pre-activations",
-                                     y_title="unit variance, mean (log)", height=320))
+                                     y_title="unit variance, mean", height=320))
     st.caption("At step 0, on the run's first training batch, in training mode (batch norm uses the batch's "
                "statistics). Lines that stay flat: the signal keeps its scale down the depth.")
     lines = list(whycharts.signal_sentences(sig))

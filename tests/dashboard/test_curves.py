@@ -14,8 +14,8 @@ import pytest
 
 from core.training import TrainConfig, train
 from dashboard import netcharts
-from dashboard.frames import metric_frame, smoothed
-from dashboard.selections import TINY_BATCH, TINY_BATCH_SMOOTHING, TrainingView
+from dashboard.frames import metric_frame, smoothed, smoothed_runs
+from dashboard.selections import TINY_BATCH, TINY_BATCH_SMOOTHING, CurvesView
 from tests.dashboard.chartspec import bad_cells, chart_spec
 
 
@@ -143,9 +143,9 @@ def test_the_loss_of_guessing_is_a_labelled_rule_at_log_k(runs):
 @pytest.mark.parametrize(("batch", "want"), [(2, TINY_BATCH_SMOOTHING), (TINY_BATCH, TINY_BATCH_SMOOTHING),
                                              (TINY_BATCH + 1, 0.0), (64, 0.0)])
 def test_auto_smooths_tiny_batches_only_and_a_set_weight_is_kept(batch, want):
-    assert TrainingView().smoothing(batch) == want
-    assert TrainingView(smooth="0.9").smoothing(batch) == 0.9
-    assert TrainingView(smooth="0").smoothing(batch) == 0.0
+    assert CurvesView().smoothing(batch) == want
+    assert CurvesView(smooth="0.9").smoothing(batch) == 0.9
+    assert CurvesView(smooth="0").smoothing(batch) == 0.0
 
 
 def test_smoothing_a_diverged_run_keeps_non_finite_values_off_the_chart():
@@ -156,3 +156,22 @@ def test_smoothing_a_diverged_run_keeps_non_finite_values_off_the_chart():
     spec = chart_spec(netcharts.metric_curves(df, metric="loss", runs=["none", "batch"], log_y=True, title="t",
                                               diverged={"none": int(hist.metrics["step"].max())}))
     assert bad_cells(spec) == []
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_smoothing_on_a_log_axis_averages_the_logarithms_of_each_run_on_its_own(seed):
+    rng = np.random.default_rng(seed)
+    steps = np.arange(12)
+    falling = 10.0 ** (-steps * 0.8) * np.exp(rng.normal(0, 0.3, len(steps)))  # down by decades
+    flat = 1 + rng.random(len(steps))
+    df = pd.DataFrame({"run": ["a"] * 12 + ["b"] * 12, "step": np.tile(steps, 2),
+                       "v": np.concatenate([falling, flat])}).sample(frac=1, random_state=seed)
+    out = smoothed_runs(df, "v", 0.9, True)
+    a = out[out["run"] == "a"].sort_values("step")
+    assert np.allclose(a["v"], np.exp(smoothed(np.log(falling), 0.9)))
+    assert np.allclose(a["raw"], falling)
+    # the plain average stays near the first, largest value; the logarithms' follow the fall
+    assert smoothed(falling, 0.9)[-1] > 10 * a["v"].iloc[-1]
+    b = out[out["run"] == "b"].sort_values("step")
+    assert np.allclose(b["v"], np.exp(smoothed(np.log(flat), 0.9)))
+    assert smoothed_runs(df, "v", 0.0, True) is df

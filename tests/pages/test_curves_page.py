@@ -120,3 +120,50 @@ def test_the_landscapes_loss_axis_switches_between_log_and_linear_and_keeps_it_i
     assert _y_types(spec) == {"log"}
     assert at.query_params.get("loss_log") == "1"
     assert_chart_data_ok(at, "landscape log")
+
+
+ACTIVATIONS = next(v for v in VIEWS if v.url_path == "activations")
+WHY = next(v for v in VIEWS if v.url_path == "why")
+
+
+def _chart_titled(at, words: str):
+    for el in charts_of(at):
+        spec = json.loads(el.proto.spec)
+        if words in json.dumps(spec.get("title", ""), ensure_ascii=False):
+            return spec, chart_frames(el)
+    raise AssertionError(f"no chart titled with {words!r}")
+
+
+def test_the_activation_bands_are_smoothed_for_tiny_batches_with_the_raw_median_behind():
+    at = open_view(ACTIVATIONS, query={**FAST, "batch_size": "4"})
+    assert_clean(at, "activations, batch 4")
+    assert_chart_data_ok(at, "activations, batch 4")
+    _, frames = _chart_titled(at, "percentiles")
+    (df,) = [f for f in frames if {"p15", "p50", "p85"} <= set(f.columns)][:1]
+    assert "raw" in df.columns, "auto smoothing is on for batches of 4: the raw median should be kept"
+    assert not np.allclose(df["raw"], df["p50"]), "the drawn band should be the smoothed one"
+    assert "smoothed with weight 0.8" in _caption(at)
+
+    at.select_slider(key="smooth").set_value("0").run()
+    _, frames = _chart_titled(at, "percentiles")
+    (df,) = [f for f in frames if {"p15", "p50", "p85"} <= set(f.columns)][:1]
+    assert "raw" not in df.columns
+    assert at.query_params.get("smooth") == "0" and "log_y" not in at.query_params
+    assert_clean(at, "activations, smoothing off")
+
+
+def test_the_why_views_curves_take_the_smoothing_and_its_loss_curves_the_log_switch():
+    at = open_view(WHY, query={**FAST, "smooth": "0.9", "log_y": "0"})
+    assert_clean(at, "why, smooth=0.9&log_y=0")
+    assert_chart_data_ok(at, "why, smoothed")
+    trained = len(store())
+    for words, log in (("Validation loss", False), ("Range of the loss", False), ("‖G − G′‖", True)):
+        spec, frames = _chart_titled(at, words)
+        assert ("log" in _y_types(spec)) is log, words
+        assert any("raw" in f.columns for f in frames), f"{words}: the raw curve should be drawn behind"
+    assert "smoothed with weight 0.9" in _caption(at)
+    at.toggle(key="log_y").set_value(True).run()
+    spec, _ = _chart_titled(at, "Validation loss")
+    assert _y_types(spec) == {"log"}
+    assert len(store()) == trained, "a curve control retrained a run"
+    assert_clean(at, "why, after the switch")
