@@ -16,6 +16,7 @@ from dashboard.selections import (
     CurvesView,
     LandscapeView,
     NormParamsView,
+    SweepsView,
     TrainingView,
 )
 
@@ -73,14 +74,14 @@ FAMILIES: dict[str, tuple[type, ...]] = {
     "standardization": (StandardizeConfig,),
     "landscape": (LandscapeConfig, LandscapeView),
     "network": (TrainConfig, CompareView, TrainingView, CurvesView, ActivationsView, NormParamsView),
-    "sweeps": (SweepConfig,),
+    "sweeps": (SweepConfig, SweepsView),
 }
 #: the classes in a family that only choose what to draw (a layer, a step), not what is computed
-VIEW_ONLY = (TrainingView, CurvesView, ActivationsView, NormParamsView, LandscapeView)
+VIEW_ONLY = (TrainingView, CurvesView, ActivationsView, NormParamsView, LandscapeView, SweepsView)
 
 #: every config whose fields can appear in a link
 CONFIG_CLASSES = (LandscapeConfig, StandardizeConfig, TrainConfig, ActivationsView, NormParamsView,
-                  CompareView, TrainingView, CurvesView, SweepConfig, LandscapeView)
+                  CompareView, TrainingView, CurvesView, SweepConfig, SweepsView, LandscapeView)
 assert set(CONFIG_CLASSES) == {cls for classes in FAMILIES.values() for cls in classes}
 
 

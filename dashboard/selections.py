@@ -101,3 +101,15 @@ class CompareView:
     def seed_list(self, seed: int) -> tuple[int, ...]:
         """The seeds each run is trained with: ``seed``, ``seed + 1``, ... (``seeds`` of them)."""
         return tuple(range(seed, seed + self.seeds))
+
+
+@dataclass(frozen=True)
+class SweepsView:
+    """How the Sweeps view draws its results (never re-runs the grid)."""
+
+    log_y: bool = param(True, "bool", help="Draw the final loss on a log axis (over a sweep it spans decades, "
+                                            "from learned to nearly diverged); off: linear.")
+
+    def validate(self) -> None:
+        validate(self)
+

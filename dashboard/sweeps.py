@@ -42,6 +42,10 @@ class PointStore:
                 self._rows.move_to_end(key)
             return rows
 
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._rows)
+
     def put(self, key: SweepGrid, rows: pd.DataFrame) -> None:
         with self._lock:
             self._rows[key] = rows

@@ -9,6 +9,7 @@ from dashboard import sweepcharts, sweeps
 from dashboard.drawing import dataset_label, draw, export_menu, three_digits
 from dashboard.netconfig import CHOICE_LABELS, SAMPLES, WIDTHS
 from dashboard.safe import plain
+from dashboard.selections import SweepsView
 from dashboard.state import PageState, choice, select_slider, slider, toggle
 from dashboard.style import chart_columns, intro
 from dashboard.teach import measured
@@ -25,9 +26,10 @@ RANGE = {"lr": ("lr_min", "lr_max"), "batch_size": ("batch_min", "batch_max"), "
 LOSS_CAP = 10.0  # a finite loss above this is drawn at it (one run at 1e17 would flatten the others)
 
 
-def controls(state: PageState) -> SweepConfig:
+def controls(state: PageState) -> tuple[SweepConfig, SweepsView]:
     with st.sidebar:
         config = state.config(SweepConfig, options=OPTIONS)
+        look = state.config(SweepsView)
         st.header("Sweep")
         choice(SweepConfig, "sweep", "Sweep over", labels={"lr": "learning rate", "batch_size": "batch size",
                                                           "depth": "depth"})
@@ -58,7 +60,7 @@ def controls(state: PageState) -> SweepConfig:
             slider(SweepConfig, "epochs", "Epochs")
             slider(SweepConfig, "target", "Target validation accuracy (steps to target)", step=0.01)
             st.number_input("First seed", min_value=0, max_value=2**31 - 1, step=1, key="seed")
-    return config
+    return config, look
 
 
 def uploaded():
@@ -86,13 +88,16 @@ def strip(col, grid, res) -> None:
                                       axis_labels=axis_labels(grid.axis, grid.values)))
 
 
-def show(grid, res) -> None:
+def show(grid, res, look: SweepsView) -> None:
     summ = summary(res)
     title = sweeps.axis_title(grid.axis)
+    if grid.axis in ("lr", "depth"):  # the charts of the final loss
+        toggle(SweepsView, "log_y", "Log scale for the loss")
+    log_y = bool(st.session_state.get("log_y", look.log_y))
     cols = chart_columns(2)
     if grid.axis == "lr":
         draw(cols[0], sweepcharts.band(sweeps.band_frame(summ, "loss"), runs=grid.norms, x_title=title,
-                                       y_title="final validation loss", log_y=True, cap=LOSS_CAP,
+                                       y_title="final validation loss", log_y=log_y, cap=LOSS_CAP,
                                        x_domain=grid.values,
                                        title="Final validation loss against learning rate (line: median over "
                                              f"seeds; band: lowest to highest; above {LOSS_CAP:g}: drawn at "
@@ -115,7 +120,7 @@ def show(grid, res) -> None:
     strip(cols[1], grid, res)
     if grid.axis == "depth":
         draw(cols[1], sweepcharts.band(sweeps.band_frame(summ, "loss"), runs=grid.norms, x_title=title,
-                                       y_title="final validation loss", log_x=False, log_y=True, cap=LOSS_CAP,
+                                       y_title="final validation loss", log_x=False, log_y=log_y, cap=LOSS_CAP,
                                        x_domain=grid.values, integer_x=True,
                                        title=f"Final validation loss against depth (above {LOSS_CAP:g}: drawn "
                                              f"at {LOSS_CAP:g})"))
@@ -127,7 +132,7 @@ def show(grid, res) -> None:
 
 
 state = PageState("sweeps")
-config = controls(state)
+config, look = controls(state)
 bundle = uploaded()
 if bundle is not None:
     grid, res = bundle
@@ -142,7 +147,7 @@ else:
         res = sweeps.results(grid)
         measured(res)
 if res is not None:
-    show(grid, res)
+    show(grid, res, look)
 state.write_url()
 if res is not None:
     export_menu([("Results (CSV)", results_csv(res), f"sweep-{grid.axis}.csv", "text/csv"),

@@ -12,6 +12,7 @@ import pytest
 
 from core.sweep import SweepConfig, run_sweep
 from core.sweep_files import bundle_json
+from dashboard import sweeps
 from dashboard.registry import VIEWS
 from tests.pages.test_pages_apptest import assert_clean, chart_frames, charts_of, open_view
 
@@ -96,3 +97,36 @@ def test_an_uploaded_bundle_is_drawn_and_a_malformed_one_gets_one_clear_message(
     _uploaded(at, "sweep.json", b"\x00\xffnot json at all")
     assert_clean(at, "binary")
     assert any("not text" in str(e.value) for e in at.error)
+
+
+def _loss_scales(at) -> list:
+    out = []
+    for el in charts_of(at):
+        spec = json.loads(el.proto.spec)
+        if "Final validation loss" not in json.dumps(spec.get("title", "")):
+            continue
+        stack, types = [spec], set()
+        while stack:
+            node = stack.pop()
+            stack.extend(node.get("layer", []))
+            y = node.get("encoding", {}).get("y")
+            if y and y.get("field") == "median_shown":
+                types.add(y.get("scale", {}).get("type"))
+        out.append(types)
+    return out
+
+
+@pytest.mark.parametrize("kind, extra", [("lr", {"lr_min": "0.01", "lr_max": "1.0", "depth": "2"}),
+                                         ("depth", {"depth_min": "1", "depth_max": "2"})])
+def test_the_final_loss_switches_between_log_and_linear_without_running_the_grid_again(kind, extra):
+    at = open_view(SWEEPS, query={"sweep": kind, **TINY, **extra, "log_y": "0"})
+    assert_clean(at, f"{kind}, log_y=0")
+    assert _loss_scales(at) == [{None}], "a linear loss axis was asked for"
+    assert at.query_params.get("log_y") == "0"
+    trained = len(sweeps.store())  # the points the view has trained
+    at.toggle(key="log_y").set_value(True).run()
+    assert _loss_scales(at) == [{"log"}]
+    assert at.query_params.get("log_y") == "1"
+    assert len(sweeps.store()) == trained, "the switch trained the grid again"
+    assert_clean(at, f"{kind}, log_y=1")
+    assert_finite_charts(at, f"{kind}, log")
