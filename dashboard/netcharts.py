@@ -19,6 +19,16 @@ from dashboard.marks import marker_rows, run_markers
 from dashboard.vegalite import cursor_filter, layer, nominal, ordinal, quant, view, with_cursor
 
 SPLIT_DASH = {"domain": ["train", "val"], "range": [[1, 0], [6, 4]]}
+#: a pinned run's curves: the split's pattern, dotted (training) and dash-dotted (validation)
+PINNED_SPLIT_DASH = {"train": [2, 2], "val": [6, 2, 2, 2]}
+#: the curves' patterns by ``dash`` (the split, and "pinned ..." for a pinned run's): one legend, the split's
+CURVE_DASH = {"domain": ["train", "val", "pinned train", "pinned val"],
+              "range": [*SPLIT_DASH["range"], PINNED_SPLIT_DASH["train"], PINNED_SPLIT_DASH["val"]]}
+
+
+def run_dash(runs: Sequence[str]) -> dict:
+    """The strokeDash encoding of one line per run: solid, a pinned run dashed (``palette.dash_scale``)."""
+    return nominal("run", title=None, scale=palette.dash_scale(runs), legend=None)
 
 
 @memo
@@ -26,7 +36,8 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
                   title: str, diverged: dict[str, int] | None = None, height: int = 280,
                   x_domain: tuple[float, float] | None = None, cursor: str | None = None,
                   seeds: int = 1, chance: float | None = None) -> alt.LayerChart:
-    """One metric against step: colour = run, dash = split (train solid, validation dashed).
+    """One metric against step: colour = run, dash = split (train solid, validation dashed; a pinned
+    run's training dotted and its validation dash-dotted, ``CURVE_DASH``).
 
     df: (run, step, split, <metric>), and over seeds ``lo`` and ``hi``: the median curve is drawn with
     a band from the lowest seed to the highest. diverged: run -> the step it diverged at;
@@ -46,7 +57,8 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
         positive = [c for c in (metric, "lo", "raw") if c in df.columns]
         df = df[(df[positive] > 0).all(axis=1)]
     marks = _divergence_marks(df, metric, diverged or {}, x_domain, seeds)
-    df = _labelled(df)
+    pinned = df["run"].map(palette.is_pinned).to_numpy(dtype=bool)
+    df = _labelled(df).assign(dash=np.where(pinned, "pinned " + df["split"].astype(str), df["split"].astype(str)))
     x = quant("step", title="step", **({"scale": {"domain": list(x_domain)}} if x_domain else {}))
     y = quant(metric, title=metric + (" (log scale)" if log_y else ""),
               scale={"type": "log"} if log_y else {"zero": False})
@@ -55,8 +67,8 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
         df, mark={"type": "line", "strokeWidth": 2.2}, transform=cursor_filter(cursor),
         x=x, y=y,
         color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
-        strokeDash=nominal("split", title=None, scale=SPLIT_DASH, legend={
-            "orient": "bottom", "symbolType": "stroke", "symbolStrokeWidth": 2,
+        strokeDash=nominal("dash", title=None, scale=CURVE_DASH, legend={
+            "orient": "bottom", "symbolType": "stroke", "symbolStrokeWidth": 2, "values": ["train", "val"],
             "labelExpr": "datum.label == 'val' ? 'validation' : 'training'"}),
         tooltip=[nominal("run"), nominal("split"), quant("step"), quant(metric, format=".4g")],
     ), run_markers(runmarks, x=quant("step"), y=y, runs=runs, transform=cursor_filter(cursor))]
@@ -64,7 +76,7 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
         layers.insert(0, view(df, mark={"type": "line", "strokeWidth": 1.2, "opacity": 0.3},
                               transform=cursor_filter(cursor), x=x, y=quant("raw", title=y["title"], scale=y["scale"]),
                               color=nominal("run", scale=run_color(runs), legend=None),
-                              strokeDash=nominal("split", scale=SPLIT_DASH, legend=None),
+                              strokeDash=nominal("dash", scale=CURVE_DASH, legend=None),
                               detail=nominal("split")))
     if "lo" in df.columns:
         layers.insert(0, _seed_band(df, x, quant("lo", title=y["title"], scale=y["scale"]), runs, cursor))
@@ -231,9 +243,10 @@ def percentile_bands(df: pd.DataFrame, *, runs: Sequence[str], title: str, y_tit
     x = quant("step", title="step")
     band = view(df, mark={"type": "area", "opacity": 0.18}, x=x, y=quant("p15", title=y_title),
                 y2={"field": "p85"}, color=color)
-    edges = [view(df, mark={"type": "line", "strokeWidth": 1, "opacity": 0.7}, x=x, y=quant(p), color=color)
-             for p in ("p15", "p85")]
+    edges = [view(df, mark={"type": "line", "strokeWidth": 1, "opacity": 0.7}, x=x, y=quant(p), color=color,
+                  strokeDash=run_dash(runs)) for p in ("p15", "p85")]
     mid = view(df, mark={"type": "line", "strokeWidth": 2.5}, x=x, y=quant("p50"), color=color,
+               strokeDash=run_dash(runs),
                tooltip=[nominal("run"), quant("step"), quant("p15", format=".3f"), quant("p50", format=".3f"),
                         quant("p85", format=".3f")])
     dots = run_markers(marker_rows(df, "step"), x=x, y=quant("p50"), runs=runs)
@@ -288,6 +301,7 @@ def by_layer(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: str, y
     line = view(
         df, mark={"type": "line", "strokeWidth": 2.2}, transform=shown, x=x, y=y,
         color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
+        strokeDash=run_dash(runs),
     )
     dots = run_markers(df, x=x, y=y, runs=runs, transform=shown,
                        tooltip=[nominal("run"), quant("layer"), quant(value, format=".3g")])

@@ -83,6 +83,20 @@ def scale(runs, channel: str) -> dict:
     return {"domain": [label(r) for r in runs], "range": [getattr(style(r), channel) for r in runs]}
 
 
+#: the line pattern of a run (Vega-Lite strokeDash): the runs on screen solid, pinned runs dashed
+SOLID, PINNED_DASH = [1, 0], [7, 3]
+
+
+def is_pinned(run: str) -> bool:
+    return run.startswith(_PIN)
+
+
+def dash_scale(runs) -> dict:
+    """A Vega-Lite scale mapping the runs' labels to their line pattern: pinned runs dashed."""
+    runs = list(runs)
+    return {"domain": [label(r) for r in runs], "range": [PINNED_DASH if is_pinned(r) else SOLID for r in runs]}
+
+
 def legend(runs) -> dict:
     """The legend of the runs: above the plot; two runs on one line, three one per line (three
     on one line ran past a narrow column's edge)."""

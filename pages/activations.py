@@ -108,7 +108,7 @@ if runs is not None:
                + (f" Curves and per-layer charts are medians over {n_seeds} seeds; the histograms show the first "
                   "seed's network." if n_seeds > 1 else "")
                + (f" {smoothed}" if smoothed else "")
-               + (f" Pinned runs, drawn in the band and per-layer charts in their own colours: "
+               + (f" Pinned runs, drawn in the band and per-layer charts in their own colours and dashed: "
                   f"{', '.join(palette.label(k) for k in kept)}." if kept else ""))
 state.write_url(pins.query())
 export_view("activations", runs, configs=pins.export_configs(kept))

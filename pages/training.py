@@ -90,7 +90,8 @@ if runs is not None:
     if smooth > 0:
         notes.append(smoothing_note(curves, config.batch_size, "Curves", "the raw curves are the faint lines behind"))
     if kept:
-        notes.append(f"Pinned runs (kept with the pin button above, in their own colours and markers): "
+        notes.append(f"Pinned runs (kept with the pin button above, in their own colours and markers, their "
+                     "training curves dotted and validation dash-dotted): "
                      f"{', '.join(palette.label(k) for k in kept)}; each is named by what differs from the "
                      "settings now.")
     notes.append("Hover the loss or accuracy chart for every curve's value at a step."

@@ -47,6 +47,43 @@ def _colours(at, title_part: str) -> dict[str, str]:
     raise AssertionError("no colour scale")
 
 
+def _dashes(at, title_part: str, field: str) -> dict[str, list]:
+    """The strokeDash scale (domain -> pattern) on ``field`` of the first chart titled with ``title_part``."""
+    for el in charts_of(at):
+        spec = json.loads(el.proto.spec)
+        if title_part in json.dumps(spec.get("title", "")):
+            stack = [spec]
+            while stack:
+                node = stack.pop()
+                stack.extend(node.get("layer", []))
+                dash = node.get("encoding", {}).get("strokeDash", {})
+                if dash.get("field") == field and "domain" in dash.get("scale", {}):
+                    return dict(zip(dash["scale"]["domain"], dash["scale"]["range"], strict=True))
+    raise AssertionError(f"no strokeDash on {field!r}")
+
+
+def test_pinned_runs_are_drawn_in_their_own_dashes_as_well_as_colours():
+    at = open_view(BY_PATH["training"], query=FAST)
+    at.button(key="pin_keep").click().run()
+    at.select_slider(key="lr").set_value(0.3).run()
+    loss = [f for el in charts_of(at) if "Loss" in json.dumps(json.loads(el.proto.spec).get("title", ""))
+            for f in chart_frames(el) if "dash" in f.columns][0]
+    pinned = loss["run"].str.endswith("(pinned)")
+    assert pinned.any() and (~pinned).any()
+    assert set(loss.loc[pinned, "dash"]) == {"pinned train", "pinned val"}
+    assert set(loss.loc[~pinned, "dash"]) == {"train", "val"}
+    patterns = _dashes(at, "Loss", "dash")
+    assert len({json.dumps(p) for p in patterns.values()}) == 4, "a pinned curve shares a pattern with a current one"
+    link = dict(at.query_params)
+    acts = open_view(BY_PATH["activations"], query=link)
+    assert_clean(acts, "activations with pins")
+    by_run = _dashes(acts, "percentiles", "run")
+    solid = [r for r in by_run if not r.endswith("(pinned)")]
+    kept = [r for r in by_run if r.endswith("(pinned)")]
+    assert solid and kept
+    assert all(by_run[r] == palette.SOLID for r in solid) and all(by_run[r] == palette.PINNED_DASH for r in kept)
+
+
 def test_keeping_the_runs_then_changing_a_setting_draws_both_and_the_link_reopens_them():
     at = open_view(BY_PATH["training"], query=FAST)
     at.button(key="pin_keep").click().run()
