@@ -80,6 +80,9 @@ _DERIVED_LOCK = threading.Lock()
 def _remember(out: Any, key: Any) -> None:
     if isinstance(out, pd.DataFrame):
         i = id(out)
+        with _DERIVED_LOCK:
+            if i in _DERIVED and _DERIVED[i][0]() is out:
+                return  # a frame already known (a function that returned its input): its key stays
 
         def forget(ref, i=i):
             with _DERIVED_LOCK:

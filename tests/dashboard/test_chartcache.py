@@ -81,3 +81,31 @@ def test_chart_data_is_written_as_the_arrow_stream_streamlit_ships():
         assert blob == dataframe_util.convert_anything_to_arrow_bytes(df)
         back = pa.ipc.open_stream(blob).read_all().to_pandas()
         pd.testing.assert_frame_equal(back, df, check_categorical=False, check_index_type=False)
+
+
+def test_a_memoized_function_that_returns_its_input_leaves_the_inputs_key_alone():
+    """A frame returned as it is (smoothing at weight 0) must keep the key it came with: re-keyed, every
+    later call on it (smoothing at another weight, the chart built from it) missed the cache."""
+    calls = {"derive": 0, "maybe": 0, "build": 0}
+
+    @chartcache.memo
+    def derive(n: int) -> pd.DataFrame:
+        calls["derive"] += 1
+        return pd.DataFrame({"step": np.arange(n), "v": np.linspace(1, 2, n)})
+
+    @chartcache.memo
+    def maybe(df: pd.DataFrame, w: float) -> pd.DataFrame:
+        calls["maybe"] += 1
+        return df if w == 0 else df.assign(v=df["v"] * w)
+
+    @chartcache.memo
+    def build(df: pd.DataFrame) -> tuple:
+        calls["build"] += 1
+        return (len(df),)
+
+    df = derive(7)
+    before = chartcache.content_key(df)
+    for w in (0.5, 0.0, 0.5, 0.0, 0.5):
+        build(maybe(df, w))
+    assert chartcache.content_key(df) == before
+    assert calls == {"derive": 1, "maybe": 2, "build": 2}, calls
