@@ -182,6 +182,16 @@ def layer_bands(runs: dict, layer: int, stage: str, smooth: float = 0.0) -> pd.D
 
 
 @memo
+def smoothed_param(bands: pd.DataFrame, units: pd.DataFrame, weight: float) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """γ or β of one layer (``norm_layer_frames``) smoothed along step: the bands' quantiles, with
+    ``raw`` keeping the unsmoothed median, and each unit's line on its own; as they are for weight 0."""
+    if weight <= 0 or bands.empty:
+        return bands, units
+    return (smoothed_by(bands, ("q05", "q25", "q50", "q75", "q95"), weight, raw="q50"),
+            smoothed_by(units, ("value",), weight, by="unit"))
+
+
+@memo
 def smoothed_runs(df: pd.DataFrame, value: str, weight: float, log: bool = False) -> pd.DataFrame:
     """(run, step, <value> smoothed, raw) from (run, step, <value>): each run's curve smoothed
     (``smoothed``; with ``log``, its logarithm) along its own records; as it is for ``weight`` 0."""

@@ -339,7 +339,8 @@ def param_band(bands: pd.DataFrame, units: pd.DataFrame, *, param: str, title: s
     """γ or β over training: the band over all units (5–95 % and 25–75 %),
     the median, and a few single units as thin lines.
 
-    bands: (step, q05, q25, q50, q75, q95); units: (step, unit, value).
+    bands: (step, q05, q25, q50, q75, q95); units: (step, unit, value). A ``raw`` column in bands
+    (smoothed, ``frames.smoothed_param``): the unsmoothed median, drawn faint behind.
     """
     bands = finite(bands)
     units = finite(units)
@@ -355,7 +356,9 @@ def param_band(bands: pd.DataFrame, units: pd.DataFrame, *, param: str, title: s
     lines = view(units, mark={"type": "line", "strokeWidth": 1, "opacity": 0.8, "color": "#444"},
                  x=x, y=quant("value"), detail=nominal("unit"),
                  tooltip=[nominal("unit"), quant("step"), quant("value", format=".3f")])
-    return layer(outer, inner, lines, mid, title=title, height=height)
+    behind = [view(bands, mark={"type": "line", "strokeWidth": 1.2, "opacity": 0.35, "color": color},
+                   x=x, y=quant("raw"))] if "raw" in bands.columns else []
+    return layer(outer, inner, lines, *behind, mid, title=title, height=height)
 
 
 @memo

@@ -5,9 +5,10 @@ import streamlit as st
 from dashboard import frames, netcharts, netconfig, what_you_see
 from dashboard import seeds as sd
 from dashboard.charts import RUN_COLORS, RUN_LABELS
+from dashboard.curves import curve_controls, smoothing_note
 from dashboard.drawing import draw, export_view
 from dashboard.frames import mode_frames
-from dashboard.selections import NormParamsView
+from dashboard.selections import CurvesView, NormParamsView
 from dashboard.style import chart_columns, intro
 
 st.title("γ and β")
@@ -20,6 +21,7 @@ intro(
 state, config, view = netconfig.sidebar("gamma-beta")
 with st.sidebar:
     state.config(NormParamsView)
+    curves = state.config(CurvesView, fields=("smooth",))
 
 runs = netconfig.page_runs(config, view)
 if runs is not None:
@@ -38,8 +40,11 @@ if runs is not None:
     else:
         depth = config.depth
         state.limit("norm_layer", depth, f"the network has {depth} normalization layers")
-        st.slider("Normalization layer", 1, max(depth, 2), key="norm_layer", disabled=depth < 2,
-                  help="1 normalizes the first hidden layer.")
+        left, right = st.columns([4, 1.4], vertical_alignment="bottom")
+        left.slider("Normalization layer", 1, max(depth, 2), key="norm_layer", disabled=depth < 2,
+                    help="1 normalizes the first hidden layer.")
+        curve_controls(right, curves, config.batch_size, fields=("smooth",))
+        smooth = curves.smoothing(config.batch_size)
         layer = st.session_state["norm_layer"]
         for norm, hist in normed.items():
             name = RUN_LABELS[norm]
@@ -53,13 +58,15 @@ if runs is not None:
                 cols[1].info("RMS norm has no β: it divides by the root mean square and scales by γ, "
                              "without centring or shifting.", icon=":material/info:")
             for col, p in zip(cols, learned, strict=False):
-                b, u = layer_frames[p]
+                b, u = frames.smoothed_param(*layer_frames[p], smooth)
                 sym = "γ" if p == "gamma" else "β"
                 draw(col, netcharts.param_band(b, u, param=sym, color=RUN_COLORS[norm],
                                                title=f"{sym} over training: all units (bands), "
                                                      f"{len(shown)} single units (lines)"))
+            smoothed = smoothing_note(curves, config.batch_size, "γ and β are",
+                                      "the faint line is the raw median")
             st.caption("Dark band: the middle half of the units (25th–75th percentile); light band: 5th–95th; "
-                       "thick line: the median unit; thin grey lines: single units.")
+                       "thick line: the median unit; thin grey lines: single units." + (f" {smoothed}" if smoothed else ""))
             if norm == "batch" and "mean" in layer_frames:
                 cols = chart_columns(2)
                 for col, stat in zip(cols, ("mean", "variance"), strict=True):

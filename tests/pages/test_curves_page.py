@@ -167,3 +167,18 @@ def test_the_why_views_curves_take_the_smoothing_and_its_loss_curves_the_log_swi
     assert _y_types(spec) == {"log"}
     assert len(store()) == trained, "a curve control retrained a run"
     assert_clean(at, "why, after the switch")
+
+
+def test_gamma_and_beta_are_smoothed_for_tiny_batches_with_the_raw_median_behind():
+    gamma_beta = next(v for v in VIEWS if v.url_path == "gamma-beta")
+    at = open_view(gamma_beta, query={**FAST, "batch_size": "4"})
+    assert_clean(at, "γβ, batch 4")
+    assert_chart_data_ok(at, "γβ, batch 4")
+    _, frames = _chart_titled(at, "γ over training")
+    (bands,) = [f for f in frames if "q50" in f.columns][:1]
+    assert "raw" in bands.columns and not np.allclose(bands["raw"], bands["q50"])
+    assert "smoothed with weight 0.8" in _caption(at)
+    at.select_slider(key="smooth").set_value("0").run()
+    _, frames = _chart_titled(at, "γ over training")
+    assert not any("raw" in f.columns for f in frames)
+    assert_clean(at, "γβ, smoothing off")
