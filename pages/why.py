@@ -48,11 +48,15 @@ if runs is not None:
     teach.measured(bundle({**runs, **noisy}, ics, land))  # the Why lessons judge the runs and their probes
     left, right = st.columns([3.5, 1.8], vertical_alignment="center")
     curve_controls(right, curves, config.batch_size)
+    axis = "every chart on a log axis" if curves.log_y else \
+        "the two loss charts on a linear axis, the others on a log axis"
     if smoothed := smoothing_note(curves, config.batch_size, "Curves over training",
                                   "faint behind: the raw curves"):
         # on a log axis an average of the values would hold a curve falling by decades up at its first ones
         left.caption(f"{smoothed} On a log axis the average is of the logarithms. Every verdict is measured "
-                     "on the raw values.")
+                     f"on the raw values; {axis}.")
+    else:
+        left.caption(f"Curves over training below: raw (the button smooths them); {axis}.")
     st.subheader("Internal covariate shift")
     st.markdown(
         "*The claims*: Ioffe and Szegedy (2015) named *internal covariate shift* — a layer's input "
