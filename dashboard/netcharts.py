@@ -84,7 +84,7 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
         layers.append(_chance_rule(chance, y))
     if len(marks):
         layers += _divergence_layers(df, marks, metric, diverged or {}, x, y, runs, cursor)
-    layers += _hover_layers(df, metric, x, y, runs, cursor)
+    layers += hover_layers(df, metric, x, y, runs, cursor)
     chart = layer(*layers, title=title, height=height)
     return with_cursor(chart, cursor, int(df["step"].max()) if len(df) else 0)
 
@@ -95,12 +95,14 @@ SPLIT_NAMES = {"train": "training", "val": "validation"}
 def _hover_table(df: pd.DataFrame, metric: str, runs: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
     """One row a recorded step (of any curve), a text column a curve: its value at its latest record
     at or before that step ("—" outside its records), and the curves' names. Curves recorded on other
-    steps (a pinned run with another batch size) still read at every step; text, so nothing is NaN."""
+    steps (a pinned run with another batch size) still read at every step; text, so nothing is NaN.
+    A curve is a run's, or with a ``split`` column a run's training or validation curve."""
     steps = np.unique(df["step"].to_numpy())
     table, names = {"step": steps}, []
+    split_of = df["split"].to_numpy() if "split" in df.columns else None
     for run in runs:
-        for split in ("train", "val"):
-            mine = df[(df["run"] == palette.label(run)).to_numpy() & (df["split"] == split).to_numpy()]
+        for split in ("train", "val") if split_of is not None else (None,):
+            mine = df[(df["run"] == palette.label(run)).to_numpy() & (True if split is None else split_of == split)]
             if mine.empty:
                 continue
             mine = mine.sort_values("step")
@@ -108,11 +110,11 @@ def _hover_table(df: pd.DataFrame, metric: str, runs: Sequence[str]) -> tuple[pd
             i = np.searchsorted(at, steps, side="right") - 1
             inside = (i >= 0) & (steps <= at[-1])
             table[f"v{len(names)}"] = np.where(inside, [f"{v:.4g}" for v in values[np.maximum(i, 0)]], "—")
-            names.append(f"{palette.label(run)}, {SPLIT_NAMES[split]}")
+            names.append(palette.label(run) if split is None else f"{palette.label(run)}, {SPLIT_NAMES[split]}")
     return pd.DataFrame(table), names
 
 
-def _hover_layers(df: pd.DataFrame, metric: str, x: dict, y: dict, runs: Sequence[str],
+def hover_layers(df: pd.DataFrame, metric: str, x: dict, y: dict, runs: Sequence[str],
                   cursor: str | None) -> list[alt.Chart]:
     """A vertical rule at the hovered step (the nearest recorded one) whose tooltip lists every
     curve's value there, and a ring on each curve recorded at that step."""
@@ -252,7 +254,8 @@ def percentile_bands(df: pd.DataFrame, *, runs: Sequence[str], title: str, y_tit
     dots = run_markers(marker_rows(df, "step"), x=x, y=quant("p50"), runs=runs)
     behind = [view(df, mark={"type": "line", "strokeWidth": 1.2, "opacity": 0.3}, x=x, y=quant("raw"),
                    color=nominal("run", scale=run_color(runs), legend=None))] if "raw" in df.columns else []
-    return layer(band, *behind, *edges, mid, dots, title=title, height=height)
+    hover = hover_layers(df, "p50", x, quant("p50"), runs, None)
+    return layer(band, *behind, *edges, mid, dots, *hover, title=title, height=height)
 
 
 @memo

@@ -12,6 +12,7 @@ import pandas as pd
 from dashboard import palette
 from dashboard.chartcache import memo
 from dashboard.charts import RUN_LABELS, _labelled, finite, run_color
+from dashboard.netcharts import hover_layers
 from dashboard.seeds import as_seeds
 from dashboard.vegalite import layer, nominal, quant, view
 
@@ -135,6 +136,7 @@ def over_training(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: s
         layers.insert(0, view(df, mark={"type": "line", "strokeWidth": 1.2, "opacity": 0.3}, x=x,
                               y=quant("raw", title=y_title, scale=y["scale"]),
                               color=nominal("run", scale=run_color(runs), legend=None)))
+    layers += hover_layers(df, value, x, y, runs, None)
     return layer(*layers, title=title, height=height)
 
 

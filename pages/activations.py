@@ -103,7 +103,8 @@ if runs is not None:
     st.markdown("\n".join(f"- {line}" for line in seen))
     smoothed = smoothing_note(curves, config.batch_size, "The band's percentiles are",
                               "the faint line behind each band is its raw median")
-    st.caption("The band (top) is the middle 70 % of a layer's values over training; each row down the depth "
+    st.caption("The band (top) is the middle 70 % of a layer's values over training (hover it for each run's "
+               "median at a step); each row down the depth "
                "is one layer's histogram; the gradient norms show how much of the gradient reaches each layer."
                + (f" Curves and per-layer charts are medians over {n_seeds} seeds; the histograms show the first "
                   "seed's network." if n_seeds > 1 else "")

@@ -54,9 +54,10 @@ if runs is not None:
                                   "faint behind: the raw curves"):
         # on a log axis an average of the values would hold a curve falling by decades up at its first ones
         left.caption(f"{smoothed} On a log axis the average is of the logarithms. Every verdict is measured "
-                     f"on the raw values; {axis}.")
+                     f"on the raw values; {axis}. Hover a curve for every run's value at a step.")
     else:
-        left.caption(f"Curves over training below: raw (the button smooths them); {axis}.")
+        left.caption(f"Curves over training below: raw (the button smooths them); {axis}. Hover one for every "
+                     "run's value at a step.")
     st.subheader("Internal covariate shift")
     st.markdown(
         "*The claims*: Ioffe and Szegedy (2015) named *internal covariate shift* — a layer's input "

@@ -175,3 +175,23 @@ def test_smoothing_on_a_log_axis_averages_the_logarithms_of_each_run_on_its_own(
     b = out[out["run"] == "b"].sort_values("step")
     assert np.allclose(b["v"], np.exp(smoothed(np.log(flat), 0.9)))
     assert smoothed_runs(df, "v", 0.0, True) is df
+
+
+def _hover_rule_titles(spec) -> list[str]:
+    (rule,) = [p for p in _layers(spec) if p.get("mark", {}).get("type") == "rule"
+               and "condition" in p.get("encoding", {}).get("opacity", {})]
+    return [t.get("title", t["field"]) for t in rule["encoding"]["tooltip"]]
+
+
+def test_the_activation_band_and_the_why_curves_hover_with_every_runs_value(runs):
+    from dashboard import frames, whycharts
+
+    bands = frames.layer_bands(runs, 3, "pre_activation")
+    spec = chart_spec(netcharts.percentile_bands(bands, runs=["none", "batch"], title="t", y_title="y"))
+    assert _hover_rule_titles(spec) == ["step", "no normalization", "batch norm"]
+    assert not bad_cells(spec)
+    ioffe = whycharts.ioffe_frame(runs)
+    spec = chart_spec(whycharts.over_training(ioffe, value="mean_shift", runs=["none", "batch"], title="t",
+                                              y_title="y"))
+    assert _hover_rule_titles(spec) == ["step", "no normalization", "batch norm"]
+    assert not bad_cells(spec)
