@@ -33,16 +33,17 @@ def view(data=alt.Undefined, *, mark: str | dict, transform: list | None = None,
 
 
 def layer(*charts: alt.Chart, **props) -> alt.LayerChart:
-    """``alt.layer``, with data that every layer shares given once at the top.
+    """``alt.layer``, with the first layer's data given once at the top for every layer that shares it.
 
     (Left to Altair, hoisting it hashes the DataFrame's printed text: milliseconds per chart.)
     """
     shared = charts[0].data if charts else alt.Undefined
-    if shared is not alt.Undefined and "data" not in props and all(c.data is shared for c in charts):
+    if shared is not alt.Undefined and "data" not in props and sum(c.data is shared for c in charts) > 1:
         bare = []
-        for c in charts:
-            c = c.copy(deep=False)
-            c.data = alt.Undefined
+        for c in charts:  # a layer with data of its own (a hover rule's table) keeps it
+            if c.data is shared:
+                c = c.copy(deep=False)
+                c.data = alt.Undefined
             bare.append(c)
         return alt.layer(*bare, data=shared, **props)
     return alt.layer(*charts, **props)

@@ -339,10 +339,12 @@ def test_vega_lite_spec_ships_arrow_datasets_that_its_layers_name():
     chart = _draw(call)
     spec = vega_lite_spec(chart)
     assert vega_lite_spec(chart) is spec  # converted once per chart object
-    named = [layer["data"]["name"] for layer in spec["layer"]]
+    # each layer's own data, or the top level's (the curves' frame, given once for the layers sharing it)
+    named = [layer.get("data", spec.get("data"))["name"] for layer in spec["layer"]]
     # the curves, their run markers, the diverged run's points and its divergence mark
     assert len(named) == len(spec["layer"]) >= 4 and set(named) == set(spec["datasets"])
-    assert "values" not in str(spec.get("data", "")) and all("values" not in layer["data"] for layer in spec["layer"])
+    assert "values" not in str(spec.get("data", "")) and all("values" not in layer.get("data", {})
+                                                             for layer in spec["layer"])
     json_rows = [len(rows) for rows in datasets(chart_spec(chart))]
     arrow_rows = []
     for name in sorted(set(named)):
