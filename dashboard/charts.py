@@ -15,7 +15,7 @@ import pandas as pd
 
 from dashboard import palette
 from dashboard.chartcache import memo
-from dashboard.marks import marker_rows, run_markers
+from dashboard.marks import hover_layers, marker_rows, run_markers
 from dashboard.vegalite import cursor_filter, layer, nominal, quant, view, with_cursor
 
 MAX_ROWS = 5000
@@ -261,6 +261,8 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
                            x=quant(x)))
     elif current_step is not None:
         layers.append(view(pd.DataFrame({x: [current_step]}), mark=rule, x=quant(x)))
+    if x == "step":  # a rule at the hovered step with every run's loss there
+        layers += hover_layers(df, "loss", xq, yq, runs, None)
     chart = layer(*layers, title=title, height=height)
     return with_cursor(chart, cursor, int(df[x].max()) if len(df) else 0)
 

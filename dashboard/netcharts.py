@@ -15,7 +15,7 @@ import pandas as pd
 from dashboard import palette
 from dashboard.chartcache import memo
 from dashboard.charts import MAX_ROWS, _labelled, finite, run_color
-from dashboard.marks import marker_rows, run_markers
+from dashboard.marks import hover_layers, marker_rows, run_markers
 from dashboard.vegalite import cursor_filter, layer, nominal, ordinal, quant, view, with_cursor
 
 SPLIT_DASH = {"domain": ["train", "val"], "range": [[1, 0], [6, 4]]}
@@ -87,57 +87,6 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
     layers += hover_layers(df, metric, x, y, runs, cursor)
     chart = layer(*layers, title=title, height=height)
     return with_cursor(chart, cursor, int(df["step"].max()) if len(df) else 0)
-
-
-SPLIT_NAMES = {"train": "training", "val": "validation"}
-
-
-def _hover_table(df: pd.DataFrame, metric: str, runs: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
-    """One row a recorded step (of any curve), a text column a curve: its value at its latest record
-    at or before that step ("—" outside its records), and the curves' names. Curves recorded on other
-    steps (a pinned run with another batch size) still read at every step; text, so nothing is NaN.
-    A curve is a run's, or with a ``split`` column a run's training or validation curve."""
-    step_of, value_of = df["step"].to_numpy(), df[metric].to_numpy(dtype=float)
-    steps = np.unique(step_of)
-    table, names = {"step": steps}, []
-    run_of = df["run"].to_numpy()
-    split_of = df["split"].astype(str).to_numpy() if "split" in df.columns else None
-    for run in runs:
-        for split in ("train", "val") if split_of is not None else (None,):
-            mine = (run_of == palette.label(run)) & (True if split is None else split_of == split)
-            if not mine.any():
-                continue
-            order = np.argsort(step_of[mine], kind="stable")
-            at, values = step_of[mine][order], value_of[mine][order]
-            i = np.searchsorted(at, steps, side="right") - 1
-            inside = (i >= 0) & (steps <= at[-1])
-            table[f"v{len(names)}"] = np.where(inside, [f"{v:.4g}" for v in values[np.maximum(i, 0)]], "—")
-            names.append(palette.label(run) if split is None else f"{palette.label(run)}, {SPLIT_NAMES[split]}")
-    return pd.DataFrame(table), names
-
-
-#: the hover's selection: the nearest step to the pointer, made once (Altair validates each new one
-#: against its schema, ~5 ms); layering copies it, so no two charts share one
-HOVER = alt.selection_point(name="hover", fields=["step"], nearest=True, on="pointerover", clear="pointerout")
-
-
-def hover_layers(df: pd.DataFrame, metric: str, x: dict, y: dict, runs: Sequence[str],
-                 cursor: str | None) -> list:
-    """A vertical rule at the hovered step (the nearest recorded one) whose tooltip lists every
-    curve's value there, and a ring on each curve recorded at that step."""
-    if df.empty:
-        return []
-    wide, names = _hover_table(df, metric, runs)
-    rule = view(wide, mark={"type": "rule", "color": "#6b7280", "strokeWidth": 1.2},
-                transform=cursor_filter(cursor), x=x,
-                opacity={"condition": {"param": "hover", "empty": False, "value": 0.7}, "value": 0},
-                tooltip=[quant("step"), *(nominal(f"v{i}", title=n) for i, n in enumerate(names))],
-                ).properties(name="hover_rule").add_params(HOVER)  # a fixed name: the same spec every build
-    rings = view(df, mark={"type": "point", "size": 60, "strokeWidth": 2, "filled": False},
-                 transform=[*cursor_filter(cursor), {"filter": {"param": "hover", "empty": False}}],
-                 x=x, y=y,
-                 color=nominal("run", scale=run_color(runs), legend=None))
-    return [rule, rings]
 
 
 def _chance_rule(chance: float, y: dict) -> alt.Chart:

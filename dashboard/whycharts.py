@@ -12,7 +12,7 @@ import pandas as pd
 from dashboard import palette
 from dashboard.chartcache import memo
 from dashboard.charts import RUN_LABELS, _labelled, finite, run_color
-from dashboard.netcharts import hover_layers
+from dashboard.marks import hover_layers
 from dashboard.seeds import as_seeds
 from dashboard.vegalite import layer, nominal, quant, view
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from core.training import TrainConfig, train
-from dashboard import netcharts
+from dashboard import marks, netcharts
 from dashboard.frames import metric_frame, smoothed, smoothed_runs
 from dashboard.selections import TINY_BATCH, TINY_BATCH_SMOOTHING, CurvesView
 from tests.dashboard.chartspec import bad_cells, chart_spec
@@ -119,7 +119,7 @@ def test_hovering_draws_a_rule_whose_tooltip_names_every_curve(runs):
 def test_the_hover_reads_every_curve_at_every_step_even_where_it_recorded_other_steps():
     df = pd.DataFrame({"run": ["none"] * 3 + ["batch"] * 2, "split": "val", "step": [0, 10, 20, 0, 15],
                        "loss": [1.0, 0.5, 0.25, 2.0, 0.125]})
-    table, names = netcharts._hover_table(df.assign(run=df["run"].map({"none": "no normalization",
+    table, names = marks._hover_table(df.assign(run=df["run"].map({"none": "no normalization",
                                                                        "batch": "batch norm"})),
                                           "loss", ["none", "batch"])
     assert names == ["no normalization, validation", "batch norm, validation"]
@@ -194,4 +194,13 @@ def test_the_activation_band_and_the_why_curves_hover_with_every_runs_value(runs
     spec = chart_spec(whycharts.over_training(ioffe, value="mean_shift", runs=["none", "batch"], title="t",
                                               y_title="y"))
     assert _hover_rule_titles(spec) == ["step", "no normalization", "batch norm"]
+    assert not bad_cells(spec)
+
+
+def test_the_landscapes_loss_against_step_hovers_with_every_runs_loss():
+    from core.experiment import LandscapeConfig, run_landscape
+    from dashboard import charts
+
+    spec = chart_spec(charts.loss_curves(run_landscape(LandscapeConfig()).losses(), title="t"))
+    assert _hover_rule_titles(spec) == ["step", "raw features", "standardized features"]
     assert not bad_cells(spec)
