@@ -243,9 +243,7 @@ def loss_curves(df: pd.DataFrame, *, title: str, x: str = "step", log_x: bool = 
     yq = quant("loss", title="loss (log scale)", scale={"type": "log"}) if log_y else quant("loss", title="loss")
     dash = {}
     if dashed:  # a second cue for runs that share a colour: their lines dashed
-        labels = [palette.label(r) for r in runs]
-        dash = {"strokeDash": nominal("run", title=None, legend=None, scale={
-            "domain": labels, "range": [[6, 3] if r in dashed else [1, 0] for r in runs]})}
+        dash = {"strokeDash": nominal("run", title=None, legend=None, scale=palette.dash_scale(runs, dashed))}
     layers = [view(
         df, mark={"type": "line", "strokeWidth": 2.5}, x=xq, y=yq,
         color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
@@ -277,9 +275,7 @@ def rate_curves(df: pd.DataFrame, limits: pd.DataFrame, *, title: str, current: 
     learning rate on screen, and a marker where each run's curve crosses 1.
     """
     df, limits = _labelled(finite(df)), _labelled(finite(limits))
-    labels = [palette.label(r) for r in runs]
-    dash = {"strokeDash": nominal("run", title=None, legend=None, scale={
-        "domain": labels, "range": [[6, 3] if r in dashed else [1, 0] for r in runs]})}
+    dash = {"strokeDash": nominal("run", title=None, legend=None, scale=palette.dash_scale(runs, dashed))}
     xq = quant("lr_scale", title="learning rate (× plain descent's largest stable rate)")
     yq = quant("rate", title="per-step rate ρ (error × ρ each step)", scale={"domain": [0, 1.5]})
     lines = view(df, mark={"type": "line", "strokeWidth": 2.5, "clip": True}, x=xq, y=yq,

@@ -50,6 +50,11 @@ def run_markers(df: pd.DataFrame, *, x: dict, y: dict, runs: Sequence[str], tran
                 **encoding)
 
 
+def raw_line(df: pd.DataFrame, *, x: dict, y: dict, **encoding) -> alt.Chart:
+    """The unsmoothed curve (a ``raw`` column in ``y``) drawn faint behind a smoothed one."""
+    return view(df, mark={"type": "line", "strokeWidth": 1.2, "opacity": 0.3}, x=x, y=y, **encoding)
+
+
 SPLIT_NAMES = {"train": "training", "val": "validation"}
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 from dashboard import palette
 from dashboard.chartcache import memo
 from dashboard.charts import MAX_ROWS, _labelled, finite, run_color
-from dashboard.marks import hover_layers, marker_rows, run_markers
+from dashboard.marks import hover_layers, marker_rows, raw_line, run_markers
 from dashboard.vegalite import cursor_filter, layer, nominal, ordinal, quant, view, with_cursor
 
 SPLIT_DASH = {"domain": ["train", "val"], "range": [[1, 0], [6, 4]]}
@@ -73,11 +73,10 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
         tooltip=[nominal("run"), nominal("split"), quant("step"), quant(metric, format=".4g")],
     ), run_markers(runmarks, x=quant("step"), y=y, runs=runs, transform=cursor_filter(cursor))]
     if "raw" in df.columns:
-        layers.insert(0, view(df, mark={"type": "line", "strokeWidth": 1.2, "opacity": 0.3},
-                              transform=cursor_filter(cursor), x=x, y=quant("raw", title=y["title"], scale=y["scale"]),
-                              color=nominal("run", scale=run_color(runs), legend=None),
-                              strokeDash=nominal("dash", scale=CURVE_DASH, legend=None),
-                              detail=nominal("split")))
+        layers.insert(0, raw_line(df, transform=cursor_filter(cursor), x=x,
+                                  y=quant("raw", title=y["title"], scale=y["scale"]),
+                                  color=nominal("run", scale=run_color(runs), legend=None),
+                                  strokeDash=nominal("dash", scale=CURVE_DASH, legend=None), detail=nominal("split")))
     if "lo" in df.columns:
         layers.insert(0, _seed_band(df, x, quant("lo", title=y["title"], scale=y["scale"]), runs, cursor))
     if chance is not None and np.isfinite(chance) and chance > 0:
@@ -207,8 +206,8 @@ def percentile_bands(df: pd.DataFrame, *, runs: Sequence[str], title: str, y_tit
                tooltip=[nominal("run"), quant("step"), quant("p15", format=".3f"), quant("p50", format=".3f"),
                         quant("p85", format=".3f")])
     dots = run_markers(marker_rows(df, "step"), x=x, y=quant("p50"), runs=runs)
-    behind = [view(df, mark={"type": "line", "strokeWidth": 1.2, "opacity": 0.3}, x=x, y=quant("raw"),
-                   color=nominal("run", scale=run_color(runs), legend=None))] if "raw" in df.columns else []
+    behind = [raw_line(df, x=x, y=quant("raw"), color=nominal("run", scale=run_color(runs), legend=None))
+              ] if "raw" in df.columns else []
     hover = hover_layers(df, "p50", x, quant("p50"), runs, None)
     return layer(band, *behind, *edges, mid, dots, *hover, title=title, height=height)
 
@@ -314,8 +313,7 @@ def param_band(bands: pd.DataFrame, units: pd.DataFrame, *, param: str, title: s
     lines = view(units, mark={"type": "line", "strokeWidth": 1, "opacity": 0.8, "color": "#444"},
                  x=x, y=quant("value"), detail=nominal("unit"),
                  tooltip=[nominal("unit"), quant("step"), quant("value", format=".3f")])
-    behind = [view(bands, mark={"type": "line", "strokeWidth": 1.2, "opacity": 0.35, "color": color},
-                   x=x, y=quant("raw"))] if "raw" in bands.columns else []
+    behind = [raw_line(bands, x=x, y=quant("raw"), color={"value": color})] if "raw" in bands.columns else []
     return layer(outer, inner, lines, *behind, mid, title=title, height=height)
 
 

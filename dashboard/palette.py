@@ -83,18 +83,21 @@ def scale(runs, channel: str) -> dict:
     return {"domain": [label(r) for r in runs], "range": [getattr(style(r), channel) for r in runs]}
 
 
-#: the line pattern of a run (Vega-Lite strokeDash): the runs on screen solid, pinned runs dashed
-SOLID, PINNED_DASH = [1, 0], [7, 3]
+#: the line pattern of a run (Vega-Lite strokeDash): solid, or dashed (pinned runs, and runs that
+#: share a colour with another: ``dash_scale``)
+SOLID, DASHED = [1, 0], [6, 3]
 
 
 def is_pinned(run: str) -> bool:
     return run.startswith(_PIN)
 
 
-def dash_scale(runs) -> dict:
-    """A Vega-Lite scale mapping the runs' labels to their line pattern: pinned runs dashed."""
+def dash_scale(runs, dashed=()) -> dict:
+    """A Vega-Lite scale mapping the runs' labels to their line pattern: pinned runs and the
+    ``dashed`` ones dashed, the others solid."""
     runs = list(runs)
-    return {"domain": [label(r) for r in runs], "range": [PINNED_DASH if is_pinned(r) else SOLID for r in runs]}
+    return {"domain": [label(r) for r in runs],
+            "range": [DASHED if is_pinned(r) or r in dashed else SOLID for r in runs]}
 
 
 def legend(runs) -> dict:

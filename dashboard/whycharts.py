@@ -12,7 +12,7 @@ import pandas as pd
 from dashboard import palette
 from dashboard.chartcache import memo
 from dashboard.charts import RUN_LABELS, _labelled, finite, run_color
-from dashboard.marks import hover_layers
+from dashboard.marks import hover_layers, raw_line
 from dashboard.seeds import as_seeds
 from dashboard.vegalite import layer, nominal, quant, view
 
@@ -133,9 +133,8 @@ def over_training(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: s
     layers = [view(df, mark={"type": "line", "strokeWidth": 2.2, "point": True}, x=x, y=y, color=color,
                    tooltip=[nominal("run"), quant("step"), quant(value, format=".3g")])]
     if "raw" in df.columns:
-        layers.insert(0, view(df, mark={"type": "line", "strokeWidth": 1.2, "opacity": 0.3}, x=x,
-                              y=quant("raw", title=y_title, scale=y["scale"]),
-                              color=nominal("run", scale=run_color(runs), legend=None)))
+        layers.insert(0, raw_line(df, x=x, y=quant("raw", title=y_title, scale=y["scale"]),
+                                  color=nominal("run", scale=run_color(runs), legend=None)))
     layers += hover_layers(df, value, x, y, runs, None)
     return layer(*layers, title=title, height=height)
 

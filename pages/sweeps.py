@@ -93,7 +93,7 @@ def show(grid, res, look: SweepsView) -> None:
     title = sweeps.axis_title(grid.axis)
     if grid.axis in ("lr", "depth"):  # the charts of the final loss
         toggle(SweepsView, "log_y", "Log scale for the loss")
-    log_y = bool(st.session_state.get("log_y", look.log_y))
+    log_y = look.log_y  # the toggle's value: the config put it in session state, the toggle reads it there
     cols = chart_columns(2)
     if grid.axis == "lr":
         draw(cols[0], sweepcharts.band(sweeps.band_frame(summ, "loss"), runs=grid.norms, x_title=title,

@@ -81,7 +81,7 @@ def test_pinned_runs_are_drawn_in_their_own_dashes_as_well_as_colours():
     solid = [r for r in by_run if not r.endswith("(pinned)")]
     kept = [r for r in by_run if r.endswith("(pinned)")]
     assert solid and kept
-    assert all(by_run[r] == palette.SOLID for r in solid) and all(by_run[r] == palette.PINNED_DASH for r in kept)
+    assert all(by_run[r] == palette.SOLID for r in solid) and all(by_run[r] == palette.DASHED for r in kept)
 
 
 def test_keeping_the_runs_then_changing_a_setting_draws_both_and_the_link_reopens_them():
