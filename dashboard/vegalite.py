@@ -8,6 +8,8 @@ for that.) Altair's own schema still validates every builder's output in the uni
 
 from __future__ import annotations
 
+import functools
+import json
 import textwrap
 
 import altair as alt
@@ -33,20 +35,37 @@ def view(data=alt.Undefined, *, mark: str | dict, transform: list | None = None,
 
 
 def layer(*charts: alt.Chart, **props) -> alt.LayerChart:
-    """``alt.layer``, with the first layer's data given once at the top for every layer that shares it.
+    """``alt.layer``, with the first layer's data given once at the top for every layer that shares it,
+    and each layer's selection params lifted to the top by hand (``views``: the layer they live on).
 
-    (Left to Altair, hoisting it hashes the DataFrame's printed text: milliseconds per chart.)
+    (Left to Altair, hoisting the data hashes the DataFrame's printed text, and lifting a param
+    validates it against the schema: milliseconds per chart each. The spec is the one Altair gives,
+    ``tests/dashboard/test_chartcache.py``.)
     """
     shared = charts[0].data if charts else alt.Undefined
-    if shared is not alt.Undefined and "data" not in props and sum(c.data is shared for c in charts) > 1:
-        bare = []
-        for c in charts:  # a layer with data of its own (a hover rule's table) keeps it
-            if c.data is shared:
-                c = c.copy(deep=False)
-                c.data = alt.Undefined
-            bare.append(c)
-        return alt.layer(*bare, data=shared, **props)
-    return alt.layer(*charts, **props)
+    hoist = shared is not alt.Undefined and "data" not in props and sum(c.data is shared for c in charts) > 1
+    lifted, bare = [], []
+    for c in charts:
+        has_params = c.params is not alt.Undefined and len(c.params) > 0
+        if has_params or (hoist and c.data is shared):  # a layer with data of its own (a hover table) keeps it
+            c = c.copy(deep=False)
+        if has_params:
+            lifted += [_top_level(json.dumps(p.to_dict(validate=False), sort_keys=True), c.name) for p in c.params]
+            c.params = alt.Undefined
+        if hoist and c.data is shared:
+            c.data = alt.Undefined
+        bare.append(c)
+    out = alt.layer(*bare, data=shared, **props) if hoist else alt.layer(*bare, **props)
+    if lifted:
+        out.params = lifted
+    return out
+
+
+@functools.lru_cache(maxsize=64)
+def _top_level(param_json: str, view: str) -> alt.TopLevelSelectionParameter:
+    """A layer's selection param (its JSON) as a top-level one on ``view``: built once (Altair validates
+    a schema object when it is made), read-only after (Altair copies a param before it changes one)."""
+    return alt.TopLevelSelectionParameter(**json.loads(param_json), views=[view])
 
 
 def cursor_filter(cursor: str | None, field: str = "step") -> list[dict]:

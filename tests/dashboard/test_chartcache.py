@@ -109,3 +109,27 @@ def test_a_memoized_function_that_returns_its_input_leaves_the_inputs_key_alone(
         build(maybe(df, w))
     assert chartcache.content_key(df) == before
     assert calls == {"derive": 1, "maybe": 2, "build": 2}, calls
+
+
+@pytest.mark.parametrize("cursor", [None, "train_step"])
+def test_vegalite_layer_lifts_a_hover_param_exactly_as_altair_does(cursor):
+    """``vegalite.layer`` lifts each layer's selection param to the top itself (Altair validates it when
+    it lifts it): the spec is Altair's own ``alt.layer``'s, and the param lives on the hover rule."""
+    from dashboard import marks, vegalite
+
+    df = pd.DataFrame({"run": np.repeat(["none", "batch"], 5), "step": np.tile(np.arange(5) * 10, 2),
+                       "loss": np.linspace(0.1, 1.0, 10)})
+    x, y = vegalite.quant("step"), vegalite.quant("loss")
+    line = vegalite.view(df, mark="line", x=x, y=y, color=vegalite.nominal("run"))
+    layers = [line, *marks.hover_layers(df, "loss", x, y, ("none", "batch"), cursor)]
+    bare = [c.copy(deep=False) for c in layers]  # Altair's own layering of the same layers, the shared
+    for c in bare:  # data given once at the top as vegalite.layer gives it
+        if c.data is df:
+            c.data = alt.Undefined
+    ours, altairs = vegalite.layer(*layers, title="t"), alt.layer(*bare, data=df, title="t")
+    assert _convert_as_drawn(ours) == _convert_as_drawn(altairs)
+    spec = _direct_as_drawn(ours)
+    assert spec == _convert_as_drawn(ours)
+    assert [p["name"] for p in spec["params"]] == ["hover"] and spec["params"][0]["views"] == ["hover_rule"]
+    assert all("params" not in layer for layer in spec["layer"])
+    assert any(c.params is not alt.Undefined for c in layers)  # the layers given are left as they were
