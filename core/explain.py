@@ -217,14 +217,14 @@ class GradientProbe:
             self._restore(net, saved)
 
 
-def probe_runs(configs: list[TrainConfig], points: int = PROBE_POINTS):
+def probe_runs(configs: list[TrainConfig], points: int = PROBE_POINTS, *, boundaries=None):
     """Train ``configs`` with a :class:`GradientProbe` at up to ``points`` snapshots of each.
 
     Returns (histories, ics, landscape): the Histories (equal to ``train_many``'s:
     the probe restores everything), and two frames keyed by norm and seed:
     ics (norm, seed, step, layer, l2, cos) and landscape (norm, seed, step,
     eta (a multiple of lr), loss, grad_change, distance); rows that are not
-    finite (a diverging run) are left out.
+    finite (a diverging run) are left out. ``boundaries``: as ``train_many``'s.
     """
     configs = list(configs)
     for c in configs:
@@ -238,7 +238,7 @@ def probe_runs(configs: list[TrainConfig], points: int = PROBE_POINTS):
             probes[key] = GradientProbe(schedule(stack[0], prepare(stack[0], split)).record_steps, points)
         probes[key](stack, k, net, batch)
 
-    histories = train_many(configs, probe=probe)
+    histories = train_many(configs, probe=probe, boundaries=boundaries)
     ics = [(c.norm, c.seed, *row) for p in probes.values() for (c, *row) in p.ics]
     land = [(c.norm, c.seed, *row) for p in probes.values() for (c, *row) in p.landscape]
     ics = pd.DataFrame(ics, columns=["norm", "seed", "step", "layer", "l2", "cos"])

@@ -101,8 +101,8 @@ def _remember(out: Any, key: Any) -> None:
 
 def content_key(x: Any) -> Any:
     """A hashable key equal for equal contents (frames, arrays, containers, scalars, runs)."""
-    if isinstance(x, History):  # train() is deterministic: the config is the run
-        return ("history", x.config)
+    if isinstance(x, History):  # train() is deterministic: the config is the run (and whether it has its boundary)
+        return ("history", x.config, x.with_boundary)
     if isinstance(x, pd.DataFrame):
         known = _DERIVED.get(id(x))
         if known is not None and known[0]() is x:

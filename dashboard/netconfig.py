@@ -167,10 +167,11 @@ def seeds_of(config: TrainConfig, view: CompareView) -> tuple[int, ...]:
     return tuple(s for s in view.seed_list(config.seed) if s <= high)
 
 
-def page_runs(config: TrainConfig, view: CompareView) -> dict | None:
+def page_runs(config: TrainConfig, view: CompareView, *, boundary: bool = False) -> dict | None:
     """The compared runs of a network view, trained or fetched: normalization -> one History per seed
     (``seeds_of``), with the divergence banner (the page draws the export menu last,
-    ``drawing.export_view``); None, after a message, when the settings are over the live-demo budget."""
+    ``drawing.export_view``); None, after a message, when the settings are over the live-demo budget.
+    ``boundary``: the first seed's runs have their decision boundary (the Training view draws it)."""
     from dashboard.drawing import diverged_banner
     from dashboard.runs import get_seeded
     from dashboard.teach import measured
@@ -183,7 +184,7 @@ def page_runs(config: TrainConfig, view: CompareView) -> dict | None:
     seeds = seeds_of(config, view)
     if not check_budget(config, len(view.norms) * len(seeds)):
         return None
-    runs = get_seeded(config, view.norms, seeds)
+    runs = get_seeded(config, view.norms, seeds, boundary=boundary)
     if not config.dataset.startswith(UPLOAD_PREFIX):  # a lesson's verdict is measured on its own data only
         measured(runs)
     diverged_banner(runs)

@@ -8,6 +8,9 @@ reference: pages treat them as read-only.
 A page asks for every normalization it compares with every seed it shows
 (``get_seeded``); the runs missing from the store are trained together, in
 one ``core.training.train_many`` call (stacked where their configs allow).
+Only the runs whose decision boundary a page draws (the Training view's first
+seed) record one: a stored run without it serves every other page, and is
+trained again with it when a page draws it.
 Each config has its own training lock, so a session never trains a run
 another session is training: it waits for that one's result instead.
 """
@@ -46,16 +49,22 @@ class RunStore:
         self._training: dict[TrainConfig, threading.Lock] = {}
         self.slots = threading.BoundedSemaphore(TRAINING_SLOTS)
 
-    def get(self, config: TrainConfig) -> History | None:
+    def get(self, config: TrainConfig, boundary: bool = False) -> History | None:
+        """The stored run of ``config``; with ``boundary``, only one that recorded its decision boundary."""
         with self._lock:
             hist = self._runs.get(config)
-            if hist is not None:
-                self._runs.move_to_end(config)
+            if hist is None or (boundary and not hist.with_boundary):
+                return None
+            self._runs.move_to_end(config)
             return hist
 
     def put(self, config: TrainConfig, hist: History) -> None:
+        """Store a run (a run with its boundary is not replaced by the same run without)."""
         size = hist.memory_bytes()
         with self._lock:
+            old = self._runs.get(config)
+            if old is not None and old.with_boundary and not hist.with_boundary:
+                return
             self._runs[config] = hist
             self._sizes[config] = size
             self._runs.move_to_end(config)
@@ -120,14 +129,16 @@ class _Bar:
             self.bar.progress(total, text=self.text)
 
 
-def _train_in_slot(s: RunStore, configs: list[TrainConfig], bar: _Bar) -> dict[TrainConfig, History]:
-    """Train ``configs`` in one ``train_many`` call once a training slot is free; store each run."""
+def _train_in_slot(s: RunStore, configs: list[TrainConfig], bar: _Bar,
+                   boundaries=frozenset()) -> dict[TrainConfig, History]:
+    """Train ``configs`` in one ``train_many`` call once a training slot is free (those in ``boundaries``
+    with their decision boundary); store each run."""
     if not s.slots.acquire(blocking=False):  # other sessions' runs are training
         bar.say("Queued: another session's runs are training first…")
         s.slots.acquire()
     try:
         bar.say(f"Training {len(configs)} runs…" if len(configs) > 1 else "Training…", 0.0)
-        hists = train_many(configs, progress=bar)
+        hists = train_many(configs, progress=bar, boundaries=[c for c in configs if c in boundaries])
     finally:
         s.slots.release()
     for c, h in zip(configs, hists, strict=True):
@@ -135,7 +146,8 @@ def _train_in_slot(s: RunStore, configs: list[TrainConfig], bar: _Bar) -> dict[T
     return dict(zip(configs, hists, strict=True))
 
 
-def _fetch_or_train(s: RunStore, configs: list[TrainConfig], bar: _Bar) -> dict[TrainConfig, History]:
+def _fetch_or_train(s: RunStore, configs: list[TrainConfig], bar: _Bar,
+                    boundaries=frozenset()) -> dict[TrainConfig, History]:
     """Every config's run. The configs no other session is training are locked and trained together
     (one call); then the others are waited for, their locks taken one at a time while holding none of
     ours (so no two sessions wait for each other)."""
@@ -143,10 +155,10 @@ def _fetch_or_train(s: RunStore, configs: list[TrainConfig], bar: _Bar) -> dict[
     mine = [c for c in configs if locks[c].acquire(blocking=False)]
     out: dict[TrainConfig, History] = {}
     try:
-        out.update({c: h for c in mine if (h := s.get(c)) is not None})  # stored meanwhile
+        out.update({c: h for c in mine if (h := s.get(c, c in boundaries)) is not None})  # stored meanwhile
         todo = [c for c in mine if c not in out]
         if todo:
-            out.update(_train_in_slot(s, todo, bar))
+            out.update(_train_in_slot(s, todo, bar, boundaries))
     finally:
         for c in mine:
             locks[c].release()
@@ -158,32 +170,33 @@ def _fetch_or_train(s: RunStore, configs: list[TrainConfig], bar: _Bar) -> dict[
             bar.say("Waiting for another session training the same runs…")
             locks[c].acquire()
         try:
-            hist = s.get(c)
-            out[c] = hist if hist is not None else _train_in_slot(s, [c], bar)[c]
+            hist = s.get(c, c in boundaries)
+            out[c] = hist if hist is not None else _train_in_slot(s, [c], bar, boundaries)[c]
         finally:
             locks[c].release()
             s.done_training(c)
     return out
 
 
-def get_seeded(config: TrainConfig, norms, seeds=(None,)) -> dict[str, tuple[History, ...]]:
+def get_seeded(config: TrainConfig, norms, seeds=(None,), *, boundary: bool = False) -> dict[str, tuple[History, ...]]:
     """Per normalization in ``norms``, the runs of ``config`` with each seed of ``seeds`` (None: its
     own), fetched from the store; every missing one is trained, all in one ``train_many`` call, with
-    a progress bar."""
+    a progress bar. ``boundary``: the first seed's runs have their decision boundary."""
     configs = seeded_variants(config, norms, seeds)
-    found = get_many([c for cs in configs.values() for c in cs])
+    found = get_many([c for cs in configs.values() for c in cs],
+                     boundaries=[cs[0] for cs in configs.values()] if boundary else ())
     return {n: tuple(found[c] for c in cs) for n, cs in configs.items()}
 
 
-def get_many(configs) -> dict[TrainConfig, History]:
-    """Every config's run, fetched from the store; the missing ones trained in one ``train_many``
-    call, with a progress bar."""
-    s = store()
-    found = {c: s.get(c) for c in dict.fromkeys(configs)}
+def get_many(configs, boundaries=()) -> dict[TrainConfig, History]:
+    """Every config's run, fetched from the store (those in ``boundaries`` with their decision
+    boundary); the missing ones trained in one ``train_many`` call, with a progress bar."""
+    s, boundaries = store(), frozenset(boundaries)
+    found = {c: s.get(c, c in boundaries) for c in dict.fromkeys(configs)}
     missing = [c for c, h in found.items() if h is None]
     if missing:
         bar = _Bar()
-        found.update(_fetch_or_train(s, missing, bar))
+        found.update(_fetch_or_train(s, missing, bar, boundaries))
         bar.done()
     return found
 

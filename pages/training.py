@@ -27,7 +27,7 @@ pins.read_link(state)
 with st.sidebar:
     state.config(TrainingView)
     curves = state.config(CurvesView)
-runs = netconfig.page_runs(config, view)
+runs = netconfig.page_runs(config, view, boundary=True)  # the first seed's runs draw their boundary
 kept = {}
 if runs is not None:
     kept = pins.runs(config, tuple(sd.seed_values(runs)))  # pinned runs: beside the runs on screen

@@ -268,5 +268,15 @@ class MLP:
             else:
                 getattr(layer, attr)[...] = value
 
+    def load_runs(self, net: MLP, runs: list[int]) -> None:
+        """Make this stack of ``len(runs)`` networks a copy of runs ``runs`` of the stack ``net`` (the
+        same architecture): their parameters and batch-norm running statistics, in place."""
+        self.flat_params[...] = net.flat_params[runs]
+        for mine, theirs in zip(self.layers, net.layers, strict=True):
+            if isinstance(mine, BatchNorm1d):
+                mine.running_mean[...] = theirs.running_mean[runs]
+                mine.running_var[...] = theirs.running_var[runs]
+                mine.num_batches_tracked = theirs.num_batches_tracked
+
     def __repr__(self) -> str:
         return f"MLP({', '.join(repr(layer) for layer in self.layers)})"

@@ -57,7 +57,9 @@ class History:
     ``boundary_x2`` (raw feature units), at ``boundary_steps`` (2 to 20
     snapshots, evenly spaced, the first and the last included: all 20 for
     small networks, fewer when the grid would cost more than 10% of training);
-    :meth:`boundary_frame` gives one step as a tidy frame.
+    :meth:`boundary_frame` gives one step as a tidy frame. ``with_boundary``: whether the boundary
+    was asked for (``train_many``'s ``boundaries``; a run not asked for it has None, and on other
+    data sets there is none to record either way).
 
     Empty frames keep their columns. No frame holds NaN or inf.
     """
@@ -91,6 +93,7 @@ class History:
     boundary_x1: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     boundary_x2: np.ndarray = field(default_factory=lambda: np.zeros(0, np.float32))
     boundary_value: str = ""
+    with_boundary: bool = True
 
     FRAMES = (
         "metrics",

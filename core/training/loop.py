@@ -56,7 +56,7 @@ def train(config: TrainConfig, progress: Callable[[float], None] | None = None) 
 
 
 def train_many(configs, progress: Callable[[float], None] | None = None, *, probe=None,
-               metrics_only: bool = False) -> list[History]:
+               metrics_only: bool = False, boundaries=None) -> list[History]:
     """Train every config; the Histories in the order of ``configs``, each what ``train`` gives.
 
     Configs with equal ``stack_key`` train as one stack (at most ``MAX_STACK``
@@ -73,11 +73,16 @@ def train_many(configs, progress: Callable[[float], None] | None = None, *, prob
     ``metrics_only``: the same runs, recorded less (what a sweep reads): the ``metrics`` frame, the
     steps and the divergence, the same values checked at every snapshot; the layer statistics, the
     normalization parameters, the decision boundary (its grid is not evaluated) and the train-vs-eval
-    modes stay empty. A snapshot's only check it drops is the boundary's.
+    modes stay empty.
+
+    ``boundaries``: the configs whose decision boundary is recorded (default: every one). The
+    others' grids are not evaluated: their Histories are ``train``'s but for the boundary (None,
+    and ``with_boundary`` False). A page that draws one seed's boundary asks for that seed's only.
     """
     configs = list(configs)
     for c in configs:
         c.validate()
+    asked = set(configs if boundaries is None else boundaries)
     parts = stacks(configs)
     work = np.cumsum([0] + [len(s) * _cost(s[0]) for s in parts]) / sum(len(s) * _cost(s[0]) for s in parts)
     results: dict[TrainConfig, History] = {}
@@ -89,7 +94,7 @@ def train_many(configs, progress: Callable[[float], None] | None = None, *, prob
             part = None if progress is None else (
                 lambda f, a=work[i], b=work[i + 1]: progress(float(a + (b - a) * f)))
             t0 = time.perf_counter()
-            histories = _train_stack(runs, part, probe, metrics_only)
+            histories = _train_stack(runs, part, probe, metrics_only, asked)
             for c, h in zip(runs, histories, strict=True):
                 h.wall_time = (time.perf_counter() - t0) / len(runs)
                 results[c] = h
@@ -134,13 +139,15 @@ def network(configs: list[TrainConfig], in_features: int, out_features: int, rng
     )
 
 
-def _train_stack(configs: list[TrainConfig], progress, probe=None, metrics_only: bool = False) -> list[History]:
-    """Train configs that share a stack key; their Histories in order."""
+def _train_stack(configs: list[TrainConfig], progress, probe=None, metrics_only: bool = False,
+                 asked=frozenset()) -> list[History]:
+    """Train configs that share a stack key; their Histories in order. ``asked``: the configs whose
+    decision boundary is recorded."""
     seeds = [run_generators(c) for c in configs]
     datas = [prepare(c, split) for c, (split, _, _) in zip(configs, seeds, strict=True)]
     data = stack(datas)
     sched = schedule(configs[0], datas[0])
-    run = _Stack(configs, data, sched, [init for _, init, _ in seeds], probe, metrics_only)
+    run = _Stack(configs, data, sched, [init for _, init, _ in seeds], probe, metrics_only, asked)
     if progress is not None:
         progress(0.0)
     k, last = _loop(run, [batches for _, _, batches in seeds], configs[0].epochs, progress)
@@ -153,7 +160,7 @@ def _train_stack(configs: list[TrainConfig], progress, probe=None, metrics_only:
     if progress is not None:
         progress(1.0)
     blank = _blank_frames(run.logs[0].rec) if metrics_only else None
-    return [_history(log, sched, modes.get(r), blank) for r, log in enumerate(run.logs)]
+    return [_history(log, sched, modes.get(r), blank, r in run.asked) for r, log in enumerate(run.logs)]
 
 
 class _Log:
@@ -173,7 +180,7 @@ class _Stack:
     """A stacked network in training and what each of its runs records (the loop is :func:`_loop`)."""
 
     def __init__(self, configs: list[TrainConfig], data: Stacked, sched: Schedule, rngs_init: list, probe=None,
-                 metrics_only: bool = False):
+                 metrics_only: bool = False, asked=frozenset()):
         c, R = configs[0], len(configs)
         self.data, self.sched = data, sched
         self.net = network(configs, data.X_tr.shape[2], data.task.out_features, rngs_init)
@@ -183,7 +190,13 @@ class _Stack:
         self.logs = [_Log(x, d) for x, d in zip(configs, data.runs, strict=True)]
         self.alive = np.ones(R, bool)
         self.rows = _predict_rows(self.net)
-        self.probe_and_grid = np.concatenate([data.probe, data.grid], axis=1)
+        # the runs asked to record their decision boundary, and those that draw one (a 2-D data set);
+        # when not all of them do, their grids go through a smaller stack of a copy of just those runs
+        self.asked = [] if metrics_only else [r for r, x in enumerate(configs) if x in asked]
+        self.drawn = self.asked if data.grid.shape[1] else []
+        self.grid_net = None if len(self.drawn) in (0, R) else network(
+            [configs[r] for r in self.drawn], data.X_tr.shape[2], data.task.out_features,
+            [rngs_init[0]] * len(self.drawn))  # (its weights are copied in before every grid pass)
         self.last_ratio = np.zeros((R, c.depth))
         self.seen = [np.zeros(R), np.zeros(R), 0]  # batches since the last snapshot: sums of losses, scores; count
         self.since: list[tuple[int, np.ndarray, np.ndarray]] = []  # and each one's (step, losses, scores)
@@ -237,6 +250,17 @@ class _Stack:
                 self.diverge(r, k)
         return parts
 
+    def grid_pass(self) -> dict[int, np.ndarray]:
+        """Run r -> its eval-mode output on its boundary grid (G, out_features), for the drawn runs."""
+        if not self.drawn:
+            return {}
+        if self.grid_net is None:  # every run draws its boundary
+            out = _eval_pass(self.net, self.data.grid, self.rows)
+        else:
+            self.grid_net.load_runs(self.net, self.drawn)
+            out = _eval_pass(self.grid_net, self.data.grid[self.drawn], self.rows)
+        return dict(zip(self.drawn, out, strict=True))
+
     def step(self) -> None:
         self.opt.step(self.params)
 
@@ -258,20 +282,20 @@ class _Stack:
         Order matters: the layer values are read before the eval pass (it
         overwrites what the layers keep for backward), gradient norms after
         backward, metrics on the weights before the update. A run whose
-        snapshot holds a value that is not finite diverges (nothing of it is kept).
+        snapshot holds a value that is not finite diverges (nothing of it is kept); a decision
+        boundary that is not finite is only left out.
         """
         task, blocks = self.data.task, self.net.blocks
-        with_grid = k in self.sched.boundary_at and not self.metrics_only
         parts = self._layer_parts(k)
         self.net.backward(grad)
         if self.probe is not None:
             self.probe([log.config for log in self.logs], k, self.net, batch)
-        out = _eval_pass(self.net, self.probe_and_grid if with_grid else self.data.probe, self.rows)
-        cut = self.data.probe.shape[1]
+        out = _eval_pass(self.net, self.data.probe, self.rows)
+        grids = self.grid_pass() if k in self.sched.boundary_at else {}
         train_loss = self.seen[0] / self.seen[2]
         # classification: the batches' mean accuracy; regression: R² of the mean loss
         train_score = self.seen[1] / self.seen[2] if task.task == "classification" else task.score(None, None, train_loss)
-        val_loss, val_score = task.evaluate(out[:, :cut], self.data.probe_y)
+        val_loss, val_score = task.evaluate(out, self.data.probe_y)
         grad_norm = np.stack([_norms(b.dense.grad_W) for b in blocks], axis=1)  # (R, depth)
         weight_norm = np.stack([_norms(b.dense.W) for b in blocks], axis=1)
         ratio = self.step_with_ratio() if update else self.last_ratio
@@ -280,15 +304,15 @@ class _Stack:
             try:
                 metric_part = log.rec.metrics_part(k, k / self.sched.steps_per_epoch, {
                     "train": (train_loss[r], train_score[r]), "val": (val_loss[r], val_score[r])})
-                b = log.data.task.boundary(out[r, cut:]) if with_grid else None
-                if b is not None and not np.isfinite(b).all():
-                    raise NonFinite(f"decision boundary at step {k}")
                 health = log.rec.health_part(k, saturated, grad_norm[r], weight_norm[r], ratio[r])
             except NonFinite:
                 self.diverge(r, k)
                 continue
             log.rec.commit(*(() if self.metrics_only else (layer_part, norm_part, health)), metric_part)
-            if b is not None:
+            b = log.data.task.boundary(grids[r]) if r in grids else None
+            # a boundary not finite is left out, the run goes on: its outputs on the data are finite, the
+            # grid's reach past the data (so a run's records are the same with its boundary and without)
+            if b is not None and np.isfinite(b).all():
                 log.boundaries.append(b.astype(np.float32).reshape(BOUNDARY_RESOLUTION, BOUNDARY_RESOLUTION))
                 log.boundary_steps.append(k)
         self.last_ratio = ratio
@@ -362,11 +386,13 @@ def _last_snapshot(run: _Stack, k: int, last: tuple) -> None:
         run.snapshot(k, grad, last, update=False)
 
 
-def _history(log: _Log, sched: Schedule, modes: tuple | None, blank: dict | None = None) -> History:
+def _history(log: _Log, sched: Schedule, modes: tuple | None, blank: dict | None = None,
+             asked: bool = True) -> History:
     """A run's History. blank (metrics only): its frames but the metrics, empty, built once a stack
-    (each History gets its own copies)."""
+    (each History gets its own copies). ``asked``: its decision boundary was asked for."""
     c, data = log.config, log.data
     task, two_d = data.task, data.two_d
+    with_grid = two_d and asked
     if blank is not None:
         frames = {**{name: f.copy() for name, f in blank.items()}, "metrics": log.rec.metrics_frame()}
     else:
@@ -374,7 +400,7 @@ def _history(log: _Log, sched: Schedule, modes: tuple | None, blank: dict | None
         frames = {**log.rec.frames(), "mode_metrics": modes[0], "mode_layers": modes[1],
                   "points": points(data.ds, data.X_raw, data.tr, data.va) if two_d else empty(POINTS_SCHEMA)}
     boundary = np.stack(log.boundaries) if log.boundaries else (
-        np.zeros((0, BOUNDARY_RESOLUTION, BOUNDARY_RESOLUTION), np.float32) if two_d else None)
+        np.zeros((0, BOUNDARY_RESOLUTION, BOUNDARY_RESOLUTION), np.float32) if with_grid else None)
     return History(
         config=c, task=task.task, n_classes=task.n_classes, accuracy_name=task.accuracy_name,
         n_train=len(data.tr), n_val=len(data.va), steps=sched.total, steps_per_epoch=sched.steps_per_epoch,
@@ -382,8 +408,9 @@ def _history(log: _Log, sched: Schedule, modes: tuple | None, blank: dict | None
         diverged=log.diverged_at is not None, diverged_at=log.diverged_at, wall_time=0.0,
         **frames, tracked_units=tracked_units(c.width), boundary=boundary,
         boundary_steps=np.asarray(log.boundary_steps, np.int32),
-        boundary_x1=np.asarray(data.gx1, np.float32), boundary_x2=np.asarray(data.gx2, np.float32),
-        boundary_value=task.boundary_value if two_d else "",
+        boundary_x1=np.asarray(data.gx1 if with_grid else [], np.float32),
+        boundary_x2=np.asarray(data.gx2 if with_grid else [], np.float32),
+        boundary_value=task.boundary_value if with_grid else "", with_boundary=asked,
     )
 
 

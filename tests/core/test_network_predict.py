@@ -85,3 +85,14 @@ def test_a_one_run_network_evaluates_a_stack_of_chunks_like_the_whole_batch(norm
     whole = net.forward(x, training=False)
     stacked = net.forward(x.reshape(3, 4, 3), training=False)
     np.testing.assert_allclose(stacked.reshape(12, 4), whole, rtol=1e-13, atol=1e-13)
+
+
+@pytest.mark.parametrize("norm", ["none", "batch", "layer", "group", "rms"])
+def test_a_smaller_stack_loaded_with_some_runs_gives_those_runs_eval_outputs(norm):
+    """``MLP.load_runs``: the decision boundary's grid goes through a copy of just the runs that draw it."""
+    net = _trained_looking(norm, "before", np.float64, runs=4)
+    x = np.random.default_rng(7).standard_normal((4, 9, 3))
+    whole = net.forward(x, training=False)
+    some = MLP(3, 4, depth=3, width=6, activation="tanh", norm=norm, groups=2, rng=[0, 0], runs=2, dtype=np.float64)
+    some.load_runs(net, [3, 1])
+    np.testing.assert_allclose(some.forward(x[[3, 1]], training=False), whole[[3, 1]], rtol=1e-12, atol=1e-12)

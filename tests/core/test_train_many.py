@@ -22,7 +22,7 @@ from core.training import MAX_STACK, STACKED_FIELDS, TrainConfig, stack_key, sta
 BASE = TrainConfig(depth=3, width=16, epochs=3, n_samples=200, records=6, activation="relu", init="he")
 
 
-def _assert_frames_close(a, b, rtol=1e-3, atol=1e-5):
+def _assert_frames_close(a, b, rtol=1e-3, atol=1e-5, boundary=True):
     assert a.steps_done == b.steps_done and a.diverged_at == b.diverged_at
     for name in a.FRAMES:
         fa, fb = getattr(a, name), getattr(b, name)
@@ -34,7 +34,7 @@ def _assert_frames_close(a, b, rtol=1e-3, atol=1e-5):
                                            err_msg=f"{name}.{col}")
             else:
                 pd.testing.assert_series_equal(fa[col], fb[col], check_names=False, obj=f"{name}.{col}")
-    if a.boundary is not None:
+    if boundary and a.boundary is not None:
         np.testing.assert_allclose(b.boundary, a.boundary, rtol=rtol, atol=1e-4)
         np.testing.assert_array_equal(a.boundary_steps, b.boundary_steps)
 
@@ -178,3 +178,27 @@ def test_stacks_are_the_unique_configs_grouped_by_stack_key_in_order_at_most_max
     assert [len(s) for s in got] == [MAX_STACK, 3, 1]
     assert got[2] == [other] and [c.seed for c in got[1]] == [MAX_STACK, MAX_STACK + 1, MAX_STACK + 2]
     assert all(len({stack_key(c) for c in s}) == 1 for s in got)
+
+
+@pytest.mark.parametrize("norm", ["batch", "noisy_batch", "layer", "none"])
+def test_runs_asked_for_their_boundary_record_it_and_the_others_only_skip_it(norm):
+    """A page draws one seed's boundary: only the runs asked for it evaluate the grid (in a smaller
+    stack of a copy of them), and they record what every run records unasked (rates from learning to
+    diverging); the others record everything else the same and no boundary."""
+    configs = [TrainConfig(norm=norm, activation="relu", init="he", depth=6, width=16, epochs=3, n_samples=200,
+                           records=8, lr=lr, seed=s) for s in (0, 1) for lr in (0.03, 0.5, 5.0)]
+    asked = [configs[0], configs[4]]  # not the stack's first run alone, and a diverging rate among them
+    full, some = train_many(configs), train_many(configs, boundaries=asked)
+    assert all(h.with_boundary for h in full) and any(len(h.boundary_steps) for h in full)
+    for c, a, b in zip(configs, full, some, strict=True):
+        _assert_frames_close(a, b, rtol=1e-6, atol=1e-7, boundary=False)
+        assert (b.diverged, b.diverged_at, b.steps_done) == (a.diverged, a.diverged_at, a.steps_done)
+        if c in asked:
+            assert b.with_boundary and b.boundary_value == a.boundary_value
+            np.testing.assert_array_equal(b.boundary_steps, a.boundary_steps)
+            np.testing.assert_allclose(b.boundary, a.boundary, rtol=1e-5, atol=1e-6)
+        else:
+            assert not b.with_boundary and b.boundary is None and len(b.boundary_steps) == 0
+            assert b.boundary_frame().empty
+    none = train_many(configs[:2], boundaries=[])
+    assert not any(h.with_boundary or h.boundary is not None for h in none)

@@ -14,8 +14,8 @@ from dashboard.runs import RunStore, variants
 
 
 class FakeHistory:
-    def __init__(self, nbytes: int):
-        self.nbytes = nbytes
+    def __init__(self, nbytes: int, with_boundary: bool = True):
+        self.nbytes, self.with_boundary = nbytes, with_boundary
 
     def memory_bytes(self) -> int:
         return self.nbytes
@@ -71,16 +71,18 @@ class _Trainer:
 
     def __init__(self, delay: float = 0.0):
         self.calls: list[list] = []
+        self.boundaries: list[set] = []  # per call, the configs asked to record their boundary
         self.delay = delay
         self.lock = threading.Lock()
 
-    def __call__(self, configs, progress=None):
+    def __call__(self, configs, progress=None, boundaries=None):
         with self.lock:
             self.calls.append(list(configs))
+            self.boundaries.append(set(configs if boundaries is None else boundaries))
         time.sleep(self.delay)
         if progress is not None:
             progress(1.0)
-        return [FakeHistory(1) for _ in configs]
+        return [FakeHistory(1, boundaries is None or c in boundaries) for c in configs]
 
 
 @pytest.fixture
@@ -102,6 +104,37 @@ def test_a_page_of_two_normalizations_and_three_seeds_trains_its_six_runs_in_one
     assert len(trainer.calls) == 1 and all(a is b for n in got for a, b in zip(got[n], again[n], strict=True))
     more = runs_module.get_seeded(TrainConfig(seed=5), ("none", "batch"), (5, 6, 7, 8))  # one seed more
     assert [len(c) for c in trainer.calls] == [6, 2] and more["batch"][:3] == got["batch"]
+
+
+def test_a_stored_run_without_its_boundary_serves_every_page_but_one_that_draws_it():
+    store = RunStore()
+    a, b = _configs(2)
+    plain, drawn = FakeHistory(1, with_boundary=False), FakeHistory(1)
+    store.put(a, plain)
+    assert store.get(a) is plain and store.get(a, boundary=True) is None
+    store.put(a, drawn)  # trained again with it: replaces the plain one
+    assert store.get(a, boundary=True) is drawn and store.get(a) is drawn
+    store.put(a, FakeHistory(1, with_boundary=False))  # never replaced by the same run without it
+    assert store.get(a) is drawn
+    store.put(b, drawn)
+    assert store.get(b, boundary=True) is drawn
+
+
+def test_a_page_drawing_boundaries_asks_them_of_the_first_seed_only_and_retrains_just_those(fake_training):
+    trainer, fresh = fake_training
+    cfg = TrainConfig(seed=5)
+    plain = runs_module.get_seeded(cfg, ("none", "batch"), (5, 6, 7))  # e.g. the Why view, first
+    assert trainer.boundaries == [set()]
+    got = runs_module.get_seeded(cfg, ("none", "batch"), (5, 6, 7), boundary=True)  # then Training
+    assert [len(c) for c in trainer.calls] == [6, 2], "only the two first-seed runs train again"
+    assert {(c.norm, c.seed) for c in trainer.boundaries[1]} == {("none", 5), ("batch", 5)}
+    assert all(got[n][0].with_boundary and got[n][1:] == plain[n][1:] for n in got)
+    runs_module.get_seeded(cfg, ("none", "batch"), (5, 6, 7), boundary=True)
+    runs_module.get_seeded(cfg, ("none", "batch"), (5, 6, 7))
+    assert len(trainer.calls) == 2, "both pages now find every run in the store"
+    fresh_start = runs_module.get_seeded(dataclasses.replace(cfg, seed=1), ("none",), (1, 2), boundary=True)
+    assert trainer.boundaries[2] == {dataclasses.replace(cfg, seed=1, norm="none")}
+    assert [h.with_boundary for h in fresh_start["none"]] == [True, False]
 
 
 def test_sessions_asking_at_once_for_overlapping_runs_train_each_run_once(fake_training):

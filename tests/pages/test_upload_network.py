@@ -150,9 +150,9 @@ def test_two_sessions_with_the_same_file_share_their_runs_and_another_file_train
     trained = []
     real = runs_module.train_many
 
-    def counting(configs, progress=None):
+    def counting(configs, progress=None, **kw):
         trained.extend(configs)
-        return real(configs, progress)
+        return real(configs, progress, **kw)
 
     monkeypatch.setattr(runs_module, "train_many", counting)
     query = {**FAST, "seed": "7"}  # runs no other test asked for
