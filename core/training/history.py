@@ -113,8 +113,9 @@ class History:
         return {name: getattr(self, name) for name in self.FRAMES}
 
     def memory_bytes(self) -> int:
-        """Bytes held by the frames and arrays (deep; the config and scalars are negligible)."""
-        total = sum(int(f.memory_usage(deep=True, index=True).sum()) for f in self.frames().values())
+        """Bytes held by the frames and arrays: their columns' and indexes' buffers (a category's labels are
+        counted as its codes; the config and scalars are negligible)."""
+        total = sum(f.index.nbytes + sum(f[c].nbytes for c in f.columns) for f in self.frames().values())
         for arr in (self.boundary, self.boundary_steps, self.boundary_x1, self.boundary_x2,
                     self.record_steps, self.tracked_units):
             if arr is not None:
