@@ -218,24 +218,27 @@ def stage_groups(block) -> dict[int, list[str]]:
     return groups
 
 
-def finite_runs(blocks, norm: str) -> np.ndarray:
+def finite_runs(blocks, norms) -> np.ndarray:
     """(R,) whether each run's snapshot values are finite, for a stack at once: what a snapshot checks
     (:meth:`Recorder.layers_part`: the first rows of every stage; :meth:`Recorder.norm_part`: every γ
     and β, batch norm's statistics of the tracked units), without summarising anything. blocks: the
-    stacked hidden blocks, stages (R, n, width), the norm's arrays (R, 1, width)."""
+    stacked hidden blocks, stages (R, n, width), the norm's arrays (R, 1, width); norms: each run's
+    normalization (batch norm's statistics are checked for the "batch" runs)."""
     R, n, width = blocks[0].pre_norm.shape
     rows, units = layer_rows(n, width), tracked_units(width)
     ok = np.ones(R, bool)
     for names in stage_groups(blocks[0]).values():
         for b in blocks:
             ok &= np.isfinite(getattr(b, names[0])[:, :rows]).all(axis=(1, 2))
-    for b in blocks if norm != "none" else ():
-        arrays = [getattr(b.norm, a) for a in ("gamma", "beta") if hasattr(b.norm, a)]
-        if norm == "batch" and b.norm.batch_mean is not None:
-            arrays += [getattr(b.norm, a)[..., units] for a in ("batch_mean", "batch_var", "running_mean",
-                                                                 "running_var")]
-        for a in arrays:
+    batch = np.array([norm == "batch" for norm in norms])
+    for b in blocks:
+        if b.norm is None:
+            continue
+        for a in (getattr(b.norm, a) for a in ("gamma", "beta") if hasattr(b.norm, a)):
             ok &= np.isfinite(a).reshape(R, -1).all(axis=1)
+        if batch.any() and getattr(b.norm, "batch_mean", None) is not None:
+            for a in ("batch_mean", "batch_var", "running_mean", "running_var"):
+                ok &= ~batch | np.isfinite(getattr(b.norm, a)[..., units]).reshape(R, -1).all(axis=1)
     return ok
 
 

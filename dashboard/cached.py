@@ -74,9 +74,11 @@ def signal_propagation(config, seeds: tuple = ()):
 
 
 @st.cache_data(max_entries=SMALL, show_spinner=False)
-def gradient_probe(configs: tuple):
-    """``core.explain.probe_runs`` of ``configs``: (ics, landscape) frames. The probed runs equal the
-    plain ones (the probe restores everything), so they go into the run store too."""
+def gradient_probe(configs: tuple, norms: tuple | None = None):
+    """``core.explain.probe_runs`` of ``configs``: (ics, landscape) frames, their rows of ``norms``
+    (default: all). The probed runs equal the plain ones (the probe restores everything), so they go
+    into the run store too: a page probes every run it trains, in one training (batch norm's runs
+    share their stack with noisy batch norm's), and keeps the rows it draws."""
     from core import explain
     from dashboard.runs import store
 
@@ -85,4 +87,6 @@ def gradient_probe(configs: tuple):
     for c, h in zip(configs, histories, strict=True):
         if store().get(c) is None:
             store().put(c, h)
+    if norms is not None:
+        ics, land = (f[f["norm"].isin(norms)].reset_index(drop=True) for f in (ics, land))
     return ics, land

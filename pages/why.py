@@ -39,12 +39,13 @@ if "group" in view.norms and config.width % config.groups:
     netconfig.page_runs(config, view)  # says why group norm cannot run
 elif netconfig.check_budget(config, sum(map(len, seeded.values()))):
     # One training for the whole page: the probed runs are the runs (the probe restores everything) and
-    # go to the run store, where page_runs and get_seeded find them.
+    # go to the run store, where page_runs and get_seeded find them. The noisy arm is probed too: its
+    # runs share the batch-norm runs' stack (one stack fewer to train); only the view's rows are kept.
     with st.spinner("Training and measuring the gradients along training…"):
-        ics, land = cached.gradient_probe(tuple(c for n in view.norms for c in seeded[n]))
+        ics, land = cached.gradient_probe(tuple(c for cs in seeded.values() for c in cs), tuple(view.norms))
     runs = netconfig.page_runs(config, view)
 if runs is not None:
-    noisy = get_seeded(config, whycharts.NOISY_ARM, seeds)  # trains what the probe did not (noisy batch norm)
+    noisy = get_seeded(config, whycharts.NOISY_ARM, seeds)  # the probe trained them (the store has them)
     teach.measured(bundle({**runs, **noisy}, ics, land))  # the Why lessons judge the runs and their probes
     left, right = st.columns([3.5, 1.8], vertical_alignment="center")
     curve_controls(right, curves, config.batch_size)

@@ -412,7 +412,8 @@ class NoisyBatchNorm1d(BatchNorm1d):
     running statistics. Before the first :meth:`resample` there is no noise (s = 1, m = 0).
 
     ``rng``: one generator, or with ``runs=R`` a sequence of R, run r's noise drawn from the r-th,
-    so a run's noise is the same alone and in a stack. ``noise_scale`` (s) and ``noise_shift``
+    so a run's noise is the same alone and in a stack; a None in it is a run without noise (s = 1,
+    m = 0 at every step: plain batch norm, so batch-norm runs can share a stack with noisy ones). ``noise_scale`` (s) and ``noise_shift``
     (m) hold the current step's noise: (d,), or (R, 1, d).
     """
 
@@ -431,6 +432,8 @@ class NoisyBatchNorm1d(BatchNorm1d):
         """Draw this step's noise: per run and unit, s ~ U(1 - scale, 1 + scale), m ~ U(-shift, shift)."""
         d = self.num_features
         for r, rng in enumerate(self.rngs):
+            if rng is None:
+                continue
             s, m = rng.uniform(1 - self.scale, 1 + self.scale, d), rng.uniform(-self.shift, self.shift, d)
             self.noise_scale[r if self.runs else ...] = s
             self.noise_shift[r if self.runs else ...] = m

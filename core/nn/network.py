@@ -8,7 +8,8 @@
 with ``norm`` one of :data:`NORMS`: ``"none"``, ``"batch"`` (``BatchNorm1d``),
 ``"layer"`` (``LayerNorm``), ``"group"`` (``GroupNorm`` with ``groups`` groups),
 ``"rms"`` (``RMSNorm``) or ``"noisy_batch"`` (``NoisyBatchNorm1d``: batch norm, then noise
-drawn afresh each step by :meth:`MLP.resample_noise`, from ``noise_rng``). The Dense layers keep their bias even when a norm
+drawn afresh each step by :meth:`MLP.resample_noise`, from ``noise_rng``; with ``runs``, a None
+among its generators is a run without noise: plain batch norm). The Dense layers keep their bias even when a norm
 follows them (redundant but harmless), so the network has exactly the
 parameters of the PyTorch twin ``nn.Sequential(Linear, BatchNorm1d, Tanh, ...,
 Linear)`` (tests/torch_twin.py).
@@ -114,14 +115,16 @@ class Block:
         return f"Block({self.index}: {' -> '.join(repr(layer) for layer in self.layers)})"
 
 
-def _generators(rng, runs: int | None):
-    """One generator (``runs=None``) or a list of ``runs``; ints become seeded generators."""
+def _generators(rng, runs: int | None, keep_none: bool = False):
+    """One generator (``runs=None``) or a list of ``runs``; ints become seeded generators (with
+    ``keep_none``, a None in the list stays None: a run whose noise is off)."""
     if runs is None:
         return rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     rngs = list(rng)
     if len(rngs) != runs:
         raise ValueError(f"An MLP with runs={runs} needs {runs} generators or seeds, got {len(rngs)}.")
-    return [r if isinstance(r, np.random.Generator) else np.random.default_rng(r) for r in rngs]
+    return [r if isinstance(r, np.random.Generator) or (keep_none and r is None) else np.random.default_rng(r)
+            for r in rngs]
 
 
 class MLP:
@@ -159,7 +162,7 @@ class MLP:
         dense = dict(rng=rng, init=init, init_scale=init_scale, runs=self.runs, dtype=self.dtype)
         if norm == "noisy_batch" and noise_rng is None:
             raise ValueError("norm='noisy_batch' needs noise_rng: the generator(s) of its noise.")
-        noise = None if noise_rng is None else _generators(noise_rng, self.runs)
+        noise = None if noise_rng is None else _generators(noise_rng, self.runs, keep_none=True)
 
         self.blocks: list[Block] = []
         fan_in = self.in_features

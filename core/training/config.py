@@ -77,8 +77,10 @@ class TrainConfig:
 
 def stack_key(config: TrainConfig) -> TrainConfig:
     """``config`` with the fields a stack may vary reset to their defaults: configs with equal
-    keys train as one stack."""
-    return dataclasses.replace(config, **{f: getattr(_DEFAULT, f) for f in STACKED_FIELDS})
+    keys train as one stack. Batch norm with and without Santurkar's noise share a stack too (the
+    noise is drawn per run, and a batch-norm run's is none)."""
+    key = dataclasses.replace(config, **{f: getattr(_DEFAULT, f) for f in STACKED_FIELDS})
+    return dataclasses.replace(key, norm="batch") if key.norm == "noisy_batch" else key
 
 
 _DEFAULT = TrainConfig()

@@ -128,14 +128,16 @@ def noise_generator(config: TrainConfig) -> np.random.Generator:
 
 def network(configs: list[TrainConfig], in_features: int, out_features: int, rngs_init: list) -> MLP:
     """The stacked network of ``configs`` (one stack key), each run's weights drawn from its generator
-    (and with noisy batch norm, its noise from its :func:`noise_generator`)."""
+    (and with noisy batch norm, its noise from its :func:`noise_generator`). Batch-norm runs in a stack
+    with noisy ones are noisy batch norm without noise (s = 1, m = 0): exactly batch norm."""
     c = configs[0]
+    noisy = any(x.norm == "noisy_batch" for x in configs)
     return MLP(
         in_features, out_features, depth=c.depth, width=c.width, activation=c.activation,
-        norm=c.norm, norm_position=c.norm_position, init=[x.init for x in configs],
+        norm="noisy_batch" if noisy else c.norm, norm_position=c.norm_position, init=[x.init for x in configs],
         init_scale=[x.init_scale for x in configs], rng=rngs_init, dtype=np.float32,
         momentum=c.bn_momentum, groups=c.groups, runs=len(configs),
-        noise_rng=[noise_generator(x) for x in configs] if c.norm == "noisy_batch" else None,
+        noise_rng=[noise_generator(x) if x.norm == "noisy_batch" else None for x in configs] if noisy else None,
     )
 
 
@@ -237,7 +239,8 @@ class _Stack:
         with a value that is not finite diverges (and has none). Metrics only: the same values checked
         for the whole stack at once, nothing summarised (parts None)."""
         if self.metrics_only:
-            for r in np.flatnonzero(self.alive & ~finite_runs(self.net.blocks, self.logs[0].config.norm)):
+            norms = [log.config.norm for log in self.logs]
+            for r in np.flatnonzero(self.alive & ~finite_runs(self.net.blocks, norms)):
                 self.diverge(r, k)
             return {r: (None, None, np.zeros(self.net.depth)) for r in np.flatnonzero(self.alive)}
         parts = {}

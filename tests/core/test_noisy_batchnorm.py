@@ -64,3 +64,21 @@ def test_noisy_batch_norm_is_a_norm_choice_and_needs_its_generator():
     from core.nn import MLP
     with pytest.raises(ValueError, match="noise_rng"):
         MLP(2, 2, norm="noisy_batch", rng=0)
+
+
+def test_a_run_without_a_noise_generator_is_plain_batch_norm_in_a_stack_of_noisy_ones():
+    """rng None for a run: its noise stays s = 1, m = 0 at every step, so its output is batch norm's
+    exactly, while the other runs' noise is drawn as it is without it."""
+    x = np.random.default_rng(0).standard_normal((3, 16, 5))
+    mixed = NoisyBatchNorm1d(5, dtype=np.float64, runs=3, rng=[np.random.default_rng(1), None, np.random.default_rng(2)])
+    noisy = NoisyBatchNorm1d(5, dtype=np.float64, runs=3, rng=[np.random.default_rng(s) for s in (1, 7, 2)])
+    bn = BatchNorm1d(5, dtype=np.float64, runs=3)
+    for _ in range(3):
+        mixed.resample()
+        noisy.resample()
+        out, ref, plain = mixed.forward(x), noisy.forward(x), bn.forward(x)
+        np.testing.assert_array_equal(out[1], plain[1])
+        np.testing.assert_array_equal(out[[0, 2]], ref[[0, 2]])
+        assert not np.allclose(out[0], plain[0])
+        g = np.random.default_rng(3).standard_normal(x.shape)
+        np.testing.assert_array_equal(mixed.backward(g)[1], bn.backward(g)[1])

@@ -120,6 +120,21 @@ def test_stack_key_varies_only_the_stacked_fields():
     for field, value in [("depth", 4), ("batch_size", 16), ("norm", "none"), ("epochs", 2), ("optimizer", "adam"),
                          ("dataset", "circles"), ("records", 4), ("bn_momentum", 0.2)]:
         assert stack_key(c.replace(**{field: value})) != stack_key(c)
+    # batch norm with and without Santurkar's noise: one stack (a batch-norm run's noise is none)
+    assert stack_key(c.replace(norm="noisy_batch")) == stack_key(c.replace(norm="batch"))
+    assert stack_key(c.replace(norm="noisy_batch")) != stack_key(c.replace(norm="layer"))
+
+
+@pytest.mark.parametrize("position", ["before", "after"])
+def test_batch_norm_runs_stacked_with_noisy_ones_are_what_each_gives_alone(position):
+    """One stack of batch-norm and noisy batch-norm runs (the Why view's noisy arm beside its batch-norm
+    runs): every History is the run's alone, over seeds and rates, noisy runs first or last."""
+    configs = [BASE.replace(norm=n, seed=s, lr=lr, norm_position=position, records=8)
+               for n in ("noisy_batch", "batch") for s, lr in ((0, 0.1), (1, 0.5))]
+    for order in (configs, configs[::-1]):
+        assert len(stacks(order)) == 1
+        for c, h in zip(order, train_many(order), strict=True):
+            _assert_frames_close(train(c), h, rtol=1e-6, atol=1e-7)
 
 
 def test_more_runs_than_one_stack_holds():
