@@ -74,8 +74,23 @@ def cursor_filter(cursor: str | None, field: str = "step") -> list[dict]:
 
 
 def with_cursor(chart: alt.TopLevelMixin, cursor: str | None, value) -> alt.TopLevelMixin:
-    """The chart with a top-level param ``cursor`` (its value set per draw by ``with_params``)."""
-    return chart.add_params(alt.param(name=cursor, value=value)) if cursor else chart
+    """The chart with a top-level param ``cursor`` (its value set per draw by ``with_params``).
+
+    Appended to the top-level params as Altair's ``add_params`` leaves it, without its two deep copies
+    of the whole chart (a layered chart's: it re-layers the copy to lift the param, milliseconds a
+    chart; the spec is the same, ``tests/dashboard/test_chartcache.py``)."""
+    if not cursor:
+        return chart
+    out = chart.copy(deep=False)
+    out.params = [*([] if chart.params is alt.Undefined else chart.params), _variable(cursor, value)]
+    return out
+
+
+@functools.lru_cache(maxsize=256)
+def _variable(name: str, value) -> alt.VariableParameter:
+    """A variable param, built once per name and value (Altair validates a schema object when it is
+    made), read-only after (Altair copies a param before it changes one)."""
+    return alt.param(name=name, value=value).param
 
 
 def with_params(spec: dict, values: dict | None) -> dict:

@@ -133,3 +133,24 @@ def test_vegalite_layer_lifts_a_hover_param_exactly_as_altair_does(cursor):
     assert [p["name"] for p in spec["params"]] == ["hover"] and spec["params"][0]["views"] == ["hover_rule"]
     assert all("params" not in layer for layer in spec["layer"])
     assert any(c.params is not alt.Undefined for c in layers)  # the layers given are left as they were
+
+
+@pytest.mark.parametrize("layered", [False, True])
+def test_with_cursor_adds_the_param_exactly_as_altairs_add_params(layered):
+    """``vegalite.with_cursor`` appends the cursor param itself (Altair's ``add_params`` deep-copies and
+    re-layers the chart): the spec is Altair's, with a hover selection already lifted or not, and the
+    chart given is left as it was."""
+    from dashboard import marks, vegalite
+
+    df = pd.DataFrame({"run": np.repeat(["none", "batch"], 5), "step": np.tile(np.arange(5) * 10, 2),
+                       "loss": np.linspace(0.1, 1.0, 10)})
+    x, y = vegalite.quant("step"), vegalite.quant("loss")
+    line = vegalite.view(df, mark="line", x=x, y=y, color=vegalite.nominal("run"),
+                         transform=vegalite.cursor_filter("train_step"))
+    chart = vegalite.layer(line, *marks.hover_layers(df, "loss", x, y, ("none", "batch"), None)) if layered else line
+    before = _convert_as_drawn(chart)
+    ours, altairs = vegalite.with_cursor(chart, "train_step", 40), chart.add_params(alt.param(name="train_step", value=40))
+    assert _convert_as_drawn(ours) == _convert_as_drawn(altairs)
+    assert _direct_as_drawn(ours) == _convert_as_drawn(altairs)
+    assert [p["name"] for p in _direct_as_drawn(ours)["params"]][-1] == "train_step"
+    assert _convert_as_drawn(chart) == before and vegalite.with_cursor(chart, None, 1) is chart
