@@ -413,8 +413,8 @@ class NoisyBatchNorm1d(BatchNorm1d):
 
     ``rng``: one generator, or with ``runs=R`` a sequence of R, run r's noise drawn from the r-th,
     so a run's noise is the same alone and in a stack; a None in it is a run without noise (s = 1,
-    m = 0 at every step: plain batch norm, so batch-norm runs can share a stack with noisy ones). ``noise_scale`` (s) and ``noise_shift``
-    (m) hold the current step's noise: (d,), or (R, 1, d).
+    m = 0 at every step: plain batch norm, so batch-norm runs can share a stack with noisy ones).
+    ``noise_scale`` (s) and ``noise_shift`` (m) hold the current step's noise: (d,), or (R, 1, d).
     """
 
     def __init__(self, num_features: int, momentum: float | None = 0.1, eps: float = 1e-5, dtype=np.float32,

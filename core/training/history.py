@@ -57,9 +57,9 @@ class History:
     ``boundary_x2`` (raw feature units), at ``boundary_steps`` (2 to 20
     snapshots, evenly spaced, the first and the last included: all 20 for
     small networks, fewer when the grid would cost more than 10% of training);
-    :meth:`boundary_frame` gives one step as a tidy frame. ``with_boundary``: whether the boundary
-    was asked for (``train_many``'s ``boundaries``; a run not asked for it has None, and on other
-    data sets there is none to record either way).
+    :meth:`boundary_frame` gives one step as a tidy frame. ``with_boundary``: False only for a run on
+    a 2-D data set whose boundary was not asked for (``train_many``'s ``boundaries``: it has None); on
+    other data sets there is none to record either way, so a page drawing boundaries need not retrain it.
 
     Empty frames keep their columns. No frame holds NaN or inf.
     """

@@ -77,7 +77,7 @@ def train_many(configs, progress: Callable[[float], None] | None = None, *, prob
 
     ``boundaries``: the configs whose decision boundary is recorded (default: every one). The
     others' grids are not evaluated: their Histories are ``train``'s but for the boundary (None,
-    and ``with_boundary`` False). A page that draws one seed's boundary asks for that seed's only.
+    and on a 2-D data set ``with_boundary`` False). A page that draws one seed's boundary asks for that seed's only.
     """
     configs = list(configs)
     for c in configs:
@@ -392,7 +392,8 @@ def _last_snapshot(run: _Stack, k: int, last: tuple) -> None:
 def _history(log: _Log, sched: Schedule, modes: tuple | None, blank: dict | None = None,
              asked: bool = True) -> History:
     """A run's History. blank (metrics only): its frames but the metrics, empty, built once a stack
-    (each History gets its own copies). ``asked``: its decision boundary was asked for."""
+    (each History gets its own copies). ``asked``: its decision boundary was asked for (on a data set
+    that is not 2-D there is none to ask for: the History has all it could have either way)."""
     c, data = log.config, log.data
     task, two_d = data.task, data.two_d
     with_grid = two_d and asked
@@ -413,7 +414,7 @@ def _history(log: _Log, sched: Schedule, modes: tuple | None, blank: dict | None
         boundary_steps=np.asarray(log.boundary_steps, np.int32),
         boundary_x1=np.asarray(data.gx1 if with_grid else [], np.float32),
         boundary_x2=np.asarray(data.gx2 if with_grid else [], np.float32),
-        boundary_value=task.boundary_value if with_grid else "", with_boundary=asked,
+        boundary_value=task.boundary_value if with_grid else "", with_boundary=asked or not two_d,
     )
 
 

@@ -217,3 +217,6 @@ def test_runs_asked_for_their_boundary_record_it_and_the_others_only_skip_it(nor
             assert b.boundary_frame().empty
     none = train_many(configs[:2], boundaries=[])
     assert not any(h.with_boundary or h.boundary is not None for h in none)
+    # no 2-D data, no boundary to ask for: such a run has all a page drawing boundaries needs
+    wine = train_many([configs[0].replace(dataset="wine")], boundaries=[])[0]
+    assert wine.with_boundary and wine.boundary is None
