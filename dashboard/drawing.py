@@ -14,7 +14,7 @@ import streamlit as st
 from dashboard import chartcache, exports, palette
 from dashboard import seeds as sd
 from dashboard.charts import RUN_LABELS
-from dashboard.style import presenter_on
+from dashboard.style import EXPORT_PANEL, folded, presenter_on
 from dashboard.vegalite import dressed, with_params
 
 CHART_CHROME = 120  # pixels of title, axis labels and legend around a plot
@@ -162,7 +162,10 @@ def export_menu(files: list[tuple[str, object, str, str]]) -> None:
 
     if is_hidden("export"):
         return
-    with st.sidebar.expander("Export", icon=":material/download:"):
+    panel = folded("Export", EXPORT_PANEL, ":material/download:", container=st.sidebar)
+    if panel is None:
+        return
+    with panel:
         for i, (label, data, name, mime) in enumerate(files):
             st.download_button(label, data, file_name=name, mime=mime, key=f"export-{i}",
                                on_click="ignore", width="stretch")

@@ -78,6 +78,23 @@ def chart_columns(n: int, spec: list[float] | None = None, *, keep_row: bool = F
     return list(st.columns(spec or n))
 
 
+#: the keys of the sidebar's folded panels (``folded``): session state holds whether each is open
+LESSONS_PANEL, SHARE_PANEL, EXPORT_PANEL = "panel-lessons", "panel-share", "panel-export"
+
+
+def folded(label: str, key: str, icon: str | None = None, container=st):
+    """A collapsed sidebar panel whose content is built only while it is open: the expander of
+    ``label``, or None when it is closed (Streamlit's lazy expander, ``on_change="rerun"`` and its
+    ``.open``; opening it reruns the page, which then draws the content).
+
+    A closed panel is one message instead of one for each of its controls, on every run of every
+    session: the Lessons, Share and Export panels were about 50 of the Training view's ~150
+    messages, which a class opening one link all at once waits behind (README, "A whole class at
+    once"). What a panel's controls hold must not live only in them: a closed panel draws none."""
+    panel = container.expander(label, icon=icon, key=key, on_change="rerun")
+    return panel if panel.open else None
+
+
 def intro(text: str) -> None:
     """A view's one-paragraph introduction; in presenter mode with a lesson open over the view, the
     lesson's note says what to look at instead (the key chart then stays on the first screen)."""

@@ -30,7 +30,7 @@ from dashboard.state import (
     take_pending,
     write_no_settings,
 )
-from dashboard.style import PRESENTER_CSS, presenter_on
+from dashboard.style import LESSONS_PANEL, PRESENTER_CSS, folded, presenter_on
 
 _ACTIVE = "_lesson_active"
 _GOTO = "_lesson_goto"
@@ -183,8 +183,9 @@ def after_page(current_url_path: str) -> None:
         st.divider()
         item = active_lesson()
         trim.reset_buttons(current_url_path, item if item and item.view == current_url_path else None)
-        if not is_hidden("lessons"):
-            with st.expander("Lessons", icon=":material/school:"):
+        panel = None if is_hidden("lessons") else folded("Lessons", LESSONS_PANEL, ":material/school:")
+        if panel is not None:
+            with panel:
                 st.caption("One click sets up a view and says what to look for.")
                 for x in LESSONS:
                     st.button(x.title, key=f"side-lesson-{x.key}", on_click=apply, args=(x,),

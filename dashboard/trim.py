@@ -29,6 +29,10 @@ from dashboard.state import (
     pend_notice,
     set_family,
 )
+from dashboard.style import SHARE_PANEL, folded
+
+TICKS = "_share_ticks"  # the share panel's boxes as last ticked: name -> bool (_ASK: the question box)
+_ASK = "\0predict"  # not a control's name
 
 #: sections a link can hide, and what each one is
 SECTIONS = {
@@ -115,19 +119,30 @@ def trimmed_query(query: dict[str, str], hide: list[str], predict: bool) -> str:
 
 
 def share_panel(base_url: str, lesson_open: bool) -> None:
-    """Tick boxes for this view's controls and the sections; the link that hides the ticked ones."""
+    """Tick boxes for this view's controls and the sections; the link that hides the ticked ones.
+
+    The panel is folded (drawn only while open), so what is ticked lives in ``TICKS``, not only in
+    the boxes: closing the panel and opening it again keeps the ticks."""
     ss = st.session_state
     title = "Share this lesson" if lesson_open else "Share this view, trimmed"
-    with st.expander(title, icon=":material/share:"):
+    panel = folded(title, SHARE_PANEL, ":material/share:")
+    if panel is None:
+        return
+    ticks = ss.setdefault(TICKS, {})
+    with panel:
         st.caption("Tick what the class should not see. The link opens this view as it is now, without "
                    "the ticked controls, on every view it leads to.")
         ticked = []
         controls = dict(ss.get(DRAWN, {}))
         for name, label in list(controls.items()) + [(k, v[0].upper() + v[1:]) for k, v in SECTIONS.items()]:
-            if st.checkbox(label, value=is_hidden(name), key=f"share-hide-{name}", help=f"hide={name}"):
+            ticks[name] = st.checkbox(label, value=ticks.get(name, is_hidden(name)), key=f"share-hide-{name}",
+                                      help=f"hide={name}")
+            if ticks[name]:
                 ticked.append(name)
-        ask = st.checkbox("Ask the lesson's question first", value=not ss.get(PREDICT_OFF), key="share-predict",
-                          help="Unticked, the link says predict=0: lessons open with their charts, for a lecture.")
+        ticks[_ASK] = ask = st.checkbox("Ask the lesson's question first", value=ticks.get(_ASK, not ss.get(PREDICT_OFF)),
+                                        key="share-predict",
+                                        help="Unticked, the link says predict=0: lessons open with their charts, "
+                                             "for a lecture.")
         query = {k: v for k, v in st.query_params.to_dict().items()}
         text = trimmed_query(query, ticked, ask)
         st.code(f"{base_url}?{text}" if text else base_url, language=None, wrap_lines=True)

@@ -91,6 +91,13 @@ def assert_clean(at: AppTest, what: str = "") -> None:
     assert not failed, f"{what}: the view failed: {failed}"
 
 
+def open_panel(at: AppTest, key: str) -> AppTest:
+    """Open a folded sidebar panel (``dashboard.style.folded``) as a click on its header does: its
+    open state set, and the rerun that draws its content."""
+    at.session_state[key] = True
+    return at.run()
+
+
 def charts_of(at: AppTest) -> list:
     """Vega-Lite chart elements (st.altair_chart / st.vega_lite_chart)."""
     return [*at.get("vega_lite_chart"), *at.get("arrow_vega_lite_chart")]

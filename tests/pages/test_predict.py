@@ -9,7 +9,8 @@ import pytest
 from dashboard.lessons import LESSONS, lesson, measure
 from dashboard.questions import QUESTIONS
 from dashboard.registry import ALL_VIEWS
-from tests.pages.test_pages_apptest import assert_clean, charts_of, open_view
+from dashboard.style import LESSONS_PANEL
+from tests.pages.test_pages_apptest import assert_clean, charts_of, open_panel, open_view
 from tests.pages.test_view_independence import fresh, go, shown
 
 BY_PATH = {v.url_path: v for v in ALL_VIEWS}
@@ -48,6 +49,7 @@ def test_predict_0_opens_the_lesson_with_its_charts_and_stays_in_every_address()
         go(at, view)
         assert at.query_params.get("predict") == "0", view.url_path
         assert shown(at) == fresh(view, dict(at.query_params.items()))
+    open_panel(at, LESSONS_PANEL)
     at.button(key="side-lesson-bad_init").click().run()
     assert_clean(at, "another lesson with predict=0")
     assert charts_of(at) and not _prompt(at)
@@ -61,6 +63,7 @@ def test_an_answered_question_is_not_asked_again_until_the_lesson_is_opened_afre
     assert_clean(at, "reset to the lesson")
     assert charts_of(at) and not _prompt(at)
     at.button(key="lesson_close").click().run()
+    open_panel(at, LESSONS_PANEL)
     at.button(key="side-lesson-valley").click().run()  # opened afresh: asked again
     assert_clean(at, "reopened")
     assert _prompt(at) and not charts_of(at)

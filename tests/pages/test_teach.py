@@ -9,6 +9,8 @@ from core.params import specs
 from dashboard.guard import FAILURE_TEXT
 from dashboard.lessons import LESSONS, lesson
 from dashboard.registry import ROOT
+from dashboard.style import LESSONS_PANEL
+from tests.pages.test_pages_apptest import open_panel
 
 APP = str(ROOT / "dashboard" / "app.py")
 TIMEOUT = 300
@@ -54,6 +56,7 @@ def test_a_lesson_resets_settings_it_does_not_name():
     at = _app({"lesson": "high_lr"})
     _clean(at)
     assert at.session_state["lr"] == 1.0
+    open_panel(at, LESSONS_PANEL)
     at.button(key="side-lesson-deep_sigmoid").click().run()
     _clean(at)
     assert at.session_state["activation"] == "sigmoid"
@@ -112,7 +115,7 @@ def test_link_box_shows_the_views_settings_and_presenter_mode_goes_in_the_url():
 
 
 def test_lessons_are_listed_in_the_sidebar_on_every_view():
-    at = _app()
+    at = open_panel(_app(), LESSONS_PANEL)
     keys = {b.key for b in at.sidebar.button}
     assert {f"side-lesson-{x.key}" for x in LESSONS} <= keys
     assert lesson("valley") is not None

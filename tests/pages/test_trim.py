@@ -9,8 +9,17 @@ import pytest
 from core.experiment import LandscapeConfig
 from dashboard.lessons import lesson
 from dashboard.registry import ALL_VIEWS, VIEWS
+from dashboard.style import EXPORT_PANEL, LESSONS_PANEL, SHARE_PANEL
+from dashboard.trim import TICKS
 from tests.pages.test_link_safety import PAYLOADS, _assert_inert
-from tests.pages.test_pages_apptest import _name, assert_clean, config_widgets, open_view, outside_code
+from tests.pages.test_pages_apptest import (
+    _name,
+    assert_clean,
+    config_widgets,
+    open_panel,
+    open_view,
+    outside_code,
+)
 from tests.pages.test_view_independence import fresh, go, shown
 
 BY_PATH = {v.url_path: v for v in ALL_VIEWS}
@@ -47,6 +56,8 @@ def test_hide_stays_on_every_view_and_in_every_address_and_each_shows_what_its_o
 def test_sections_can_be_hidden_too():
     at = open_view(BY_PATH["landscape"], query={"hide": "lessons,link,export,presenter,reset", "lesson": "valley"})
     assert_clean(at, "sections hidden")
+    for key in (LESSONS_PANEL, EXPORT_PANEL):  # hidden, not merely closed: open, they still draw nothing
+        open_panel(at, key)
     keys = _sidebar_keys(at)
     assert not {k for k in keys if k and (k.startswith("side-lesson-") or k.startswith("export-"))}
     assert not {"presenter", "reset_view", "reset_lesson"} & keys
@@ -80,6 +91,7 @@ def test_hostile_hide_and_predict_values_are_shown_only_as_text(view):
 def test_the_share_panel_shows_the_link_that_hides_what_is_ticked():
     at = open_view(BY_PATH["landscape"], query={"lesson": "valley"})
     assert_clean(at, "lesson")
+    open_panel(at, SHARE_PANEL)
     at.checkbox(key="share-hide-lr_scale").check().run()
     at.checkbox(key="share-hide-export").check().run()
     at.checkbox(key="share-predict").uncheck().run()
@@ -111,7 +123,36 @@ def test_reset_this_view_returns_to_the_defaults_and_reset_to_the_lesson_to_its_
 
 @pytest.mark.parametrize("view", VIEWS, ids=[_name(v) for v in VIEWS])
 def test_every_view_has_a_reset_button_and_the_share_panel(view):
-    at = open_view(view)
+    at = open_panel(open_view(view), SHARE_PANEL)
     assert_clean(at, _name(view))
     keys = _sidebar_keys(at)
     assert "reset_view" in keys and "share-predict" in keys
+
+
+@pytest.mark.parametrize("view", [BY_PATH["training"], BY_PATH["landscape"]], ids=["training", "landscape"])
+def test_the_folded_panels_draw_their_controls_only_while_open(view):
+    at = open_view(view)
+    assert_clean(at, f"{_name(view)}, panels closed")
+    keys = _sidebar_keys(at)
+    folded = {k for k in keys if k and k.startswith(("side-lesson-", "export-", "share-"))}
+    assert not folded, f"a closed panel drew its controls: {sorted(folded)}"
+    closed_widgets = len(list(at.sidebar))
+    for key, prefix in ((LESSONS_PANEL, "side-lesson-"), (SHARE_PANEL, "share-hide-"), (EXPORT_PANEL, "export-")):
+        open_panel(at, key)
+        assert_clean(at, f"{_name(view)}, {key} open")
+        assert any(k and k.startswith(prefix) for k in _sidebar_keys(at)), f"{key} open but empty"
+    assert len(list(at.sidebar)) > closed_widgets + 20, "the open panels hold the Lessons, Share and Export controls"
+
+
+def test_the_share_panel_keeps_its_ticks_when_closed_and_opened_again():
+    at = open_panel(open_view(BY_PATH["training"]), SHARE_PANEL)
+    at.checkbox(key="share-hide-lr").check().run()
+    at.checkbox(key="share-predict").uncheck().run()
+    at.session_state[SHARE_PANEL] = False
+    at.run()
+    assert_clean(at, "share panel closed")
+    assert "share-hide-lr" not in _sidebar_keys(at) and at.session_state[TICKS]["lr"] is True
+    open_panel(at, SHARE_PANEL)
+    assert at.checkbox(key="share-hide-lr").value and not at.checkbox(key="share-predict").value
+    trimmed = [c.value for c in at.code if "hide=" in c.value]
+    assert trimmed and "hide=lr" in trimmed[0] and "predict=0" in trimmed[0]

@@ -18,6 +18,7 @@ from streamlit.testing.v1 import AppTest
 from core.params import specs
 from dashboard.lessons import LESSONS
 from dashboard.registry import ALL_VIEWS, FAMILIES, VIEWS
+from dashboard.style import LESSONS_PANEL
 from tests.pages.test_pages_apptest import (
     APP,
     TIMEOUT,
@@ -68,8 +69,13 @@ def assert_as_a_fresh_link(at: AppTest, view, what: str) -> None:
     assert shown(at) == fresh(view, query), f"{what}: differs from a fresh link to {_name(view)}?{query}"
 
 
-def walk(order, what: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+def walk(order, what: str, panels: tuple[str, ...] = ()) -> AppTest:
+    """An AppTest that opens the app, then each view of ``order`` from the sidebar, checking each
+    against its own link; ``panels``: folded sidebar panels open from the start (their controls drawn)."""
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    for key in panels:
+        at.session_state[key] = True
+    at.run()
     for view in order:
         go(at, view)
         assert_as_a_fresh_link(at, view, f"{what}, at {_name(view)}")
@@ -111,7 +117,7 @@ def test_a_setting_changed_on_one_view_changes_no_view_of_another_family(view):
 @pytest.mark.parametrize("item", LESSONS, ids=[x.key for x in LESSONS])
 def test_a_lesson_opened_from_any_view_shows_what_its_link_shows(item):
     for start in ALL_VIEWS:
-        at = walk([start], f"lesson {item.key} from {_name(start)}")
+        at = walk([start], f"lesson {item.key} from {_name(start)}", panels=(LESSONS_PANEL,))
         at.button(key=f"side-lesson-{item.key}").click().run()
         view = next(v for v in ALL_VIEWS if v.url_path == item.view)
         what = f"lesson {item.key} from {_name(start)}"
