@@ -598,7 +598,9 @@ def summary(o: Outcome) -> list[tuple[str, str]]:
                   f"{secs(pct(last, 50))} / {secs(pct(last, 95))} / {secs(max(last))}"),
                  (f"{what}: time to first message p50 / max", f"{secs(pct(first, 50))} / {secs(max(first))}"),
                  (f"{what}: charts per session (min-max)",
-                  f"{min(r.charts if r else 0 for r in runs)}-{max(r.charts if r else 0 for r in runs)}")]
+                  f"{min(r.charts if r else 0 for r in runs)}-{max(r.charts if r else 0 for r in runs)}"),
+                 (f"{what}: messages per session (min-max)",
+                  f"{min(r.messages if r else 0 for r in runs)}-{max(r.messages if r else 0 for r in runs)}")]
     good = [h for h in o.health if not math.isinf(h)]
     rows += [
         ("wall time of the scenario", secs(o.wall)),

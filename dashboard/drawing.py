@@ -78,12 +78,16 @@ def draw(container, chart: alt.TopLevelMixin, *, params: dict | None = None, sav
         st.session_state[_SEQ] = seq
         name = chart_file_name(st.session_state.get(_PAGE, ""), getattr(chart, "title", None), seq,
                                st.session_state.setdefault(_NAMES, set()))
-        with container.popover("Save chart", icon=":material/download:", type="tertiary", key=f"save-{seq}"):
-            st.download_button("PNG", exports.chart_png(chart, params), file_name=f"{name}.png", mime="image/png",
-                               key=f"png-{seq}", on_click="ignore", icon=":material/image:")
-            st.download_button("SVG", exports.chart_svg(chart, params), file_name=f"{name}.svg",
-                               mime="image/svg+xml", key=f"svg-{seq}", on_click="ignore",
-                               icon=":material/polyline:")
+        # lazy, like the sidebar's folded panels (style.folded): the two buttons are drawn only while
+        # the menu is open, two messages fewer a chart on every run of every session
+        menu = container.popover("Save chart", icon=":material/download:", type="tertiary", key=f"save-{seq}",
+                                 on_change="rerun")
+        if menu.open:
+            menu.download_button("PNG", exports.chart_png(chart, params), file_name=f"{name}.png",
+                                 mime="image/png", key=f"png-{seq}", on_click="ignore", icon=":material/image:")
+            menu.download_button("SVG", exports.chart_svg(chart, params), file_name=f"{name}.svg",
+                                 mime="image/svg+xml", key=f"svg-{seq}", on_click="ignore",
+                                 icon=":material/polyline:")
 
 
 # Frames the network views derive from their runs. Memoized (``chartcache.memo``: a run is keyed by

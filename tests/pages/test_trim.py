@@ -156,3 +156,17 @@ def test_the_share_panel_keeps_its_ticks_when_closed_and_opened_again():
     assert at.checkbox(key="share-hide-lr").value and not at.checkbox(key="share-predict").value
     trimmed = [c.value for c in at.code if "hide=" in c.value]
     assert trimmed and "hide=lr" in trimmed[0] and "predict=0" in trimmed[0]
+
+
+def test_a_charts_save_menu_draws_its_buttons_only_while_open():
+    """Save chart is a lazy popover (dashboard.drawing.draw): closed, its PNG and SVG buttons are not
+    drawn; opened, that chart's two are, named after the page and the chart."""
+    at = open_view(BY_PATH["training"])
+    assert_clean(at, "training, save menus closed")
+    saves = [b for b in at.get("download_button") if b.label in ("PNG", "SVG")]
+    assert not saves, "a closed Save chart menu drew its buttons"
+    open_panel(at, "save-1")
+    assert_clean(at, "training, the first chart's save menu open")
+    saves = {b.label for b in at.get("download_button") if b.label in ("PNG", "SVG")}
+    assert saves == {"PNG", "SVG"}, f"the open menu holds {sorted(saves)}"
+    assert len([b for b in at.get("download_button") if b.label == "PNG"]) == 1, "another menu opened too"
