@@ -31,10 +31,21 @@ SECOND_PATH = "#000000"
 
 def finite(df: pd.DataFrame, columns: Sequence[str] | None = None) -> pd.DataFrame:
     """Rows whose numeric columns (or the given ones) are all finite."""
-    cols = list(columns) if columns is not None else list(df.select_dtypes("number").columns)
+    cols = list(columns) if columns is not None else [c for c, t in df.dtypes.items() if t.kind in "iufc"]
+    return _rows_where(df, cols, np.isfinite)
+
+
+def positive(df: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Rows whose ``columns`` (those of them df has) are all above 0: what a log axis can draw."""
+    return _rows_where(df, [c for c in columns if c in df.columns], lambda v: v > 0)
+
+
+def _rows_where(df: pd.DataFrame, cols: list, test) -> pd.DataFrame:
+    """The rows where ``test`` holds for every one of ``cols`` (df itself when it holds on all),
+    column by column on numpy arrays: a chart builder calls it on every curve it draws."""
     if not cols or df.empty:
         return df
-    ok = np.isfinite(df[cols].to_numpy(dtype=float)).all(axis=1)
+    ok = np.logical_and.reduce([test(df[c].to_numpy(dtype=float, na_value=np.nan)) for c in cols])
     return df.loc[ok] if not ok.all() else df
 
 

@@ -14,7 +14,7 @@ import pandas as pd
 
 from dashboard import palette
 from dashboard.chartcache import memo
-from dashboard.charts import MAX_ROWS, _labelled, finite, run_color
+from dashboard.charts import MAX_ROWS, _labelled, finite, positive, run_color
 from dashboard.marks import hover_layers, marker_rows, raw_line, run_markers
 from dashboard.vegalite import cursor_filter, layer, nominal, ordinal, quant, view, with_cursor
 
@@ -54,8 +54,7 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
     """
     df = finite(df)
     if log_y:
-        positive = [c for c in (metric, "lo", "raw") if c in df.columns]
-        df = df[(df[positive] > 0).all(axis=1)]
+        df = positive(df, (metric, "lo", "raw"))
     marks = _divergence_marks(df, metric, diverged or {}, x_domain, seeds)
     pinned = df["run"].map(palette.is_pinned).to_numpy(dtype=bool)
     df = _labelled(df).assign(dash=np.where(pinned, "pinned " + df["split"].astype(str), df["split"].astype(str)))

@@ -11,7 +11,7 @@ import pandas as pd
 
 from dashboard import palette
 from dashboard.chartcache import memo
-from dashboard.charts import RUN_LABELS, _labelled, finite, run_color
+from dashboard.charts import RUN_LABELS, _labelled, finite, positive, run_color
 from dashboard.marks import hover_layers, raw_line
 from dashboard.seeds import as_seeds
 from dashboard.vegalite import layer, nominal, quant, view
@@ -124,7 +124,7 @@ def over_training(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: s
     faint behind each line."""
     df = finite(df)
     if log_y:
-        df = df[(df[[c for c in (value, "raw") if c in df.columns]] > 0).all(axis=1)]
+        df = positive(df, (value, "raw"))
     df = _labelled(df)
     x = quant("step", title="step")
     y_title += " (log)" if log_y else ""

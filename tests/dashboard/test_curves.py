@@ -204,3 +204,32 @@ def test_the_landscapes_loss_against_step_hovers_with_every_runs_loss():
     spec = chart_spec(charts.loss_curves(run_landscape(LandscapeConfig()).losses(), title="t"))
     assert _hover_rule_titles(spec) == ["step", "raw features", "standardized features"]
     assert not bad_cells(spec)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_smoothed_frame_is_ordered_by_run_then_step_and_smooths_each_run_on_its_own_records(seed):
+    """smoothed_runs on shuffled rows: the rows come out as sort_values(["run", "step"]) orders them
+    (every other column riding along), each run's values the recursion over its own records only."""
+    rng = np.random.default_rng(seed)
+    runs = np.repeat(["noisy", "batch", "none"], [7, 12, 4])  # out of alphabetical order, uneven lengths
+    steps = np.concatenate([rng.choice(100, n, replace=False) for n in (7, 12, 4)])
+    df = pd.DataFrame({"run": runs, "step": steps, "v": rng.random(len(runs)) + 0.1,
+                       "other": np.arange(len(runs))}).sample(frac=1, random_state=seed)
+    out = smoothed_runs(df, "v", 0.8)
+    want = df.sort_values(["run", "step"], kind="stable")
+    assert out["run"].tolist() == want["run"].tolist() and out["step"].tolist() == want["step"].tolist()
+    assert out["other"].tolist() == want["other"].tolist() and np.allclose(out["raw"], want["v"])
+    for run, mine in want.groupby("run"):
+        assert np.allclose(out.loc[out["run"] == run, "v"], _recursion(mine["v"].to_numpy(), 0.8)), run
+
+
+def test_finite_and_positive_keep_the_rows_a_chart_can_draw():
+    from dashboard.charts import finite, positive
+
+    df = pd.DataFrame({"run": ["a", "b", "c", "d"], "v": [1.0, np.inf, 0.0, 2.0],
+                       "n": pd.array([1, 2, None, 4], dtype="Int64"), "raw": [1.0, 1.0, 1.0, -1.0]})
+    assert finite(df)["run"].tolist() == ["a", "d"]  # inf, and a missing nullable integer, dropped
+    assert finite(df, ["v"])["run"].tolist() == ["a", "c", "d"]
+    assert positive(df, ("v", "raw", "absent"))["run"].tolist() == ["a", "b"]
+    kept = df.iloc[[0]]
+    assert finite(kept) is kept and positive(kept, ("v",)) is kept  # nothing dropped: the frame itself
