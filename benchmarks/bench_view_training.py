@@ -14,7 +14,9 @@ see the same load):
   boundary (batch norm's runs and noisy batch norm's share a stack: two stacks)
   against the earlier way: the 6 runs of no normalization and batch norm probed,
   then the 3 noisy runs trained in another call (three stacks), every run with
-  its boundary; and that way without the boundaries.
+  its boundary; and that way without the boundaries; and the same 9 runs in one
+  ``train_many`` call without the probe, for the probe's cost (issue 14: at most
+  as much again as the training it probes).
 
 Prints each one's wall time (median, min-max) and the ratio now / before.
 """
@@ -47,6 +49,7 @@ def main() -> int:
         ("why", "every run"): lambda: (probe_runs(six), train_many(noisy)),
         ("why", "none"): lambda: (probe_runs(six, boundaries=()), train_many(noisy, boundaries=())),
         ("why", "none, one call"): lambda: probe_runs(six + noisy, boundaries=()),
+        ("why", "none, unprobed"): lambda: train_many(six + noisy, boundaries=()),
     }
     times: dict[tuple, list[float]] = {k: [] for k in cases}
     for _ in range(args.repeats):
@@ -64,6 +67,10 @@ def main() -> int:
     one = med["why", "none, one call"] / med["why", "every run"]
     print(f"Ratio to every run's boundary: training, the first seed's {training:.2f}; why, none {why:.2f}, "
           f"none and the noisy arm probed in batch norm's stack {one:.2f}")
+    cost = med["why", "none, one call"] / med["why", "none, unprobed"]
+    print(f"The gradient probe's cost (issue 14): the Why view's 9 runs probed / the same runs trained without it: "
+          f"{cost:.2f} (target <= 2: the measurements cost at most as much again as the training; "
+          f"{'ok' if cost <= 2 else 'MISSED'})")
     return 0
 
 
