@@ -61,6 +61,9 @@ def _column_bytes(col: pd.Series) -> bytes:
     values = col.to_numpy()
     if values.dtype.kind in "biufcmM":
         return np.ascontiguousarray(values).tobytes()
+    texts = values.tolist()
+    if all(type(v) is str for v in texts):  # run names, a hover table's values: their repr is their
+        return repr(texts).encode()  # content, unambiguous, and 10-20x cheaper than hashing them
     return pd.util.hash_pandas_object(col, index=False).to_numpy().tobytes()
 
 

@@ -154,3 +154,15 @@ def test_with_cursor_adds_the_param_exactly_as_altairs_add_params(layered):
     assert _direct_as_drawn(ours) == _convert_as_drawn(altairs)
     assert [p["name"] for p in _direct_as_drawn(ours)["params"]][-1] == "train_step"
     assert _convert_as_drawn(chart) == before and vegalite.with_cursor(chart, None, 1) is chart
+
+
+def test_content_keys_of_text_columns_are_equal_for_equal_text_and_differ_otherwise():
+    """Text columns are keyed by their values' repr (dashboard.chartcache._column_bytes): equal text
+    gives equal keys whatever the frame object; text that a plain join would confuse does not."""
+    def key(values, dtype=None):
+        return chartcache.content_key(pd.DataFrame({"v": pd.Series(values, dtype=dtype)}))
+
+    assert key(["batch norm", "0.25"]) == key(["batch norm", "0.25"])
+    assert key(["a\x1fb", "c"]) != key(["a", "b\x1fc"]) and key(["ab", ""]) != key(["a", "b"])
+    assert key(["a", "b"]) != key(["a", "c"]) and key(["a", "b"], "object") != key(["a", "b"], "category")
+    assert key(["a", None]) != key(["a", "None"])  # not all text: hashed by pandas, None is not "None"
