@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from dashboard import palette
-from dashboard.vegalite import cursor_filter, nominal, quant, view
+from dashboard.vegalite import cursor_filter, level_filter, nominal, quant, view
 
 MARKERS = 8  # marker symbols along each line
 
@@ -58,28 +58,41 @@ def raw_line(df: pd.DataFrame, *, x: dict, y: dict, **encoding) -> alt.Chart:
 SPLIT_NAMES = {"train": "training", "val": "validation"}
 
 
-def _hover_table(df: pd.DataFrame, metric: str, runs: Sequence[str]) -> tuple[pd.DataFrame, list[str]]:
+def _hover_table(df: pd.DataFrame, metric: str, runs: Sequence[str],
+                 level: str | None = None) -> tuple[pd.DataFrame, list[str]]:
     """One row a recorded step (of any curve), a text column a curve: its value at its latest record
     at or before that step ("—" outside its records), and the curves' names. Curves recorded on other
     steps (a pinned run with another batch size) still read at every step; text, so nothing is NaN.
-    A curve is a run's, or with a ``split`` column a run's training or validation curve."""
+    A curve is a run's, or with a ``split`` column a run's training or validation curve. With
+    ``level`` (a column of the curves' smoothing weights, ``frames.smoothing_levels``), a table per
+    weight, one under the other, with that column."""
     step_of, value_of = df["step"].to_numpy(), df[metric].to_numpy(dtype=float)
-    steps = np.unique(step_of)
-    table, names = {"step": steps}, []
     run_of = df["run"].to_numpy()
     split_of = df["split"].astype(str).to_numpy() if "split" in df.columns else None
+    curves, names = [], []
     for run in runs:
         for split in ("train", "val") if split_of is not None else (None,):
             mine = (run_of == palette.label(run)) & (True if split is None else split_of == split)
-            if not mine.any():
-                continue
+            if mine.any():
+                curves.append(mine)
+                names.append(palette.label(run) if split is None else f"{palette.label(run)}, {SPLIT_NAMES[split]}")
+    level_of = df[level].to_numpy() if level else np.zeros(len(df))
+    tables = []
+    for weight in np.unique(level_of):
+        here = level_of == weight
+        steps = np.unique(step_of[here])
+        table = {"step": steps, **({level: weight} if level else {})}
+        for i, curve in enumerate(curves):
+            mine = curve & here
             order = np.argsort(step_of[mine], kind="stable")
             at, values = step_of[mine][order], value_of[mine][order]
-            i = np.searchsorted(at, steps, side="right") - 1
-            inside = (i >= 0) & (steps <= at[-1])
-            table[f"v{len(names)}"] = np.where(inside, [f"{v:.4g}" for v in values[np.maximum(i, 0)]], "—")
-            names.append(palette.label(run) if split is None else f"{palette.label(run)}, {SPLIT_NAMES[split]}")
-    return pd.DataFrame(table), names
+            j = np.searchsorted(at, steps, side="right") - 1
+            inside = (j >= 0) & (steps <= (at[-1] if len(at) else -np.inf))
+            text = [f"{v:.4g}" for v in values[np.maximum(j, 0)]] if len(at) else "—"
+            table[f"v{i}"] = np.where(inside, text, "—")
+        tables.append(pd.DataFrame(table))
+    return (pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]) if tables else \
+        pd.DataFrame({"step": []}), names
 
 
 #: the hover's selection: the nearest step to the pointer, made once (Altair validates each new one
@@ -88,19 +101,22 @@ HOVER = alt.selection_point(name="hover", fields=["step"], nearest=True, on="poi
 
 
 def hover_layers(df: pd.DataFrame, metric: str, x: dict, y: dict, runs: Sequence[str],
-                 cursor: str | None) -> list:
+                 cursor: str | None, level: str | None = None) -> list:
     """A vertical rule at the hovered step (the nearest recorded one) whose tooltip lists every
-    curve's value there, and a ring on each curve recorded at that step."""
+    curve's value there, and a ring on each curve recorded at that step. With ``level`` (the
+    curves at several smoothing weights, ``frames.smoothing_levels``), those of the weight the
+    param ``level`` picks."""
     if df.empty:
         return []
-    wide, names = _hover_table(df, metric, runs)
+    wide, names = _hover_table(df, metric, runs, level)
+    pick = level_filter(level)
     rule = view(wide, mark={"type": "rule", "color": "#6b7280", "strokeWidth": 1.2},
-                transform=cursor_filter(cursor), x=x,
+                transform=[*pick, *cursor_filter(cursor)], x=x,
                 opacity={"condition": {"param": "hover", "empty": False, "value": 0.7}, "value": 0},
                 tooltip=[quant("step"), *(nominal(f"v{i}", title=n) for i, n in enumerate(names))],
                 ).properties(name="hover_rule").add_params(HOVER)  # a fixed name: the same spec every build
     rings = view(df, mark={"type": "point", "size": 60, "strokeWidth": 2, "filled": False},
-                 transform=[*cursor_filter(cursor), {"filter": {"param": "hover", "empty": False}}],
+                 transform=[*pick, *cursor_filter(cursor), {"filter": {"param": "hover", "empty": False}}],
                  x=x, y=y,
                  color=nominal("run", scale=palette.scale(runs, "color"), legend=None))
     return [rule, rings]

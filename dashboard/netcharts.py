@@ -62,20 +62,19 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
     y = quant(metric, title=metric + (" (log scale)" if log_y else ""),
               scale={"type": "log"} if log_y else {"zero": False})
     runmarks = marker_rows(df, "step", span=x_domain[1] if x_domain else None, by=("run", "split"))
+    color = nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs))
+    dash = nominal("dash", title=None, scale=CURVE_DASH, legend={
+        "orient": "bottom", "symbolType": "stroke", "symbolStrokeWidth": 2, "symbolOpacity": 1, "values": ["train", "val"],
+        "labelExpr": "datum.label == 'val' ? 'validation' : 'training'"})
     layers = [view(
         df, mark={"type": "line", "strokeWidth": 2.2}, transform=cursor_filter(cursor),
-        x=x, y=y,
-        color=nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs)),
-        strokeDash=nominal("dash", title=None, scale=CURVE_DASH, legend={
-            "orient": "bottom", "symbolType": "stroke", "symbolStrokeWidth": 2, "values": ["train", "val"],
-            "labelExpr": "datum.label == 'val' ? 'validation' : 'training'"}),
+        x=x, y=y, color=color, strokeDash=dash,
         tooltip=[nominal("run"), nominal("split"), quant("step"), quant(metric, format=".4g")],
     ), run_markers(runmarks, x=quant("step"), y=y, runs=runs, transform=cursor_filter(cursor))]
-    if "raw" in df.columns:
+    if "raw" in df.columns:  # with the curves' own legends: a layer before them saying none hides theirs
         layers.insert(0, raw_line(df, transform=cursor_filter(cursor), x=x,
                                   y=quant("raw", title=y["title"], scale=y["scale"]),
-                                  color=nominal("run", scale=run_color(runs), legend=None),
-                                  strokeDash=nominal("dash", scale=CURVE_DASH, legend=None), detail=nominal("split")))
+                                  color=color, strokeDash=dash, detail=nominal("split")))
     if "lo" in df.columns:
         layers.insert(0, _seed_band(df, x, quant("lo", title=y["title"], scale=y["scale"]), runs, cursor))
     if chance is not None and np.isfinite(chance) and chance > 0:
@@ -209,8 +208,7 @@ def percentile_bands(df: pd.DataFrame, *, runs: Sequence[str], title: str, y_tit
                tooltip=[nominal("run"), quant("step"), quant("p15", format=".3f"), quant("p50", format=".3f"),
                         quant("p85", format=".3f")])
     dots = run_markers(marker_rows(df, "step"), x=x, y=quant("p50"), runs=runs)
-    behind = [raw_line(df, x=x, y=quant("raw"), color=nominal("run", scale=run_color(runs), legend=None))
-              ] if "raw" in df.columns else []
+    behind = [raw_line(df, x=x, y=quant("raw"), color=color)] if "raw" in df.columns else []
     hover = hover_layers(df, "p50", x, quant("p50"), runs, None)
     return layer(band, *behind, *edges, mid, dots, *hover, title=title, height=height)
 

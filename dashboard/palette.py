@@ -102,8 +102,10 @@ def dash_scale(runs, dashed=()) -> dict:
 
 def legend(runs) -> dict:
     """The legend of the runs: above the plot; two runs on one line, three one per line (three
-    on one line ran past a narrow column's edge)."""
-    return {"orient": "top", "columns": 1 if len(list(runs)) > 2 else 2, "labelLimit": 300}  # pinned runs' names
+    on one line ran past a narrow column's edge). Its symbols opaque: a legend takes its symbols'
+    look from the chart's first layer, which is often a faint one (a band, the raw curve behind)."""
+    return {"orient": "top", "columns": 1 if len(list(runs)) > 2 else 2, "labelLimit": 300,  # pinned runs' names
+            "symbolOpacity": 1}
 
 
 def chart_config(presenter: bool = False) -> dict:

@@ -30,6 +30,8 @@ class ActivationsView:
 SMOOTHING = ("auto", "0", "0.5", "0.8", "0.9", "0.95")
 TINY_BATCH = 8  # batches up to this size give curves too noisy to compare unsmoothed
 TINY_BATCH_SMOOTHING = 0.8
+#: every weight a smoothing choice can give, ascending (0: none)
+WEIGHTS = tuple(sorted({0.0, TINY_BATCH_SMOOTHING, *(float(c) for c in SMOOTHING if c != "auto")}))
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,15 @@ def cursor_filter(cursor: str | None, field: str = "step") -> list[dict]:
     return [{"filter": f"datum.{field} <= {cursor}"}] if cursor else []
 
 
+def level_filter(level: str | None, *, smoothed: bool = False) -> list[dict]:
+    """Transforms keeping the rows whose column ``level`` equals the top-level param ``level`` (the
+    curves of one smoothing weight, ``frames.smoothing_levels``), and with ``smoothed`` only while
+    that weight is above 0 (the raw curve behind a smoothed one); none without a level."""
+    if not level:
+        return []
+    return [{"filter": f"datum.{level} == {level}" + (f" && {level} > 0" if smoothed else "")}]
+
+
 def with_cursor(chart: alt.TopLevelMixin, cursor: str | None, value) -> alt.TopLevelMixin:
     """The chart with a top-level param ``cursor`` (its value set per draw by ``with_params``).
 

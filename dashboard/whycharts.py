@@ -14,7 +14,7 @@ from dashboard.chartcache import memo
 from dashboard.charts import RUN_LABELS, _labelled, finite, positive, run_color
 from dashboard.marks import hover_layers, raw_line
 from dashboard.seeds import as_seeds
-from dashboard.vegalite import layer, nominal, quant, view
+from dashboard.vegalite import layer, level_filter, nominal, quant, view, with_cursor
 
 #: a layer's scaling "leaves the output unchanged" below this relative change (float32 and eps
 #: leave about 1e-3 with batch norm on a first layer with small inputs)
@@ -117,11 +117,13 @@ def effective_frame(frames: dict[str, list[pd.DataFrame]]) -> pd.DataFrame:
 
 @memo
 def over_training(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: str, y_title: str,
-                  height: int = 240, log_y: bool = True) -> alt.LayerChart:
+                  height: int = 240, log_y: bool = True, level: str | None = None) -> alt.LayerChart:
     """One line per run of ``value`` against step, on a log y axis unless ``log_y`` is False.
 
     df: (run, step, <value>); a ``raw`` column (smoothed curves, ``frames.smoothed_runs``) is drawn
-    faint behind each line."""
+    faint behind each line. With ``level``, df holds the curves at every smoothing weight
+    (``frames.smoothing_levels``: the weight in the column ``level``) and the chart draws the weight
+    its top-level param ``level`` holds (set when drawn), the raw curve behind it when above 0."""
     df = finite(df)
     if log_y:
         df = positive(df, (value, "raw"))
@@ -131,12 +133,15 @@ def over_training(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: s
     y = quant(value, title=y_title, scale={"type": "log"} if log_y else {"zero": False})
     color = nominal("run", title=None, scale=run_color(runs), legend=palette.legend(runs))
     layers = [view(df, mark={"type": "line", "strokeWidth": 2.2, "point": True}, x=x, y=y, color=color,
+                   transform=level_filter(level),
                    tooltip=[nominal("run"), quant("step"), quant(value, format=".3g")])]
     if "raw" in df.columns:
         layers.insert(0, raw_line(df, x=x, y=quant("raw", title=y_title, scale=y["scale"]),
-                                  color=nominal("run", scale=run_color(runs), legend=None)))
-    layers += hover_layers(df, value, x, y, runs, None)
-    return layer(*layers, title=title, height=height)
+                                  transform=level_filter(level, smoothed=True),
+                                  color=color))  # the lines' legend: a first layer saying none hides it
+    layers += hover_layers(df, value, x, y, runs, None, level)
+    chart = layer(*layers, title=title, height=height)
+    return with_cursor(chart, level, 0.0) if level else chart
 
 
 @memo

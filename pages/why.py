@@ -27,8 +27,11 @@ LOSSES = ("loss", "loss_range")  # the curves the log switch sets; the others sp
 def curve(col, df, value: str, **kw) -> None:
     """One of the page's curves over training, smoothed and scaled as the Curves button says."""
     log = curves.log_y or value not in LOSSES
-    draw(col, whycharts.over_training(frames.smoothed_runs(df, value, curves.smoothing(config.batch_size), log),
-                                      value=value, log_y=log, **kw))
+    # every smoothing weight in the chart's data, the one shown picked by a param: moving the
+    # smoothing sends the same chart with another value (8 charts: building them took 50-100 ms)
+    draw(col, whycharts.over_training(frames.smoothing_levels(df, value, log), value=value, log_y=log,
+                                      level=frames.LEVEL, **kw),
+         params={frames.LEVEL: curves.smoothing(config.batch_size)})
 
 
 seeds = netconfig.seeds_of(config, view)

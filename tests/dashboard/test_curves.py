@@ -233,3 +233,58 @@ def test_finite_and_positive_keep_the_rows_a_chart_can_draw():
     assert positive(df, ("v", "raw", "absent"))["run"].tolist() == ["a", "b"]
     kept = df.iloc[[0]]
     assert finite(kept) is kept and positive(kept, ("v",)) is kept  # nothing dropped: the frame itself
+
+
+def _picture(svg: str) -> str:
+    """An SVG as a picture: without the marks' class names (which carry the layers' numbers) and the
+    empty groups of layers with nothing to draw."""
+    import re
+
+    svg = re.sub(r' class="[^"]*"', "", svg)
+    return re.sub(r'<g role="graphics-object" aria-roledescription="group mark container"/>', "", svg)
+
+
+@pytest.mark.parametrize("log", [False, True])
+def test_the_why_curves_at_every_smoothing_are_one_chart_whose_param_picks_the_weight(log):
+    """The chart of every weight's curves (``smoothing_levels``), drawn with its param at a weight, is the
+    picture of the chart built for that weight alone; its data at each weight are that weight's curves."""
+    from dashboard import exports, frames, whycharts
+    from dashboard.selections import WEIGHTS
+
+    rng = np.random.default_rng(3)
+    steps = np.arange(0, 300, 10)
+    df = pd.DataFrame({"run": np.repeat(["none", "batch"], len(steps)), "step": np.tile(steps, 2),
+                       "v": np.concatenate([np.exp(-steps / 100) + rng.random(len(steps)) * 0.1,
+                                            0.5 + rng.random(len(steps)) * 0.2])}).sample(frac=1, random_state=3)
+    levels = frames.smoothing_levels(df, "v", log)
+    assert sorted(set(levels["smooth"])) == list(WEIGHTS) and 0.8 in WEIGHTS
+    for w in WEIGHTS:
+        one = smoothed_runs(df, "v", w, log)
+        mine = levels[levels["smooth"] == w]
+        key = ["run", "step"]
+        pd.testing.assert_frame_equal(mine.sort_values(key)[key + ["v"]].reset_index(drop=True),
+                                      one.sort_values(key)[key + ["v"]].reset_index(drop=True))
+    kw = {"value": "v", "runs": ["none", "batch"], "title": "t", "y_title": "y", "log_y": log}
+    chart = whycharts.over_training(levels, level="smooth", **kw)
+    for w in (0.0, 0.5, 0.95):
+        alone = whycharts.over_training(smoothed_runs(df, "v", w, log), **kw)
+        assert _picture(exports.chart_svg(chart, {"smooth": w})()) == _picture(exports.chart_svg(alone)()), w
+    assert _picture(exports.chart_svg(chart, {"smooth": 0.9})()) != _picture(exports.chart_svg(chart, {"smooth": 0.5})())
+
+
+def test_smoothed_curves_keep_their_legend_with_opaque_symbols(runs):
+    """The raw curve is drawn first (behind); a first layer saying "no legend" hid the runs' legend."""
+    import re
+
+    from dashboard import exports, frames, whycharts
+
+    for chart in (netcharts.metric_curves(metric_frame(runs, "loss", 0.8), metric="loss", runs=["none", "batch"],
+                                          log_y=True, title="t", seeds=2),
+                  netcharts.percentile_bands(frames.layer_bands(runs, 3, "pre_activation", 0.8),
+                                             runs=["none", "batch"], title="t", y_title="y"),
+                  whycharts.over_training(frames.smoothed_runs(whycharts.ioffe_frame(runs), "mean_shift", 0.8, True),
+                                          value="mean_shift", runs=["none", "batch"], title="t", y_title="y")):
+        svg = exports.chart_svg(chart)()
+        assert "no normalization" in svg and "batch norm" in svg, "the runs' legend is missing"
+        legends = [part.split('class="foreground"')[0] for part in svg.split('role-legend"')[1:]]
+        assert legends and not any(re.search(r'opacity="0\.[0-9]+"', g) for g in legends), "faint legend symbols"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from dashboard import seeds as sd
 from dashboard.frames import metric_frame
@@ -46,3 +47,40 @@ def test_seed_helpers_read_single_runs_and_runs_over_seeds_alike():
     a, b = Run([1.0]), Run([2.0])
     assert sd.first({"none": (a, b)}) == {"none": a} and sd.first({"none": a}) == {"none": a}
     assert sd.count({"none": (a, b), "batch": (a, b)}) == 2 and sd.count({"none": a}) == 1
+
+
+def _groupby_reduce(frames, by, values, band):
+    """The reduction as pandas' groupby writes it: what ``sd.reduce`` must equal."""
+    stacked = pd.concat([f[by + values] for f in frames], ignore_index=True).astype(dict.fromkeys(values, float))
+    grouped = stacked[np.isfinite(stacked[values].to_numpy()).all(axis=1)].groupby(by, sort=True, observed=True)
+    out = grouped[values].median()
+    return out.assign(lo=grouped[band].min(), hi=grouped[band].max()).reset_index()
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_the_reduction_equals_pandas_groupby_for_seeds_of_unequal_lengths_and_non_finite_values(seed):
+    """Seeds recording different steps (one diverged early), categorical and integer keys, NaN and
+    inf in either value: the same groups, order, medians and band as a groupby."""
+    rng = np.random.default_rng(seed)
+    frames = []
+    for n in rng.integers(1, 30, size=rng.integers(2, 6)):
+        steps = np.sort(rng.choice(40, size=n, replace=False))
+        split = pd.Categorical(rng.choice(["train", "val"], size=n), categories=["train", "val"])
+        f = pd.DataFrame({"step": steps.astype(np.int32), "split": split,
+                          "loss": rng.lognormal(size=n).astype(np.float32), "raw": rng.normal(size=n)})
+        f.loc[rng.random(n) < 0.15, "loss"] = rng.choice([np.nan, np.inf, -np.inf])
+        f.loc[rng.random(n) < 0.1, "raw"] = np.nan
+        frames.append(f.drop_duplicates(["step", "split"]))
+    got = sd.reduce(frames, ("step", "split"), ("loss", "raw"), band="loss")
+    want = _groupby_reduce(frames, ["step", "split"], ["loss", "raw"], "loss")
+    assert list(got.columns) == list(want.columns)
+    pd.testing.assert_frame_equal(got[["step"]], want[["step"]])
+    assert list(got["split"].astype(str)) == list(want["split"].astype(str))
+    np.testing.assert_allclose(got[["loss", "raw", "lo", "hi"]].to_numpy(), want[["loss", "raw", "lo", "hi"]].to_numpy(),
+                               rtol=1e-12)
+
+
+def test_the_reduction_of_seeds_with_no_finite_value_is_empty():
+    frames = [pd.DataFrame({"step": [0, 1], "loss": [np.nan, np.inf]}) for _ in range(3)]
+    got = sd.reduce(frames, ("step",), ("loss",), band="loss")
+    assert got.empty and list(got.columns) == ["step", "loss", "lo", "hi"]

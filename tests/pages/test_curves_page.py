@@ -169,6 +169,27 @@ def test_the_why_views_curves_take_the_smoothing_and_its_loss_curves_the_log_swi
     assert_clean(at, "why, after the switch")
 
 
+def test_moving_the_why_views_smoothing_sends_the_same_charts_with_another_weight():
+    """Every smoothing weight is in the Why curves' data; a move of the smoothing changes only the
+    chart's param (what the browser draws), not the data, and trains nothing."""
+    from dashboard.selections import WEIGHTS
+
+    at = open_view(WHY, query={**FAST, "smooth": "0.9"})
+    assert_clean(at, "why, smooth=0.9")
+    spec, frames = _chart_titled(at, "Validation loss")
+    (curves,) = [f for f in frames if "raw" in f.columns]
+    assert sorted(set(curves["smooth"])) == list(WEIGHTS)
+    assert {p["name"]: p.get("value") for p in spec["params"]}["smooth"] == 0.9
+    trained = len(store())
+    at.select_slider(key="smooth").set_value("0.5").run()
+    assert_clean(at, "why, smooth=0.5")
+    spec_after, frames_after = _chart_titled(at, "Validation loss")
+    assert {p["name"]: p.get("value") for p in spec_after["params"]}["smooth"] == 0.5
+    assert len(frames_after) == len(frames) and all(a.equals(b) for a, b in zip(frames, frames_after, strict=True))
+    assert len(store()) == trained, "moving the smoothing retrained a run"
+    assert "smoothed with weight 0.5" in _caption(at)
+
+
 def test_gamma_and_beta_are_smoothed_for_tiny_batches_with_the_raw_median_behind():
     gamma_beta = next(v for v in VIEWS if v.url_path == "gamma-beta")
     at = open_view(gamma_beta, query={**FAST, "batch_size": "4"})
