@@ -93,7 +93,7 @@ MAX_ROWS = 5000
 TIMEOUT = 600
 #: widgets a rerun moves, every one the page has: changes that need no new training (else the first
 #: config-keyed widget)
-MOVES = ("lr_scale", "at_step", "gamma", "train_step", "layer", "stage", "hist_step", "norm_layer")
+MOVES = ("lr_scale", "at_step", "gamma", "train_step", "layer", "stage", "hist_step", "norm_layer", "smooth")
 FIELDS = {name for cls in CONFIG_CLASSES for name in specs(cls)}
 TRIVIAL = 'import streamlit as st\nst.write("Hello")\n'
 #: the trivial page is served the way the views are: a start page, then a switch to it

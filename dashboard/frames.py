@@ -63,20 +63,32 @@ def smoothed_by(df: pd.DataFrame, columns, weight: float, *, by: str | None = No
 
     log: average the logarithms (for a curve drawn on a log axis: a geometric mean, so a curve that
     falls by decades is not held up by its first, largest values); values <= 0 are left out."""
+    return smoothed_at(df, columns, (weight,), by=by, raw=raw, log=log)
+
+
+def smoothed_at(df: pd.DataFrame, columns, weights, *, by: str | None = None, raw: str | None = None,
+                log: bool = False, level: str | None = None) -> pd.DataFrame:
+    """``smoothed_by`` at each of ``weights`` (0: the values as they are): with several, the rows once
+    a weight, one copy under the other, and with ``level`` a column of the weight."""
     # rows by group, then by step (np.lexsort is stable: as sort_values(kind="stable") orders them);
     # numpy instead of pandas' sort: a chart builder smooths every curve it draws
     group = pd.factorize(df[by], sort=True, use_na_sentinel=False)[0] if by else np.zeros(len(df), dtype=int)
     order = np.lexsort((df["step"].to_numpy(), group))
     out = df if (order == np.arange(len(df))).all() else df.iloc[order]
     group = group[order]
-    cols = {"raw": out[raw or columns[0]].to_numpy(dtype=np.float64)}
+    cols = {}
     for c in columns:
-        values = out[c].to_numpy(dtype=np.float64, copy=True)
-        if log:
-            values = np.log(np.where(values > 0, values, np.nan))
-        values = smoothed_curves(values, group, weight)
-        cols[c] = np.exp(values) if log else values
-    return out.assign(**cols)
+        x = out[c].to_numpy(dtype=np.float64)
+        logs = np.log(np.where(x > 0, x, np.nan)) if log else x
+        at = [smoothed_curves(logs, group, w) if w > 0 else None for w in weights]
+        cols[c] = [x if s is None else np.exp(s) if log else s for s in at]
+    raw_values = out[raw or columns[0]].to_numpy(dtype=np.float64)
+    if len(weights) == 1:
+        return out.assign(raw=raw_values, **{c: v[0] for c, v in cols.items()})
+    n = len(weights)
+    return out.iloc[np.tile(np.arange(len(out)), n)].reset_index(drop=True).assign(
+        raw=np.tile(raw_values, n), **{c: np.concatenate(v) for c, v in cols.items()},
+        **({level: np.repeat(np.asarray(weights, dtype=np.float64), len(out))} if level else {}))
 
 
 @memo
@@ -252,8 +264,7 @@ def smoothing_levels(df: pd.DataFrame, value: str, log: bool = False) -> pd.Data
     weight the Curves button offers (``smoothed_runs``; the column ``smooth`` holds the weight,
     0 the raw curves), so a chart picks one in the browser (a Vega-Lite param, ``LEVEL``) and a
     move of the smoothing redraws it without building anything."""
-    levels = [smoothed_runs(df, value, w, log) if w > 0 else df.assign(raw=df[value]) for w in WEIGHTS]
-    return pd.concat([f.assign(**{LEVEL: w}) for f, w in zip(levels, WEIGHTS, strict=True)], ignore_index=True)
+    return smoothed_at(df, (value,), WEIGHTS, by="run", log=log, level=LEVEL)
 
 
 @memo

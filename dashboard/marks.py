@@ -77,22 +77,23 @@ def _hover_table(df: pd.DataFrame, metric: str, runs: Sequence[str],
                 curves.append(mine)
                 names.append(palette.label(run) if split is None else f"{palette.label(run)}, {SPLIT_NAMES[split]}")
     level_of = df[level].to_numpy() if level else np.zeros(len(df))
-    tables = []
-    for weight in np.unique(level_of):
-        here = level_of == weight
-        steps = np.unique(step_of[here])
-        table = {"step": steps, **({level: weight} if level else {})}
-        for i, curve in enumerate(curves):
-            mine = curve & here
+    weights = np.unique(level_of)
+    steps_at = [np.unique(step_of[level_of == w]) for w in weights]  # a level's recorded steps
+    table = {"step": np.concatenate(steps_at)} if steps_at else {"step": []}
+    if level:
+        table[level] = np.repeat(weights, [len(st) for st in steps_at])
+    for i, curve in enumerate(curves):
+        texts = []
+        for w, steps in zip(weights, steps_at, strict=True):
+            mine = curve & (level_of == w)
             order = np.argsort(step_of[mine], kind="stable")
             at, values = step_of[mine][order], value_of[mine][order]
             j = np.searchsorted(at, steps, side="right") - 1
             inside = (j >= 0) & (steps <= (at[-1] if len(at) else -np.inf))
             text = [f"{v:.4g}" for v in values[np.maximum(j, 0)]] if len(at) else "—"
-            table[f"v{i}"] = np.where(inside, text, "—")
-        tables.append(pd.DataFrame(table))
-    return (pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]) if tables else \
-        pd.DataFrame({"step": []}), names
+            texts.append(np.where(inside, text, "—"))
+        table[f"v{i}"] = np.concatenate(texts)
+    return pd.DataFrame(table), names
 
 
 #: the hover's selection: the nearest step to the pointer, made once (Altair validates each new one

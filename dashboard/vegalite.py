@@ -34,9 +34,10 @@ def view(data=alt.Undefined, *, mark: str | dict, transform: list | None = None,
                      transform=transform if transform else alt.Undefined)
 
 
-def layer(*charts: alt.Chart, **props) -> alt.LayerChart:
+def layer(*charts: alt.Chart, variables: dict | None = None, **props) -> alt.LayerChart:
     """``alt.layer``, with the first layer's data given once at the top for every layer that shares it,
-    and each layer's selection params lifted to the top by hand (``views``: the layer they live on).
+    and each layer's selection params lifted to the top by hand (``views``: the layer they live on);
+    ``variables``: top-level variable params (name -> value), after them, as ``with_cursor`` adds one.
 
     (Left to Altair, hoisting the data hashes the DataFrame's printed text, and lifting a param
     validates it against the schema: milliseconds per chart each. The spec is the one Altair gives,
@@ -56,8 +57,9 @@ def layer(*charts: alt.Chart, **props) -> alt.LayerChart:
             c.data = alt.Undefined
         bare.append(c)
     out = alt.layer(*bare, data=shared, **props) if hoist else alt.layer(*bare, **props)
-    if lifted:
-        out.params = lifted
+    variables = [_variable(name, value) for name, value in (variables or {}).items()]
+    if lifted or variables:
+        out.params = [*lifted, *variables]
     return out
 
 

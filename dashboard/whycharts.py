@@ -14,7 +14,7 @@ from dashboard.chartcache import memo
 from dashboard.charts import RUN_LABELS, _labelled, finite, positive, run_color
 from dashboard.marks import hover_layers, raw_line
 from dashboard.seeds import as_seeds
-from dashboard.vegalite import layer, level_filter, nominal, quant, view, with_cursor
+from dashboard.vegalite import layer, level_filter, nominal, quant, view
 
 #: a layer's scaling "leaves the output unchanged" below this relative change (float32 and eps
 #: leave about 1e-3 with batch norm on a first layer with small inputs)
@@ -140,8 +140,7 @@ def over_training(df: pd.DataFrame, *, value: str, runs: Sequence[str], title: s
                                   transform=level_filter(level, smoothed=True),
                                   color=color))  # the lines' legend: a first layer saying none hides it
     layers += hover_layers(df, value, x, y, runs, None, level)
-    chart = layer(*layers, title=title, height=height)
-    return with_cursor(chart, level, 0.0) if level else chart
+    return layer(*layers, title=title, height=height, variables={level: 0.0} if level else None)
 
 
 @memo
