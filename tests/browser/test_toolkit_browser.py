@@ -69,3 +69,32 @@ def test_hovering_the_loss_curves_shows_every_curves_value_and_the_curves_button
     popover.wait_for()
     assert "Smoothing" in popover.inner_text() and "Log scale for the loss" in popover.inner_text()
     assert page.locator(EXCEPTION).count() == 0
+
+
+def test_moving_the_why_views_smoothing_redraws_its_curves_at_the_new_weight(page, server):
+    """The Why curves hold every weight and a param picks one: the browser must redraw the chart when
+    only the param changes, and the same weight must give the same picture again."""
+    page.goto(f"{server}/why?smooth=0.9&seeds=1&epochs=4")
+    wait_until_idle(page)
+    chart = page.locator(CHART).first
+    chart.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    before = chart.screenshot()
+
+    def move(key: str) -> None:
+        page.get_by_role("button", name="Smoothed").first.click()
+        slider = page.locator('[data-testid="stPopoverBody"]').get_by_role("slider")
+        slider.wait_for()
+        slider.focus()
+        page.keyboard.press(key)
+        wait_until_idle(page)
+        page.keyboard.press("Escape")
+        chart.scroll_into_view_if_needed()
+        page.wait_for_timeout(800)
+
+    move("ArrowLeft")  # 0.9 -> 0.8
+    assert "smooth=0.8" in page.url and page.locator(EXCEPTION).count() == 0
+    assert chart.screenshot() != before, "the chart was not redrawn at the new weight"
+    move("ArrowRight")  # back to 0.9
+    assert "smooth=0.9" in page.url and page.locator(EXCEPTION).count() == 0
+    assert chart.screenshot() == before, "the same weight should draw the same picture"
