@@ -76,7 +76,7 @@ def metric_curves(df: pd.DataFrame, *, metric: str, runs: Sequence[str], log_y: 
                                   y=quant("raw", title=y["title"], scale=y["scale"]),
                                   color=color, strokeDash=dash, detail=nominal("split")))
     if "lo" in df.columns:
-        layers.insert(0, _seed_band(df, x, quant("lo", title=y["title"], scale=y["scale"]), runs, cursor))
+        layers.insert(0, _seed_band(df, x, quant("lo", title=y["title"], scale=y["scale"]), color, cursor))
     if chance is not None and np.isfinite(chance) and chance > 0:
         layers.append(_chance_rule(chance, y))
     if len(marks):
@@ -99,10 +99,11 @@ def _chance_rule(chance: float, y: dict) -> alt.Chart:
                         "color": "#374151", "x": {"expr": "width"}}, y=yq, text={"field": "label"}))
 
 
-def _seed_band(df: pd.DataFrame, x: dict, y: dict, runs: Sequence[str], cursor: str | None) -> alt.Chart:
-    """The band from the lowest seed (``lo``) to the highest (``hi``) under each median curve."""
+def _seed_band(df: pd.DataFrame, x: dict, y: dict, color: dict, cursor: str | None) -> alt.Chart:
+    """The band from the lowest seed (``lo``) to the highest (``hi``) under each median curve, coloured
+    as the curves, with their legend (drawn first, a band saying "no legend" would hide it)."""
     return view(df, mark={"type": "area"}, transform=cursor_filter(cursor), x=x, y=y,
-                y2={"field": "hi"}, color=nominal("run", title=None, scale=run_color(runs), legend=None),
+                y2={"field": "hi"}, color=color,
                 # the training batches' band fainter: it is the noisier one, and validation is the measure
                 opacity=nominal("split", scale={"domain": ["train", "val"], "range": [0.09, 0.2]}, legend=None),
                 detail=nominal("split"),

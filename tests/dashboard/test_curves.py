@@ -273,19 +273,23 @@ def test_the_why_curves_at_every_smoothing_are_one_chart_whose_param_picks_the_w
     assert _picture(exports.chart_svg(chart, {"smooth": 0.9})()) != _picture(exports.chart_svg(chart, {"smooth": 0.5})())
 
 
-def test_smoothed_curves_keep_their_legend_with_opaque_symbols(runs):
-    """The raw curve is drawn first (behind); a first layer saying "no legend" hid the runs' legend."""
+def test_smoothed_curves_and_curves_over_seeds_keep_their_legend_with_opaque_symbols(runs):
+    """The raw curve and the seeds' band are drawn first (behind); a first layer saying "no legend" hid
+    the runs' legend."""
     import re
 
     from dashboard import exports, frames, whycharts
 
     for chart in (netcharts.metric_curves(metric_frame(runs, "loss", 0.8), metric="loss", runs=["none", "batch"],
                                           log_y=True, title="t", seeds=2),
+                  netcharts.metric_curves(metric_frame(runs, "loss"), metric="loss", runs=["none", "batch"],
+                                          log_y=True, title="t", seeds=2),
                   netcharts.percentile_bands(frames.layer_bands(runs, 3, "pre_activation", 0.8),
                                              runs=["none", "batch"], title="t", y_title="y"),
                   whycharts.over_training(frames.smoothed_runs(whycharts.ioffe_frame(runs), "mean_shift", 0.8, True),
                                           value="mean_shift", runs=["none", "batch"], title="t", y_title="y")):
         svg = exports.chart_svg(chart)()
-        assert "no normalization" in svg and "batch norm" in svg, "the runs' legend is missing"
+        named = re.findall(r'aria-label="Symbol legend for [^"]*color[^"]*: ([^"]*)"', svg)
+        assert named and "no normalization" in named[0] and "batch norm" in named[0], "the runs' legend is missing"
         legends = [part.split('class="foreground"')[0] for part in svg.split('role-legend"')[1:]]
         assert legends and not any(re.search(r'opacity="0\.[0-9]+"', g) for g in legends), "faint legend symbols"
