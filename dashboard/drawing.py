@@ -18,6 +18,7 @@ from dashboard.style import EXPORT_PANEL, folded, presenter_on
 from dashboard.vegalite import dressed, with_params
 
 CHART_CHROME = 120  # pixels of title, axis labels and legend around a plot
+LEGEND_ROW = 60  # pixels a further legend takes (one above the plot and one below it)
 #: a chart title's longest line, in characters: a half-width column on a laptop, a phone's width;
 #: in presenter mode charts are one to a row, at the full width, in larger type
 TITLE_CHARS = {False: 44, True: 70}
@@ -56,19 +57,20 @@ def chart_file_name(page: str, title, seq: int, taken: set[str] | None = None) -
 
 
 def draw(container, chart: alt.TopLevelMixin, *, params: dict | None = None, save: bool = True,
-         **kw) -> None:
+         legends: int = 1, **kw) -> None:
     """Show an Altair chart, with a small menu to save it as PNG or SVG.
 
     The chart's Vega-Lite spec is converted once per chart object
     (``chartcache.vega_lite_spec``), so a chart a rerun did not change (the
     builders are memoized) costs next to nothing to send again. ``params``
     sets the values of the chart's top-level params (a scrubber's step): the
-    same chart serves every value.
+    same chart serves every value. ``legends``: how many legends the chart shows, each given room
+    beside the plot's own height (a chart is fitted into the height it is drawn in).
     """
     kw.setdefault("width", "stretch")
     h = getattr(chart, "height", None)
     if isinstance(h, int):  # the plot's height plus room for title, axis and legend
-        kw.setdefault("height", h + CHART_CHROME)
+        kw.setdefault("height", h + CHART_CHROME + LEGEND_ROW * max(legends - 1, 0))
     presenter = presenter_on()
     spec = dressed(with_params(chartcache.vega_lite_spec(chart), params), palette.chart_config(presenter),
                    title_chars=TITLE_CHARS[presenter])

@@ -57,7 +57,7 @@ if runs is not None:
                                          title="Loss (solid: training batches, dashed: validation)",
                                          x_domain=span, cursor="train_step", diverged=diverged,
                                          seeds=n_seeds, chance=chance),
-         params=upto_param)
+         params=upto_param, legends=2)  # the runs' above the curves, training and validation below
     shown = {norm: boundary_step(first[norm], upto) for norm in grids}
     for col, (norm, (grid, points)) in zip(top[1:], grids.items(), strict=False):
         # the run's name; a run whose boundary is not at the player's step (it diverged) says which
@@ -79,7 +79,7 @@ if runs is not None:
                                                title="Accuracy (solid: training, dashed: validation)",
                                                x_domain=span, cursor="train_step", diverged=diverged,
                                                seeds=n_seeds),
-             params=upto_param)
+             params=upto_param, legends=2)
     else:
         below[0].info("This is a regression data set: the loss (mean squared error) is the measure.")
     notes = []
