@@ -576,8 +576,8 @@ def pct(values: list[float], q: float) -> float:
     return xs[max(0, math.ceil(q / 100 * len(xs)) - 1)] if xs else math.nan
 
 
-def secs(x: float) -> str:
-    return "never" if math.isinf(x) else "—" if math.isnan(x) else f"{x:.1f} s"
+def secs(x: float, digits: int = 1) -> str:
+    return "never" if math.isinf(x) else "—" if math.isnan(x) else f"{x:.{digits}f} s"
 
 
 def times(runs: list[Run | None], name: str) -> list[float]:
@@ -600,7 +600,9 @@ def summary(o: Outcome) -> list[tuple[str, str]]:
                  (f"{what}: charts per session (min-max)",
                   f"{min(r.charts if r else 0 for r in runs)}-{max(r.charts if r else 0 for r in runs)}"),
                  (f"{what}: messages per session (min-max)",
-                  f"{min(r.messages if r else 0 for r in runs)}-{max(r.messages if r else 0 for r in runs)}")]
+                  f"{min(r.messages if r else 0 for r in runs)}-{max(r.messages if r else 0 for r in runs)}"),
+                 (f"{what}: bytes per session (min-max)",
+                  f"{min(r.nbytes if r else 0 for r in runs) / 1e3:.0f}-{max(r.nbytes if r else 0 for r in runs) / 1e3:.0f} kB")]
     good = [h for h in o.health if not math.isinf(h)]
     rows += [
         ("wall time of the scenario", secs(o.wall)),
@@ -609,7 +611,7 @@ def summary(o: Outcome) -> list[tuple[str, str]]:
         ("generator CPU (this process)", f"{o.generator_cpu:.1f} s ({100 * o.generator_cpu / max(o.server_cpu, 1e-9):.0f} % of the server's)"),
         ("server RSS before / peak / after", f"{o.rss_before / MiB:.0f} / {o.rss_peak / MiB:.0f} / {o.rss_after / MiB:.0f} MiB"),
         ("health check p50 / max (failed)",
-         f"{secs(pct(good, 50))} / {secs(max(good, default=math.nan))} ({len(o.health) - len(good)} of {len(o.health)})"),
+         f"{secs(pct(good, 50), 2)} / {secs(max(good, default=math.nan), 2)} ({len(o.health) - len(good)} of {len(o.health)})"),
     ]
     if o.rss_marks:
         rows.append(("RSS after k sessions", ", ".join(f"{k}: {v / MiB:.0f} MiB" for k, v in o.rss_marks.items())))

@@ -17,10 +17,17 @@ if str(ROOT) not in sys.path:  # `streamlit run` puts dashboard/ first, not the 
 import streamlit as st  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402  (a scikit-learn dependency)
 
-# Every session is a thread of this one process: one BLAS thread each keeps concurrent sessions
-# from stalling each other on a small server (classroom-sized matrices gain nothing from more).
-# Set once, process-wide, never changed per call (that would race between sessions).
-threadpool_limits(limits=1, user_api="blas")
+
+@st.cache_resource(show_spinner=False)
+def one_blas_thread() -> None:
+    """Every session is a thread of this one process: one BLAS thread each keeps concurrent sessions
+    from stalling each other on a small server (classroom-sized matrices gain nothing from more).
+    Set once per process, never changed per call (that would race between sessions); cached because
+    threadpoolctl scans every loaded library each time it is called (3 % of a rerun's time)."""
+    threadpool_limits(limits=1, user_api="blas")
+
+
+one_blas_thread()
 # The server holds many long-lived objects (runs, frames, Altair's schema classes) and a rerun that
 # builds a chart allocates thousands of small ones: at Python's default thresholds the cyclic
 # garbage collector ran several times per rerun, a third of a chart rebuild. Collect less often.

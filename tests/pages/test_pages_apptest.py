@@ -419,3 +419,25 @@ def test_landscape_url_notice_mentions_each_problem_once_and_reads_cleanly():
     assert at.session_state["lr_scale"] == LandscapeConfig().lr_scale
     assert len(re.findall(r"steps", text)) == 1, f"'steps' is reported more than once: {text}"
     assert "&#" not in text.replace("\\", ""), f"an HTML entity would show literally: {text}"
+
+
+def test_blas_limit_is_set_once_per_process(monkeypatch):
+    """app.py limits BLAS to one thread per process, once: threadpoolctl scans every loaded library
+    on each call, which every rerun of every session paid before (3 % of a rerun's time)."""
+    import threadpoolctl
+
+    calls = []
+    real = threadpoolctl.threadpool_limits
+
+    def counting(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(threadpoolctl, "threadpool_limits", counting)
+    for _ in range(3):
+        at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+        at.run()
+        assert not at.exception
+    assert len(calls) <= 1, calls  # the first run in this process sets it; reruns and new sessions don't
+    blas = [lib for lib in threadpoolctl.threadpool_info() if lib["user_api"] == "blas"]
+    assert blas and all(lib["num_threads"] == 1 for lib in blas), blas
