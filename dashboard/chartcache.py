@@ -239,9 +239,14 @@ ALTAIR_SETTINGS = threading.Lock()
 
 def arrow_bytes(data: Any) -> bytes:
     """A frame as Arrow IPC stream bytes: the form ``st.vega_lite_chart`` ships a chart's named
-    datasets in (bytes it passes on as they are), written with pyarrow's own API."""
+    datasets in (bytes it passes on as they are), written with pyarrow's own API.
+
+    ``nthreads=1``: by default pyarrow starts a pool of threads for each frame of more than 100
+    rows a column, which took 1.9 ms against 0.28 ms for a 1,500-row chart frame (and starting
+    threads waits for the interpreter lock, which a class's burst holds).
+    """
     frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(data)
-    table = pa.Table.from_pandas(frame)
+    table = pa.Table.from_pandas(frame, nthreads=1)
     sink = pa.BufferOutputStream()
     with pa.ipc.new_stream(sink, table.schema) as writer:
         writer.write_table(table)
